@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""Bootstrap and run glance-domain from a fresh checkout, needing only python3.
+
+    python3 dev.py serve     # install on first run, then serve on 127.0.0.1:9292 (SQLite + files in ./data)
+    python3 dev.py test      # install test tools on first run, then lint, type-check and run every test
+
+A virtual environment is created in .venv and (re)installed whenever setup.cfg or
+constraints.txt change. Extra arguments are passed on (to ``glance-domain serve`` or pytest).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PY = BIN / "python"
+
+EXTRAS = {
+    "serve": "s3,postgresql,mysql,keystone,server",
+    "test": "s3,postgresql,mysql,keystone,server,test",
+}
+
+
+def _run(cmd: list[str], **kwargs: object) -> int:
+    print("+", " ".join(str(c) for c in cmd), flush=True)
+    return subprocess.call(cmd, cwd=ROOT, **kwargs)  # type: ignore[arg-type]
+
+
+def _fingerprint(extras: str) -> str:
+    digest = hashlib.sha256(extras.encode())
+    for name in ("setup.cfg", "pyproject.toml", "constraints.txt"):
+        path = ROOT / name
+        if path.exists():
+            digest.update(path.read_bytes())
+    for plugin in sorted((ROOT / "examples").glob("*/setup.cfg")):
+        digest.update(plugin.read_bytes())
+    return digest.hexdigest()
+
+
+def ensure_installed(kind: str) -> None:
+    """Create .venv and install the project (editable) with the extras ``kind`` needs."""
+    extras = EXTRAS[kind]
+    stamp = VENV / f".installed-{kind}"
+    wanted = _fingerprint(extras)
+    if stamp.exists() and stamp.read_text() == wanted:
+        return
+    if not PY.exists():
+        if _run([sys.executable, "-m", "venv", str(VENV)]) != 0:
+            sys.exit("could not create the virtual environment in .venv")
+    pip = [str(PY), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+    constraints = ROOT / "constraints.txt"
+    pin = ["-c", str(constraints)] if constraints.exists() else []
+    if _run([*pip, "--upgrade", "pip", "setuptools", "wheel"]) != 0:
+        sys.exit("could not upgrade pip in .venv")
+    if _run([*pip, *pin, "-e", f".[{extras}]"]) != 0:
+        sys.exit("could not install glance-domain into .venv")
+    if kind == "test":
+        for plugin in sorted((ROOT / "examples").glob("*/setup.cfg")):
+            if _run([*pip, *pin, "-e", str(plugin.parent)]) != 0:
+                sys.exit(f"could not install the example plugin {plugin.parent.name}")
+    stamp.write_text(wanted)
+
+
+def serve(args: list[str]) -> int:
+    ensure_installed("serve")
+    return _run([str(BIN / "glance-domain"), "serve", *args])
+
+
+def test(args: list[str]) -> int:
+    ensure_installed("test")
+    checks = [
+        [str(BIN / "ruff"), "check", "."],
+        [str(PY), "-m", "mypy"],
+        [str(BIN / "lint-imports")],
+    ]
+    for check in checks:
+        if _run(check) != 0:
+            return 1
+    code = _run([str(PY), "-m", "pytest", "-p", "no:cacheprovider", *args])
+    return 0 if code == 5 else code  # 5 = no tests collected (only when filtering by hand)
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in ("serve", "test"):
+        print(__doc__)
+        return 2
+    command, rest = argv[0], argv[1:]
+    return serve(rest) if command == "serve" else test(rest)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

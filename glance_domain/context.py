@@ -1,0 +1,35 @@
+"""The request context: who is calling.
+
+Built at the edge (from keystonemiddleware headers, the CLI, or an embedding program) and passed
+into every gateway call. ``is_admin`` is decided at the edge by the policy enforcer's
+``context_is_admin`` rule, so the domain never parses roles itself for admin-ness.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import attrs
+
+
+def _new_request_id() -> str:
+    return "req-" + str(uuid.uuid4())
+
+
+@attrs.frozen(kw_only=True)
+class RequestContext:
+    """Identity of the caller of one operation (one HTTP request, one CLI call...)."""
+
+    user_id: str | None = None
+    project_id: str | None = None
+    roles: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    is_admin: bool = False
+    read_only: bool = False
+    service_roles: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    request_id: str = attrs.field(factory=_new_request_id)
+    domain_id: str | None = None
+
+    @property
+    def owner(self) -> str | None:
+        """The owner assigned to images this caller creates (its project)."""
+        return self.project_id

@@ -1,0 +1,1 @@
+"""Entities of the image domain: Image, Member, Location, and the status machine."""

@@ -1,0 +1,175 @@
+"""Ports: the interfaces the domain needs from the outside world.
+
+Adapters (SQL repository, store registry, oslo.policy enforcer, notifiers) implement these
+Protocols; the domain's own in-memory implementations exist for embedding and tests. Each layer of
+the gateway is given exactly the port it needs and nothing else.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, BinaryIO, Protocol, runtime_checkable
+
+import attrs
+
+from glance_domain.context import RequestContext
+from glance_domain.model.image import Image
+from glance_domain.model.member import Member
+from glance_domain.query import ImageQuery, ListScope
+
+
+@attrs.frozen(kw_only=True)
+class Usage:
+    """What one owner currently consumes (for quotas and ``/v2/info/usage``)."""
+
+    image_count: int = 0
+    stored_bytes: int = 0
+    staged_bytes: int = 0
+
+
+@runtime_checkable
+class ImageRepository(Protocol):
+    """Persistence of images and members (the DB gateway at the bottom of the stack).
+
+    Deleted images are never returned by ``get``/``list`` and their ids can never be added again
+    (``Duplicate``), even after a purge. ``save`` is compare-and-swap: it applies only what differs
+    between ``before`` and ``after`` (changed columns, added/removed/changed extra properties,
+    tags, locations), and raises ``Conflict`` if the stored status is no longer
+    ``before.status``. It returns the stored record (``updated_at`` set by the repository clock).
+    A database that cannot be reached raises ``ServiceUnavailable``.
+    """
+
+    def add(self, image: Image) -> Image: ...
+
+    def get(self, image_id: str) -> Image: ...
+
+    def list(self, query: ImageQuery, scope: ListScope) -> list[Image]: ...
+
+    def save(self, before: Image, after: Image) -> Image: ...
+
+    def remove(self, image: Image) -> Image:
+        """Soft-delete: status ``deleted`` (the caller may first set ``pending_delete``)."""
+        ...
+
+    def usage(self, owner: str) -> Usage: ...
+
+    def list_members(self, image_id: str) -> list[Member]: ...
+
+    def get_member(self, image_id: str, member_id: str) -> Member: ...
+
+    def add_member(self, member: Member) -> Member: ...
+
+    def save_member(self, member: Member) -> Member: ...
+
+    def remove_member(self, member: Member) -> None: ...
+
+    def member_status(self, image_id: str, member_id: str) -> str | None:
+        """The membership status of ``member_id`` for this image, or None if not a member."""
+        ...
+
+
+@attrs.frozen(kw_only=True)
+class StoredData:
+    """What a store reports after writing an image's bytes."""
+
+    url: str
+    backend: str
+    size: int
+    checksum: str
+    hash_algo: str
+    hash_value: str
+    metadata: Mapping[str, Any] = attrs.field(factory=dict)
+
+
+@attrs.define(kw_only=True)
+class DataStream:
+    """Bytes read from a store: an iterator of chunks, closed when the consumer is done.
+
+    ``file`` is an open file positioned at ``offset`` when the store is on a local file system,
+    so a WSGI server can send it with zero copy (``wsgi.file_wrapper``); otherwise None.
+    """
+
+    chunks: Iterator[bytes]
+    length: int
+    file: BinaryIO | None = None
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self.chunks
+
+    def close(self) -> None:
+        close = getattr(self.chunks, "close", None)
+        if close is not None:
+            close()
+        if self.file is not None:
+            self.file.close()
+
+
+@attrs.frozen(kw_only=True)
+class BackendInfo:
+    """A configured store backend, as shown by ``/v2/info/stores``."""
+
+    id: str
+    description: str = ""
+    default: bool = False
+    read_only: bool = False
+
+
+@runtime_checkable
+class StoreRegistry(Protocol):
+    """The store backends, seen from the domain (implemented over glance_store_plugins).
+
+    Errors are domain errors: unknown backend -> ``StoreUnavailable``; missing data ->
+    ``NotFound``; ``max_size`` exceeded -> ``SizeLimitExceeded`` (nothing left behind).
+    """
+
+    def backends(self) -> list[BackendInfo]: ...
+
+    def default_backend(self) -> str: ...
+
+    def write(
+        self,
+        image_id: str,
+        chunks: Iterable[bytes],
+        *,
+        backend: str | None = None,
+        size: int | None = None,
+        max_size: int | None = None,
+    ) -> StoredData: ...
+
+    def read(self, url: str, *, offset: int = 0, length: int | None = None) -> DataStream: ...
+
+    def delete(self, url: str) -> None: ...
+
+    def backend_of(self, url: str) -> str: ...
+
+
+@runtime_checkable
+class PolicyEnforcer(Protocol):
+    """Decides whether ``context`` may perform ``rule`` on ``target``.
+
+    Rule names are Glance's (get_image, add_image, modify_image, publicize_image, ...). The target
+    is a flat mapping of the image's attributes (``project_id`` = owner, ``visibility``, ...) and
+    ``member_id`` for member rules. ``enforce`` raises ``Forbidden``.
+    """
+
+    def enforce(self, context: RequestContext, rule: str, target: Mapping[str, Any]) -> None: ...
+
+    def check(self, context: RequestContext, rule: str, target: Mapping[str, Any]) -> bool: ...
+
+
+@runtime_checkable
+class Notifier(Protocol):
+    """Emits notifications (Glance's event types and payloads)."""
+
+    def notify(
+        self, context: RequestContext, event_type: str, payload: Mapping[str, Any], *,
+        level: str = "INFO",
+    ) -> None: ...
+
+
+@runtime_checkable
+class Clock(Protocol):
+    """The current UTC time (injectable so tests can control it)."""
+
+    def now(self) -> dt.datetime: ...
