@@ -8,8 +8,14 @@ into every gateway call. ``is_admin`` is decided at the edge by the policy enfor
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 
 import attrs
+
+
+def _roles(value: Iterable[str]) -> tuple[str, ...]:
+    """Roles as an immutable tuple (a typed converter, so mypy accepts any iterable of str)."""
+    return tuple(value)
 
 
 def _new_request_id() -> str:
@@ -22,10 +28,10 @@ class RequestContext:
 
     user_id: str | None = None
     project_id: str | None = None
-    roles: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    roles: tuple[str, ...] = attrs.field(default=(), converter=_roles)
     is_admin: bool = False
     read_only: bool = False
-    service_roles: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    service_roles: tuple[str, ...] = attrs.field(default=(), converter=_roles)
     request_id: str = attrs.field(factory=_new_request_id)
     domain_id: str | None = None
 
