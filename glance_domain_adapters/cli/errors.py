@@ -1,0 +1,71 @@
+"""How failures are shown on the command line: one line on stderr and an exit code.
+
+``describe`` maps each ``glance_domain.errors`` class (and the few non-domain failures a command can
+meet: unreadable files, bad configuration) to a short prefix, so a person sees *what kind* of
+failure it was without a traceback. Exit codes: 2 for bad usage (as argparse), 1 for everything a
+well-formed command can run into.
+"""
+
+from __future__ import annotations
+
+from glance_domain import errors
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+class CliError(Exception):
+    """A failure the CLI itself detects (missing --file, nothing to read...), with an exit code."""
+
+    def __init__(self, message: str, exit_code: int = EXIT_FAILURE) -> None:
+        super().__init__(message)
+        self.message = message
+        self.exit_code = exit_code
+
+
+#: Most specific first: the first class the error is an instance of gives the prefix.
+_DOMAIN_PREFIXES: tuple[tuple[type[errors.DomainError], str], ...] = (
+    (errors.ReadOnlyAttribute, "Forbidden (read-only attribute)"),
+    (errors.ReservedAttribute, "Forbidden (reserved attribute)"),
+    (errors.Forbidden, "Forbidden"),
+    (errors.NotFound, "Not found"),
+    (errors.InvalidInput, "Invalid input"),
+    (errors.Duplicate, "Conflict (duplicate)"),
+    (errors.InvalidStatusTransition, "Conflict (invalid status transition)"),
+    (errors.Conflict, "Conflict"),
+    (errors.SizeLimitExceeded, "Size limit exceeded"),
+    (errors.QuotaExceeded, "Quota exceeded"),
+    (errors.RangeNotSatisfiable, "Range not satisfiable"),
+    (errors.StoreUnavailable, "Store unavailable"),
+    (errors.ServiceUnavailable, "Service unavailable"),
+)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def describe(exc: BaseException) -> tuple[str, int]:
+    """The one-line message and exit code for ``exc``."""
+    if isinstance(exc, CliError):
+        return _one_line(exc.message), exc.exit_code
+    if isinstance(exc, errors.DomainError):
+        prefix = next((p for cls, p in _DOMAIN_PREFIXES if isinstance(exc, cls)), "Error")
+        detail = _one_line(str(exc))
+        return (f"{prefix}: {detail}" if detail else prefix), EXIT_FAILURE
+    if isinstance(exc, OSError):
+        where = f" {exc.filename!r}" if exc.filename else ""
+        reason = exc.strerror or str(exc)
+        return _one_line(f"{reason}{where}"), EXIT_FAILURE
+    try:
+        from oslo_config import cfg
+    except ImportError:  # pragma: no cover - oslo.config is a hard dependency
+        cfg = None  # type: ignore[assignment]
+    if cfg is not None and isinstance(exc, cfg.Error):
+        return _one_line(f"Configuration error: {exc}"), EXIT_USAGE
+    name = type(exc).__name__
+    detail = _one_line(str(exc))
+    return (f"Unexpected error ({name}): {detail}" if detail else f"Unexpected error ({name})",
+            EXIT_FAILURE)

@@ -1,0 +1,43 @@
+"""``glance-domain image tag add | remove``: an image's tags."""
+
+from __future__ import annotations
+
+import argparse
+
+from glance_domain_adapters.cli.options import command_parser
+from glance_domain_adapters.cli.output import print_record
+from glance_domain_adapters.cli.runtime import Runtime
+from glance_domain_adapters.cli.views import image_view
+
+
+def register(tag: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    add = command_parser(tag, "add", "add tags to an image")
+    add.add_argument("image_id", metavar="IMAGE_ID")
+    add.add_argument("tags", metavar="TAG", nargs="+")
+    add.set_defaults(handler=run_add)
+    remove = command_parser(tag, "remove", "remove tags from an image")
+    remove.add_argument("image_id", metavar="IMAGE_ID")
+    remove.add_argument("tags", metavar="TAG", nargs="+")
+    remove.set_defaults(handler=run_remove)
+
+
+def run_add(runtime: Runtime) -> int:
+    service = runtime.service()
+    image_id, tags = runtime.args.image_id, runtime.args.tags
+    image = service.get_image(image_id)
+    for tag in tags:
+        image = service.add_tag(image_id, tag)
+    print_record(image_view(image), fmt=runtime.fmt, columns=runtime.columns,
+                 out=runtime.stdout)
+    return 0
+
+
+def run_remove(runtime: Runtime) -> int:
+    service = runtime.service()
+    image_id, tags = runtime.args.image_id, runtime.args.tags
+    image = service.get_image(image_id)
+    for tag in tags:
+        image = service.remove_tag(image_id, tag)
+    print_record(image_view(image), fmt=runtime.fmt, columns=runtime.columns,
+                 out=runtime.stdout)
+    return 0
