@@ -7,6 +7,7 @@ the gateway is given exactly the port it needs and nothing else.
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, BinaryIO, Protocol, runtime_checkable
@@ -54,7 +55,7 @@ class ImageRepository(Protocol):
 
     def usage(self, owner: str) -> Usage: ...
 
-    def list_members(self, image_id: str) -> list[Member]: ...
+    def list_members(self, image_id: str) -> builtins.list[Member]: ...
 
     def get_member(self, image_id: str, member_id: str) -> Member: ...
 

@@ -1,0 +1,8 @@
+"""SQL persistence of images and members (SQLAlchemy 2.x Core + alembic).
+
+- :mod:`.tables` the schema (Glance-compatible table and column names, plus our indexes and the
+  tombstone table of deleted image ids);
+- :mod:`.engine` ``make_engine(url)`` with pool and per-dialect settings;
+- :mod:`.repository` ``SqlImageRepository`` implementing the domain's ``ImageRepository`` port;
+- :mod:`.migrate` ``upgrade``, ``current_version`` and ``purge`` (used by ``glance-domain db``).
+"""
