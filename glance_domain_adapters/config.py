@@ -35,6 +35,7 @@ from glance_domain.settings import (
     GLANCE_DISK_FORMATS,
     DomainSettings,
 )
+from glance_domain_adapters.notifier.factory import notifier_opts
 
 PROJECT = "glance-domain"
 
@@ -290,7 +291,7 @@ def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
     ``weight``.
     """
     return [
-        ("DEFAULT", server_opts + common_opts + identity_opts),
+        ("DEFAULT", server_opts + common_opts + identity_opts + notifier_opts),
         ("image_format", image_format_opts),
         ("database", database_opts),
         ("glance_store", glance_store_opts + _all_store_opts()),
@@ -433,10 +434,12 @@ class StoresConfig:
 
 
 def _group_options(group: Any, driver: str, conf: cfg.ConfigOpts) -> dict[str, Any]:
+    """The store options set in ``group`` (values equal to the default are left out, so each
+    driver applies its own defaults)."""
     options: dict[str, Any] = {}
     for opt in STORE_OPTS[driver]:
         value = getattr(group, opt.dest)
-        if value is not None:
+        if value is not None and value != opt.default:
             options[opt.dest] = list(value) if isinstance(value, list) else value
     if driver == "file" and not options.get("filesystem_store_datadir") and not options.get(
         "filesystem_store_datadirs"

@@ -1,0 +1,199 @@
+"""Composition root: configuration -> gateway -> WSGI application.
+
+The only module that knows every adapter. Each function does one step, so an embedding program
+or a test can stop at any level::
+
+    conf = load_config(config_files=["/etc/glance/glance-api.conf"])
+    gateway = build_gateway(conf)          # domain + SQL + stores + policy + notifier
+    app = build_app(conf, gateway=gateway) # WSGI, behind keystonemiddleware if flavor=keystone
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from oslo_config import cfg
+
+from glance_domain.context import RequestContext
+from glance_domain.ports import PolicyEnforcer, StoreRegistry
+from glance_domain_adapters import config
+from glance_domain_adapters.notifier import make_notifier
+from glance_domain_adapters.policy.enforcer import OsloPolicyEnforcer, make_policy
+
+LOG = logging.getLogger(__name__)
+
+WsgiApp = Callable[..., Any]
+
+
+def load_config(
+    args: Sequence[str] | None = None, config_files: Sequence[str] | None = None
+) -> cfg.ConfigOpts:
+    """A new ``ConfigOpts`` with our options, parsed from ``args`` and ``config_files``.
+
+    ``args`` are command-line style (``["--config-file", "glance-api.conf"]``); ``config_files``
+    are read as if given with ``--config-file``. No global state: every call returns a new object.
+    """
+    conf = config.new_conf()
+    files = list(config_files or [])
+    for path in files:
+        if not os.path.isfile(path):
+            raise cfg.ConfigFilesNotFoundError([path])
+    return config.parse(conf, args, files)
+
+
+def prepare_database(conf: cfg.ConfigOpts) -> str:
+    """The database URL; the implicit SQLite database is created and migrated on first use.
+
+    An explicitly configured database is left alone (run ``glance-domain db sync``), as with
+    Glance's ``glance-manage db sync``.
+    """
+    url = config.database_url(conf)
+    if config.uses_default_database(conf):
+        from glance_domain_adapters.db import migrate
+
+        os.makedirs(config.data_dir(conf), exist_ok=True)
+        migrate.upgrade(url)
+    return url
+
+
+def build_repository(conf: cfg.ConfigOpts, *, migrate: bool = True) -> Any:
+    """The SQL image repository (``migrate``: prepare the default SQLite database first)."""
+    from glance_domain_adapters.db.engine import make_engine
+    from glance_domain_adapters.db.repository import SqlImageRepository
+
+    url = prepare_database(conf) if migrate else config.database_url(conf)
+    return SqlImageRepository(make_engine(url))
+
+
+def _driver_options(driver: str) -> set[str] | None:
+    """Option names the store driver ``driver`` declares (None if it cannot be loaded; the
+    registry then reports the real error)."""
+    from glance_store_plugins import registry as plugin_registry
+    from glance_store_plugins.base import COMMON_OPTIONS
+
+    try:
+        return set(plugin_registry.driver_options(driver)) | set(COMMON_OPTIONS)
+    except Exception:
+        return None
+
+
+def store_backends(conf: cfg.ConfigOpts) -> tuple[dict[str, tuple[str, dict[str, Any]]], str]:
+    """``({backend: (driver, options)}, default)`` for ``glance_store_plugins.registry``.
+
+    Options are passed under Glance's names; those a driver does not declare are dropped with a
+    debug log line (Glance's option set is larger than any one driver's).
+    """
+    stores = config.stores_config(conf)
+    backends: dict[str, tuple[str, dict[str, Any]]] = {}
+    for backend in stores.backends:
+        options = dict(backend.options)
+        if backend.description:
+            options["store_description"] = backend.description
+        known = _driver_options(backend.driver)
+        if known is not None:
+            dropped = sorted(set(options) - known)
+            if dropped:
+                LOG.debug("store backend %s (%s): options not used by the driver: %s",
+                          backend.name, backend.driver, ", ".join(dropped))
+            options = {k: v for k, v in options.items() if k in known}
+        backends[backend.name] = (backend.driver, options)
+    return backends, stores.default
+
+
+def build_stores(conf: cfg.ConfigOpts) -> StoreRegistry:
+    """The domain's store registry over the configured ``glance_store_plugins`` backends."""
+    from glance_domain_adapters.stores import PluginStoreRegistry
+    from glance_store_plugins import registry as plugin_registry
+
+    backends, default = store_backends(conf)
+    registry = plugin_registry.build_registry(
+        backends, default=default, hashing_algorithm=conf.hashing_algorithm
+    )
+    return PluginStoreRegistry(registry)
+
+
+def build_policy(conf: cfg.ConfigOpts) -> OsloPolicyEnforcer:
+    """The oslo.policy enforcer adapter (defaults + the operator's policy file)."""
+    return make_policy(conf)
+
+
+def build_gateway(
+    conf: cfg.ConfigOpts,
+    *,
+    migrate: bool = True,
+    policy: PolicyEnforcer | None = None,
+    repository: Any = None,
+    stores: StoreRegistry | None = None,
+) -> Any:
+    """The domain gateway wired from ``conf``; any dependency may be handed in instead."""
+    from glance_domain.gateway import Gateway
+
+    return Gateway(
+        repository=repository if repository is not None else build_repository(
+            conf, migrate=migrate),
+        stores=stores if stores is not None else build_stores(conf),
+        policy=policy if policy is not None else build_policy(conf),
+        notifier=make_notifier(conf),
+        settings=config.domain_settings(conf),
+    )
+
+
+def api_settings(conf: cfg.ConfigOpts) -> Any:
+    """The WSGI application's own settings (``glance_domain_adapters.wsgi.settings``)."""
+    from glance_domain_adapters.wsgi.settings import ApiSettings, StoreDetail
+
+    stores = config.stores_config(conf)
+    details = {
+        b.name: StoreDetail(type=b.driver, properties={}, weight=b.weight)
+        for b in stores.backends
+    }
+    return ApiSettings(
+        public_endpoint=conf.public_endpoint,
+        store_details=details,
+        max_request_id_length=conf.max_request_id_length,
+    )
+
+
+def context_factory(
+    conf: cfg.ConfigOpts, is_admin: Callable[[RequestContext], bool] | None = None
+) -> Callable[[Mapping[str, Any]], RequestContext]:
+    """``environ -> RequestContext`` from keystonemiddleware's headers (or the local admin)."""
+    from glance_domain_adapters.wsgi.context import make_context_factory
+
+    return make_context_factory(
+        is_admin=is_admin,
+        default_project=conf.default_project_id,
+        max_request_id_length=conf.max_request_id_length,
+    )
+
+
+def wrap_auth(conf: cfg.ConfigOpts, app: WsgiApp) -> WsgiApp:
+    """Put keystonemiddleware's ``auth_token`` in front of ``app`` when flavor is keystone.
+
+    ``[keystone_authtoken]`` is read from ``conf`` itself (``oslo_config_config``), so it lives
+    in the same file as everything else, as in Glance. Invalid tokens are rejected by the
+    middleware with 401 before reaching the app.
+    """
+    if config.auth_flavor(conf) != "keystone":
+        return app
+    from keystonemiddleware import auth_token
+
+    return auth_token.AuthProtocol(app, {"oslo_config_config": conf})
+
+
+def build_app(conf: cfg.ConfigOpts, *, gateway: Any = None, migrate: bool = True) -> WsgiApp:
+    """The WSGI application for ``conf`` (behind ``auth_token`` when flavor = keystone)."""
+    from glance_domain_adapters.wsgi.app import make_app
+
+    policy = build_policy(conf)
+    if gateway is None:
+        gateway = build_gateway(conf, migrate=migrate, policy=policy)
+    app = make_app(
+        gateway,
+        api_settings(conf),
+        context_factory=context_factory(conf, policy.is_admin),
+    )
+    return wrap_auth(conf, app)

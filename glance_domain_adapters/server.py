@@ -1,0 +1,105 @@
+"""``glance-domain serve``: a multi-process WSGI server (embedded gunicorn).
+
+One master process prepares the database (migrating the implicit SQLite database on first start)
+and forks ``[DEFAULT] workers`` worker processes (default: one per CPU). Each worker builds its
+own application (database engine, stores, policy) after the fork and serves requests with
+``worker_threads`` threads (gunicorn's ``gthread`` worker): small JSON requests are handled
+concurrently and a long upload or download occupies one thread, not a whole process. Request
+bodies are streamed to the store and downloads are streamed to the client; file-store downloads
+use ``wsgi.file_wrapper`` (sendfile). SIGTERM stops accepting connections and lets running
+requests finish (up to the graceful timeout) before exiting; SIGINT does the same.
+
+The defaults listen on 127.0.0.1:9292 only; see ``bind_host`` for why.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from oslo_config import cfg
+
+from glance_domain_adapters import bootstrap, config
+
+LOG = logging.getLogger(__name__)
+
+#: gunicorn worker class: threads in each process (chosen by bench/bench_server.py measurements).
+WORKER_CLASS = "gthread"
+#: Seconds running requests get to finish after SIGTERM.
+GRACEFUL_TIMEOUT = 30
+
+
+def bind_address(conf: cfg.ConfigOpts) -> str:
+    """``host:port`` for gunicorn (IPv6 hosts in brackets)."""
+    host = str(conf.bind_host)
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"{host}:{conf.bind_port}"
+
+
+def worker_count(conf: cfg.ConfigOpts) -> int:
+    """``[DEFAULT] workers``, or the number of CPUs usable by this process."""
+    if conf.workers:
+        return int(conf.workers)
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def gunicorn_options(conf: cfg.ConfigOpts) -> dict[str, Any]:
+    """gunicorn settings derived from the configuration."""
+    return {
+        "bind": [bind_address(conf)],
+        "workers": worker_count(conf),
+        "worker_class": WORKER_CLASS,
+        "threads": conf.worker_threads,
+        "backlog": conf.backlog,
+        # gthread workers heartbeat from their main loop, so long transfers in threads are fine.
+        "timeout": max(conf.client_socket_timeout, 30) if conf.client_socket_timeout else 0,
+        "graceful_timeout": GRACEFUL_TIMEOUT,
+        "keepalive": 5 if conf.http_keepalive else 0,
+        "limit_request_field_size": conf.max_header_line,
+        "limit_request_line": max(8190, conf.max_header_line),
+        "preload_app": False,
+        "proc_name": "glance-domain",
+        "accesslog": None,
+        "errorlog": "-",
+        "loglevel": "info",
+    }
+
+
+def _application_class() -> type:
+    from gunicorn.app.base import BaseApplication
+
+    class GlanceDomainApplication(BaseApplication):  # type: ignore[misc]
+        """gunicorn application that builds our WSGI app in each worker."""
+
+        def __init__(self, conf: cfg.ConfigOpts, options: dict[str, Any]) -> None:
+            self.conf = conf
+            self.options = options
+            super().__init__()
+
+        def load_config(self) -> None:
+            for key, value in self.options.items():
+                if key in self.cfg.settings and value is not None:
+                    self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            # Runs in each worker after the fork: own engine, connections and policy cache.
+            return bootstrap.build_app(self.conf, migrate=False)
+
+    return GlanceDomainApplication
+
+
+def serve(conf: cfg.ConfigOpts) -> int:
+    """Run the server until SIGTERM/SIGINT; returns the exit status."""
+    bootstrap.prepare_database(conf)
+    config.stores_config(conf)  # fail before forking on a bad store configuration
+    options = gunicorn_options(conf)
+    LOG.info("glance-domain listening on http://%s with %d worker(s)", options["bind"][0],
+             options["workers"])
+    app_class = _application_class()
+    app_class(conf, options).run()
+    return 0

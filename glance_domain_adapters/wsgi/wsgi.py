@@ -1,0 +1,64 @@
+"""WSGI entry point for external servers (gunicorn, uwsgi, mod_wsgi).
+
+    gunicorn 'glance_domain_adapters.wsgi.wsgi:create_app()' --bind 127.0.0.1:9292
+    GLANCE_DOMAIN_CONFIG=/etc/glance/glance-api.conf uwsgi --http-socket 127.0.0.1:9292 \
+        --module glance_domain_adapters.wsgi.wsgi:application
+
+The configuration file comes from ``GLANCE_DOMAIN_CONFIG`` (several files separated by
+``os.pathsep``) or from ``--config-file`` options on the server's command line. ``application``
+is built lazily on the first request, so importing this module (e.g. in a server's master process
+before forking workers) opens no database connection.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from glance_domain_adapters import bootstrap
+
+CONFIG_ENV = "GLANCE_DOMAIN_CONFIG"
+
+
+def config_files_from_environment(argv: Sequence[str] | None = None) -> list[str]:
+    """Config files from ``GLANCE_DOMAIN_CONFIG`` or ``--config-file`` in ``argv``."""
+    env = os.environ.get(CONFIG_ENV, "")
+    files = [p for p in env.split(os.pathsep) if p]
+    args = list(sys.argv[1:] if argv is None else argv)
+    for i, arg in enumerate(args):
+        if arg == "--config-file" and i + 1 < len(args):
+            files.append(args[i + 1])
+        elif arg.startswith("--config-file="):
+            files.append(arg.split("=", 1)[1])
+    return files
+
+
+def create_app(config_files: Sequence[str] | None = None) -> Any:
+    """Build the WSGI application (config files: given, else from the environment)."""
+    files = list(config_files) if config_files is not None else config_files_from_environment()
+    conf = bootstrap.load_config([], files)
+    return bootstrap.build_app(conf)
+
+
+class _LazyApplication:
+    """A WSGI callable that builds the real application on first use (once per process)."""
+
+    def __init__(self) -> None:
+        self._app: Any = None
+        self._lock = threading.Lock()
+
+    def _get(self) -> Any:
+        if self._app is None:
+            with self._lock:
+                if self._app is None:
+                    self._app = create_app()
+        return self._app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        return self._get()(environ, start_response)  # type: ignore[no-any-return]
+
+
+application = _LazyApplication()
