@@ -16,12 +16,19 @@ from typing import Any
 
 import attrs
 
-from glance_domain.changes import Change
+from glance_domain.changes import Change, apply_changes
+from glance_domain.context import RequestContext
+from glance_domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from glance_domain.layers.base import Layer
+from glance_domain.model import validation
+from glance_domain.model.factory import ImageFactory
 from glance_domain.model.image import Image
 from glance_domain.model.location import Location
-from glance_domain.model.member import Member
-from glance_domain.ports import BackendInfo, DataStream, Usage
+from glance_domain.model.member import MEMBER_STATUSES, Member
+from glance_domain.model.status import transition
+from glance_domain.ports import BackendInfo, DataStream, ImageRepository, StoreRegistry, Usage
 from glance_domain.query import ImageQuery
+from glance_domain.settings import DomainSettings
 
 
 @attrs.frozen(kw_only=True)
@@ -36,7 +43,30 @@ class ImageDownload:
 
 
 class ImageService:
-    """Operations on images and members for one caller. Implemented over the layer stack."""
+    """Operations on images and members for one caller. Implemented over the layer stack.
+
+    Each method fetches the image once at the top and passes the record down the stack, so
+    every layer sees the same record and no layer re-reads it.
+    """
+
+    __slots__ = ("_factory", "_repository", "_settings", "_stack", "_stores", "context")
+
+    def __init__(
+        self,
+        *,
+        context: RequestContext,
+        stack: Layer,
+        factory: ImageFactory,
+        settings: DomainSettings,
+        stores: StoreRegistry,
+        repository: ImageRepository,
+    ) -> None:
+        self.context = context
+        self._stack = stack
+        self._factory = factory
+        self._settings = settings
+        self._stores = stores
+        self._repository = repository
 
     # -- images -------------------------------------------------------------------------
     def create_image(self, **attributes: Any) -> Image:
@@ -44,38 +74,61 @@ class ImageService:
         protected, os_hidden, container_format, disk_format, min_disk, min_ram, tags, owner) and
         any extra property (string values). Read-only/reserved names raise Forbidden subclasses.
         """
-        raise NotImplementedError
+        image = self._factory.new_image(self.context, **attributes)
+        return self._stack.add(image)
 
     def get_image(self, image_id: str) -> Image:
         """The image, if the caller may see it (else NotFound)."""
-        raise NotImplementedError
+        return self._stack.get(image_id)
 
     def list_images(self, query: ImageQuery) -> list[Image]:
         """One page of the images the caller may see, per ``query`` (see ImageQuery)."""
-        raise NotImplementedError
+        return self._stack.list(query, None)
 
     def update_image(self, image_id: str, changes: Sequence[Change]) -> Image:
         """Apply JSON-patch-like changes atomically (all or none) and return the new image."""
-        raise NotImplementedError
+        image = self._stack.fetch(image_id)
+        if not changes:
+            return image
+        after = apply_changes(image, changes, self._settings)
+        return self._stack.save(image, after, "update")
 
     def delete_image(self, image_id: str) -> None:
         """Delete an image and its data (Forbidden if protected)."""
-        raise NotImplementedError
+        image = self._stack.fetch(image_id)
+        self._stack.remove(image)
 
     def deactivate_image(self, image_id: str) -> Image:
         """active -> deactivated (idempotent on a deactivated image)."""
-        raise NotImplementedError
+        return self._toggle(image_id, "deactivate", "active", "deactivated")
 
     def reactivate_image(self, image_id: str) -> Image:
         """deactivated -> active (idempotent on an active image)."""
-        raise NotImplementedError
+        return self._toggle(image_id, "reactivate", "deactivated", "active")
+
+    def _toggle(self, image_id: str, action: str, source: str, target: str) -> Image:
+        image = self._stack.fetch(image_id)
+        if image.status not in (source, target):
+            raise Forbidden(f"Not allowed to {action} image in status '{image.status}'")
+        # A no-op save still goes through the stack so the rule fires (Glance checks it too).
+        after = transition(image, target) if image.status == source else image
+        if after is image:
+            self._stack.save(image, image, action)
+            return image
+        return self._stack.save(image, after, action)
 
     def add_tag(self, image_id: str, tag: str) -> Image:
-        raise NotImplementedError
+        """Add one tag (adding an existing tag is a no-op that still checks permissions)."""
+        image = self._stack.fetch(image_id)
+        validation.tag_value(tag)
+        return self._stack.save(image, attrs.evolve(image, tags=image.tags | {tag}), "update")
 
     def remove_tag(self, image_id: str, tag: str) -> Image:
         """NotFound if the image does not have the tag."""
-        raise NotImplementedError
+        image = self._stack.fetch(image_id)
+        if tag not in image.tags:
+            raise NotFound(f"Tag {tag} not found on image {image_id}.")
+        return self._stack.save(image, attrs.evolve(image, tags=image.tags - {tag}), "update")
 
     # -- data -----------------------------------------------------------------------------
     def upload_data(
@@ -91,43 +144,84 @@ class ImageService:
         On any failure (size cap, client disconnect, store error) the image returns to
         ``queued`` with no data kept, and the error is re-raised.
         """
-        raise NotImplementedError
+        image = self._stack.fetch(image_id)
+        if size is not None and (isinstance(size, bool) or size < 0):
+            raise InvalidInput("Invalid value for 'size': it must be a non-negative integer.")
+        return self._stack.upload(image, data, size, backend)
 
     def download_data(
         self, image_id: str, *, offset: int = 0, length: int | None = None
     ) -> ImageDownload | None:
         """The image's bytes (or a range of them); None when the image has no data yet."""
-        raise NotImplementedError
+        image = self._stack.fetch(image_id)
+        stream = self._stack.download(image, offset, length)
+        if stream is None:
+            return None
+        return ImageDownload(
+            image=image,
+            stream=stream,
+            offset=offset,
+            length=stream.length,
+            total_size=image.size or 0,
+        )
 
     def delete_from_store(self, image_id: str, backend: str) -> Image:
         """Remove the image's data from one backend (it must keep at least one location)."""
-        raise NotImplementedError
+        image = self._stack.fetch(image_id)
+        return self._stack.delete_from_store(image, backend)
 
     def add_location(self, image_id: str, url: str, metadata: dict[str, Any]) -> Image:
-        raise NotImplementedError
+        """Add a location to an active image (Glance's add-location API, minimal form)."""
+        image = self._stack.fetch(image_id)
+        if not isinstance(url, str) or not url or len(url) > 255:
+            raise InvalidInput("Invalid value for 'url': a non-empty string of at most 255 "
+                               "characters is required.")
+        if image.status != "active":
+            raise Conflict(f"Adding a location is only supported for active images, not "
+                           f"'{image.status}'.")
+        if any(loc.url == url for loc in image.locations):
+            raise InvalidInput(f"Location {url} is already present.")
+        location = Location(url=url, metadata=metadata or {})
+        after = attrs.evolve(image, locations=(*image.locations, location))
+        return self._stack.save(image, after, "add_location")
 
     def get_locations(self, image_id: str) -> list[Location]:
-        raise NotImplementedError
+        image = self._stack.fetch(image_id)
+        return [loc for loc in image.locations if loc.status == "active"]
 
     # -- members ----------------------------------------------------------------------------
     def list_members(self, image_id: str) -> list[Member]:
-        raise NotImplementedError
+        image = self._stack.fetch(image_id)
+        return self._stack.list_members(image)
 
     def get_member(self, image_id: str, member_id: str) -> Member:
-        raise NotImplementedError
+        image = self._stack.fetch(image_id)
+        return self._stack.get_member(image, member_id)
 
     def add_member(self, image_id: str, member_id: str) -> Member:
-        raise NotImplementedError
+        image = self._stack.fetch(image_id)
+        member = self._factory.new_member(image, member_id)
+        return self._stack.add_member(image, member)
 
     def update_member(self, image_id: str, member_id: str, status: str) -> Member:
-        raise NotImplementedError
+        if status not in MEMBER_STATUSES:
+            raise InvalidInput('Status must be "pending", "accepted" or "rejected".')
+        image = self._stack.fetch(image_id)
+        member = self._stack.fetch_member(image, member_id)
+        after = attrs.evolve(member, status=status, updated_at=self._factory.now())
+        return self._stack.save_member(image, member, after)
 
     def remove_member(self, image_id: str, member_id: str) -> None:
-        raise NotImplementedError
+        image = self._stack.fetch(image_id)
+        member = self._stack.fetch_member(image, member_id)
+        self._stack.remove_member(image, member)
 
     # -- info -------------------------------------------------------------------------------
     def stores(self) -> list[BackendInfo]:
-        raise NotImplementedError
+        return self._stores.backends()
 
     def usage(self) -> Usage:
-        raise NotImplementedError
+        owner = self.context.owner
+        if owner is None:
+            return Usage()
+        return self._repository.usage(owner)

@@ -1,0 +1,65 @@
+"""The Gateway: the ONE place where the layer stack is assembled.
+
+    Authorization -> Policy -> Notification -> Quota -> Store -> Repository
+
+Each layer gets exactly its own port. The gateway lives as long as the application; a
+``service(context)`` is built per caller (a few small objects, no I/O).
+"""
+
+from __future__ import annotations
+
+from glance_domain.clock import SystemClock
+from glance_domain.context import RequestContext
+from glance_domain.layers.authorization import AuthorizationLayer
+from glance_domain.layers.base import Layer
+from glance_domain.layers.notification import NotificationLayer
+from glance_domain.layers.policy import PolicyLayer
+from glance_domain.layers.quota import QuotaLayer
+from glance_domain.layers.repository import RepositoryLayer
+from glance_domain.layers.store import StoreLayer
+from glance_domain.model.factory import ImageFactory
+from glance_domain.ports import Clock, ImageRepository, Notifier, PolicyEnforcer, StoreRegistry
+from glance_domain.service import ImageService
+from glance_domain.settings import DomainSettings
+
+
+class Gateway:
+    """Holds the ports and settings; hands out an ``ImageService`` per request context."""
+
+    def __init__(
+        self,
+        *,
+        repository: ImageRepository,
+        stores: StoreRegistry,
+        policy: PolicyEnforcer,
+        notifier: Notifier,
+        settings: DomainSettings,
+        clock: Clock | None = None,
+    ) -> None:
+        self.repository = repository
+        self.stores = stores
+        self.policy = policy
+        self.notifier = notifier
+        self.settings = settings
+        self.clock: Clock = clock or SystemClock()
+        self.factory = ImageFactory(settings, self.clock)
+        # The two bottom layers hold no per-request state: build them once.
+        self._bottom: Layer = StoreLayer(RepositoryLayer(repository), stores)
+
+    def stack(self, context: RequestContext) -> Layer:
+        """The layered operations for one caller, top (authorization) to bottom."""
+        layer: Layer = QuotaLayer(self._bottom, context, self.settings, self.repository.usage)
+        layer = NotificationLayer(layer, context, self.notifier, self.clock)
+        layer = PolicyLayer(layer, context, self.policy)
+        return AuthorizationLayer(layer, context)
+
+    def service(self, context: RequestContext) -> ImageService:
+        """The ImageService for ``context``."""
+        return ImageService(
+            context=context,
+            stack=self.stack(context),
+            factory=self.factory,
+            settings=self.settings,
+            stores=self.stores,
+            repository=self.repository,
+        )

@@ -1,0 +1,90 @@
+"""The operation protocol every layer implements, and the base class that forwards it.
+
+Layers proxy *operations*, not entities: each receives plain, immutable ``Image`` records
+(fetched once at the top of a request and passed down) and overrides only the operations it
+cares about; everything else goes straight to ``inner``.
+
+Operations:
+
+- ``get(id)``: show one image (the ``get_image`` operation); ``fetch(id)``: load an image for
+  another operation (visibility is checked, ``get_image`` policy is not fired).
+- ``list(query, scope)``: one page; the authorization layer fills ``scope``.
+- ``add(image)``, ``save(before, after, action)``, ``remove(image)``: persistence. ``action``
+  names what a save is for (``update``, ``deactivate``, ``reactivate``, ``add_location``...), so
+  each rule fires once.
+- ``upload``, ``download``, ``delete_from_store``: data.
+- member operations, taking the (already fetched) image.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Iterable
+
+from glance_domain.model.image import Image
+from glance_domain.model.member import Member
+from glance_domain.ports import DataStream
+from glance_domain.query import ImageQuery, ListScope
+
+
+class Layer:
+    """Base layer: forwards every operation to ``inner`` unchanged."""
+
+    __slots__ = ("inner",)
+
+    def __init__(self, inner: Layer) -> None:
+        self.inner = inner
+
+    # -- images ---------------------------------------------------------------------------
+    def get(self, image_id: str) -> Image:
+        return self.inner.get(image_id)
+
+    def fetch(self, image_id: str) -> Image:
+        return self.inner.fetch(image_id)
+
+    def list(self, query: ImageQuery, scope: ListScope | None) -> list[Image]:
+        return self.inner.list(query, scope)
+
+    def add(self, image: Image) -> Image:
+        return self.inner.add(image)
+
+    def save(self, before: Image, after: Image, action: str = "update") -> Image:
+        return self.inner.save(before, after, action)
+
+    def remove(self, image: Image) -> Image:
+        return self.inner.remove(image)
+
+    # -- data -----------------------------------------------------------------------------
+    def upload(
+        self, image: Image, data: Iterable[bytes], size: int | None, backend: str | None
+    ) -> Image:
+        return self.inner.upload(image, data, size, backend)
+
+    def download(self, image: Image, offset: int, length: int | None) -> DataStream | None:
+        return self.inner.download(image, offset, length)
+
+    def delete_from_store(self, image: Image, backend: str) -> Image:
+        return self.inner.delete_from_store(image, backend)
+
+    # -- members --------------------------------------------------------------------------
+    def member_status(self, image: Image, member_id: str) -> str | None:
+        return self.inner.member_status(image, member_id)
+
+    def list_members(self, image: Image) -> builtins.list[Member]:
+        return self.inner.list_members(image)
+
+    def get_member(self, image: Image, member_id: str) -> Member:
+        return self.inner.get_member(image, member_id)
+
+    def fetch_member(self, image: Image, member_id: str) -> Member:
+        """Load a membership for another member operation (no ``get_member`` policy)."""
+        return self.inner.fetch_member(image, member_id)
+
+    def add_member(self, image: Image, member: Member) -> Member:
+        return self.inner.add_member(image, member)
+
+    def save_member(self, image: Image, before: Member, after: Member) -> Member:
+        return self.inner.save_member(image, before, after)
+
+    def remove_member(self, image: Image, member: Member) -> None:
+        self.inner.remove_member(image, member)

@@ -1,0 +1,137 @@
+"""Policy: Glance's rule names, each fired once per operation through the PolicyEnforcer port.
+
+Save operations map to rules from their ``action`` and the computed diff: ``update`` ->
+``modify_image`` (+ ``publicize_image``/``communitize_image`` when visibility becomes public or
+community); ``deactivate``/``reactivate``; location actions. A refusal on an image the caller
+cannot ``get_image`` becomes NotFound, as in Glance.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Iterable
+
+from glance_domain.context import RequestContext
+from glance_domain.errors import Forbidden, NotFound
+from glance_domain.layers.base import Layer
+from glance_domain.model.image import Image
+from glance_domain.model.member import Member
+from glance_domain.ports import DataStream, PolicyEnforcer
+from glance_domain.query import ImageQuery, ListScope
+from glance_domain.targets import image_target, new_image_target, project_target
+
+#: save action -> the rule it fires (``update`` is computed from the diff).
+SAVE_RULES = {
+    "deactivate": "deactivate",
+    "reactivate": "reactivate",
+    "add_location": "add_image_location",
+    "set_location": "set_image_location",
+    "delete_location": "delete_image_location",
+}
+
+
+class PolicyLayer(Layer):
+    __slots__ = ("context", "policy")
+
+    def __init__(self, inner: Layer, context: RequestContext, policy: PolicyEnforcer) -> None:
+        self.inner = inner
+        self.context = context
+        self.policy = policy
+
+    def _enforce(self, rule: str, image: Image) -> None:
+        ctx = self.context
+        target = image_target(ctx, image)
+        if self.policy.check(ctx, rule, target):
+            return
+        if rule != "get_image" and not self.policy.check(ctx, "get_image", target):
+            raise NotFound(f"No image found with ID {image.id}")
+        raise Forbidden(f"Policy doesn't allow {rule} to be performed.")
+
+    def _visibility_rule(self, visibility: str, target_image: Image) -> None:
+        if visibility == "public":
+            self._enforce("publicize_image", target_image)
+        elif visibility == "community":
+            self._enforce("communitize_image", target_image)
+
+    # -- images ---------------------------------------------------------------------------
+    def get(self, image_id: str) -> Image:
+        image = self.inner.get(image_id)
+        self._enforce("get_image", image)
+        return image
+
+    def list(self, query: ImageQuery, scope: ListScope | None) -> list[Image]:
+        ctx, policy = self.context, self.policy
+        policy.enforce(ctx, "get_images", project_target(ctx))
+        images = self.inner.list(query, scope)
+        return [i for i in images if policy.check(ctx, "get_image", image_target(ctx, i))]
+
+    def add(self, image: Image) -> Image:
+        ctx = self.context
+        target = new_image_target(ctx, image)
+        if not self.policy.check(ctx, "add_image", target):
+            if image.owner != ctx.project_id:
+                raise Forbidden(
+                    f"You are not permitted to create images owned by '{image.owner}'."
+                )
+            raise Forbidden("Policy doesn't allow add_image to be performed.")
+        if image.visibility == "public":
+            self.policy.enforce(ctx, "publicize_image", target)
+        elif image.visibility == "community":
+            self.policy.enforce(ctx, "communitize_image", target)
+        return self.inner.add(image)
+
+    def save(self, before: Image, after: Image, action: str = "update") -> Image:
+        rule = SAVE_RULES.get(action)
+        if rule is not None:
+            self._enforce(rule, before)
+        else:
+            self._enforce("modify_image", before)
+            if after.visibility != before.visibility:
+                self._visibility_rule(after.visibility, before)
+        return self.inner.save(before, after, action)
+
+    def remove(self, image: Image) -> Image:
+        self._enforce("delete_image", image)
+        return self.inner.remove(image)
+
+    # -- data -----------------------------------------------------------------------------
+    def upload(
+        self, image: Image, data: Iterable[bytes], size: int | None, backend: str | None
+    ) -> Image:
+        self._enforce("upload_image", image)
+        return self.inner.upload(image, data, size, backend)
+
+    def download(self, image: Image, offset: int, length: int | None) -> DataStream | None:
+        self._enforce("download_image", image)
+        return self.inner.download(image, offset, length)
+
+    def delete_from_store(self, image: Image, backend: str) -> Image:
+        self._enforce("delete_image_location", image)
+        return self.inner.delete_from_store(image, backend)
+
+    # -- members --------------------------------------------------------------------------
+    def _member_rule(self, rule: str, image: Image) -> None:
+        ctx = self.context
+        target = image_target(ctx, image)
+        if not self.policy.check(ctx, rule, target):
+            raise Forbidden(f"Policy doesn't allow {rule} to be performed.")
+
+    def list_members(self, image: Image) -> builtins.list[Member]:
+        self._member_rule("get_members", image)
+        return self.inner.list_members(image)
+
+    def get_member(self, image: Image, member_id: str) -> Member:
+        self._member_rule("get_member", image)
+        return self.inner.get_member(image, member_id)
+
+    def add_member(self, image: Image, member: Member) -> Member:
+        self._member_rule("add_member", image)
+        return self.inner.add_member(image, member)
+
+    def save_member(self, image: Image, before: Member, after: Member) -> Member:
+        self._member_rule("modify_member", image)
+        return self.inner.save_member(image, before, after)
+
+    def remove_member(self, image: Image, member: Member) -> None:
+        self._member_rule("delete_member", image)
+        self.inner.remove_member(image, member)

@@ -1,0 +1,98 @@
+"""Quotas: property, tag, location and member counts, per-owner image count and storage, and the
+upload size cap, which is enforced while the bytes stream (the store layer cleans up when it trips).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+
+from glance_domain.changes import diff
+from glance_domain.context import RequestContext
+from glance_domain.errors import QuotaExceeded, SizeLimitExceeded
+from glance_domain.layers.base import Layer
+from glance_domain.model.image import Image
+from glance_domain.model.member import Member
+from glance_domain.ports import Usage
+from glance_domain.settings import DomainSettings
+
+UsageSource = Callable[[str], Usage]
+
+
+def _over(count: int, quota: int) -> bool:
+    return quota >= 0 and count > quota
+
+
+def capped(chunks: Iterable[bytes], limit: int, message: str) -> Iterator[bytes]:
+    """Yield ``chunks``, raising ``SizeLimitExceeded`` as soon as more than ``limit`` bytes
+    went through (before the offending chunk is passed on)."""
+    total = 0
+    for chunk in chunks:
+        total += len(chunk)
+        if total > limit:
+            raise SizeLimitExceeded(message)
+        yield chunk
+
+
+class QuotaLayer(Layer):
+    __slots__ = ("context", "settings", "usage")
+
+    def __init__(
+        self, inner: Layer, context: RequestContext, settings: DomainSettings, usage: UsageSource
+    ) -> None:
+        self.inner = inner
+        self.context = context
+        self.settings = settings
+        self.usage = usage
+
+    def _check_counts(self, image: Image) -> None:
+        s = self.settings
+        if _over(len(image.extra_properties), s.image_property_quota):
+            raise QuotaExceeded(
+                f"Maximum number of image properties exceeded ({s.image_property_quota})."
+            )
+        if _over(len(image.tags), s.image_tag_quota):
+            raise QuotaExceeded(f"Maximum number of image tags exceeded ({s.image_tag_quota}).")
+        if _over(len(image.locations), s.image_location_quota):
+            raise QuotaExceeded(
+                f"Maximum number of image locations exceeded ({s.image_location_quota})."
+            )
+
+    def add(self, image: Image) -> Image:
+        self._check_counts(image)
+        quota = self.settings.image_count_quota
+        if (
+            quota >= 0
+            and image.owner is not None
+            and self.usage(image.owner).image_count + 1 > quota
+        ):
+            raise QuotaExceeded(
+                f"Maximum number of images exceeded for project {image.owner} ({quota})."
+            )
+        return self.inner.add(image)
+
+    def save(self, before: Image, after: Image, action: str = "update") -> Image:
+        d = diff(before, after)
+        if d.added_properties or d.added_tags or d.locations_changed:
+            self._check_counts(after)
+        return self.inner.save(before, after, action)
+
+    def upload(
+        self, image: Image, data: Iterable[bytes], size: int | None, backend: str | None
+    ) -> Image:
+        limit = self.settings.image_size_cap
+        message = f"Image exceeds the size cap of {limit} bytes."
+        storage = self.settings.user_storage_quota
+        if storage > 0 and image.owner is not None:
+            remaining = storage - self.usage(image.owner).stored_bytes
+            if remaining < limit:
+                limit = max(remaining, 0)
+                message = f"Image exceeds the storage quota of {storage} bytes."
+        if size is not None and size > limit:
+            raise SizeLimitExceeded(message)
+        return self.inner.upload(image, capped(data, limit, message), size, backend)
+
+    def add_member(self, image: Image, member: Member) -> Member:
+        quota = self.settings.image_member_quota
+        if quota >= 0 and len(self.inner.list_members(image)) + 1 > quota:
+            raise QuotaExceeded(f"Maximum number of image members exceeded ({quota}).")
+        return self.inner.add_member(image, member)

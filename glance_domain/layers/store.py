@@ -1,0 +1,107 @@
+"""Store: image bytes in and out through the StoreRegistry port.
+
+Upload: ``queued -> saving`` (compare-and-swap save), stream into a store, then
+``saving -> active`` with size, checksum, multihash and the location. On ANY failure (store error,
+size cap, client disconnect / GeneratorExit, a failed final save) the written data is deleted and
+the image goes back to ``queued``; the error is re-raised.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable
+
+from attrs import evolve
+
+from glance_domain.errors import Conflict, NotFound, RangeNotSatisfiable, SizeLimitExceeded
+from glance_domain.layers.base import Layer
+from glance_domain.model.image import Image
+from glance_domain.model.location import Location
+from glance_domain.model.status import transition
+from glance_domain.ports import DataStream, StoredData, StoreRegistry
+
+
+class StoreLayer(Layer):
+    __slots__ = ("stores",)
+
+    def __init__(self, inner: Layer, stores: StoreRegistry) -> None:
+        self.inner = inner
+        self.stores = stores
+
+    # -- upload ---------------------------------------------------------------------------
+    def upload(
+        self, image: Image, data: Iterable[bytes], size: int | None, backend: str | None
+    ) -> Image:
+        saving = self.inner.save(image, transition(image, "saving"), "upload")
+        stored: StoredData | None = None
+        try:
+            stored = self.stores.write(image.id, data, backend=backend, size=size)
+            if size is not None and stored.size != size:
+                raise SizeLimitExceeded(
+                    f"Size of uploaded data ({stored.size}) does not match the expected "
+                    f"size ({size})."
+                )
+            location = Location(
+                url=stored.url, metadata={**stored.metadata, "store": stored.backend}
+            )
+            active = transition(
+                saving,
+                "active",
+                size=stored.size,
+                checksum=stored.checksum,
+                os_hash_algo=stored.hash_algo,
+                os_hash_value=stored.hash_value,
+                locations=(location,),
+            )
+            return self.inner.save(saving, active, "upload")
+        except BaseException:
+            if stored is not None:
+                with contextlib.suppress(Exception):
+                    self.stores.delete(stored.url)
+            with contextlib.suppress(Exception):
+                self.inner.save(saving, transition(saving, "queued"), "upload")
+            raise
+
+    # -- download -------------------------------------------------------------------------
+    def download(self, image: Image, offset: int, length: int | None) -> DataStream | None:
+        locations = [loc for loc in image.locations if loc.status == "active"]
+        if not locations or image.size is None:
+            return None
+        total = image.size
+        if offset < 0 or (offset >= total and total > 0) or (length is not None and length < 0):
+            raise RangeNotSatisfiable(f"Requested range is not satisfiable (size {total}).")
+        if length is None:
+            length = total - offset
+        elif offset + length > total:
+            raise RangeNotSatisfiable(f"Requested range is not satisfiable (size {total}).")
+        error: Exception | None = None
+        for location in locations:
+            try:
+                return self.stores.read(location.url, offset=offset, length=length)
+            except Exception as exc:  # try the next copy, as Glance does
+                error = exc
+        assert error is not None
+        raise error
+
+    # -- deletion -------------------------------------------------------------------------
+    def remove(self, image: Image) -> Image:
+        for location in image.locations:
+            with contextlib.suppress(NotFound):
+                self.stores.delete(location.url)
+        return self.inner.remove(image)
+
+    def delete_from_store(self, image: Image, backend: str) -> Image:
+        if image.status != "active":
+            raise Conflict("It's not allowed to remove image data from store if image status "
+                           "is not 'active'")
+        keep = tuple(loc for loc in image.locations if loc.backend != backend)
+        if len(keep) == len(image.locations):
+            raise NotFound(f"Image {image.id} is not available in store {backend}.")
+        if not keep:
+            raise Conflict("Cannot delete image data from the only store containing it. "
+                           "Consider deleting the image instead.")
+        for location in image.locations:
+            if location.backend == backend:
+                with contextlib.suppress(NotFound):
+                    self.stores.delete(location.url)
+        return self.inner.save(image, evolve(image, locations=keep), "delete_from_store")
