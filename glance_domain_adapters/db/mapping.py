@@ -2,8 +2,9 @@
 
 The database holds naive UTC timestamps truncated to whole seconds (Glance's MySQL ``DATETIME``
 precision, and the precision the API shows), so the same value compares equal on every backend
-and a ``created_at=eq:<shown value>`` filter finds the image. Entities carry timezone-aware UTC
-datetimes.
+and a ``created_at=eq:<shown value>`` filter finds the image. Entities carry naive UTC datetimes,
+like the rest of the project (``glance_domain.clock.SystemClock``); aware values given to the
+repository (entities or filters) are converted to UTC.
 """
 
 from __future__ import annotations
@@ -51,17 +52,15 @@ def to_db_time(value: dt.datetime | None) -> dt.datetime | None:
 
 
 def from_db_time(value: dt.datetime | None) -> dt.datetime | None:
-    """Naive UTC from the database -> aware UTC."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=dt.UTC)
+    """Naive UTC from the database, as entities carry it (MySQL may give back None)."""
+    return value
 
 
 def normalize_time(value: dt.datetime) -> dt.datetime:
-    """The aware datetime the database will give back for ``value``."""
+    """The (naive UTC) datetime the database will give back for ``value``."""
     stored = to_db_time(value)
     assert stored is not None
-    return stored.replace(tzinfo=dt.UTC)
+    return stored
 
 
 def image_values(image: Image) -> dict[str, Any]:

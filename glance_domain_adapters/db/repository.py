@@ -60,7 +60,7 @@ def _prop_value(value: Any) -> str | None:
 class SqlImageRepository:
     """Images and members in a SQL database (SQLite, PostgreSQL, MariaDB/MySQL).
 
-    ``clock`` returns the current aware UTC time (for ``updated_at``/``deleted_at``); it
+    ``clock`` returns the current UTC time (for ``updated_at``/``deleted_at``); it
     defaults to the system clock.
     """
 
@@ -262,7 +262,7 @@ class SqlImageRepository:
                     .values(deleted=True, deleted_at=now)
                 )
             conn.execute(image_id_tombstones.insert().values(id=image.id, deleted_at=now))
-        return attrs.evolve(image, status="deleted", updated_at=now.replace(tzinfo=dt.UTC))
+        return attrs.evolve(image, status="deleted", updated_at=now)
 
     def usage(self, owner: str) -> Usage:
         with translated(), self._read() as conn:
