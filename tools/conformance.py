@@ -1,0 +1,1125 @@
+#!/usr/bin/env python3
+"""Differential conformance checker: real Glance vs glance-domain, request by request.
+
+Sends the same scripted sequence of Image API v2 requests to two servers (a real Glance and
+ours), as several identities (admin, members of projects A/B/C, a reader of A), and compares
+what comes back: status codes, the headers clients look at (Content-Type, Location, Allow,
+Content-Range, Content-MD5, Content-Length, OpenStack-image-*), and bodies -- JSON bodies
+structurally after normalising run-specific values (image ids, project ids, timestamps, base
+URL), error bodies by title and message, binary bodies by digest.
+
+    python3 tools/conformance.py --glance http://127.0.0.1:9393 --ours http://127.0.0.1:9292
+    python3 tools/conformance.py --glance URL --ours URL --markdown report.md --only images.list
+
+Exit status: 0 = no difference, 1 = differences (except ignored categories), 2 = usage/network.
+
+Identity comes from keystonemiddleware-style headers (X-Identity-Status: Confirmed, X-User-Id,
+X-Project-Id, X-Roles), so both servers must trust them (no token validation): see
+docs/conformance.md. Both servers need the same configuration for the results to be
+comparable: one file store named ``fs`` (the default), ``image_size_cap = 2097152``.
+
+Every run uses fresh, per-target project ids, image ids and a tag, so it can run again and
+again against long-lived servers (and Glance against itself: ``--ours`` = ``--glance``).
+Image ids are chosen by the checker and grow with creation order, so "created_at desc, id
+desc" sorting is deterministic even when two images share a timestamp. Lists are compared
+after dropping images that this run did not create (other runs' public images).
+Uses only the standard library.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import http.client
+import json
+import re
+import secrets
+import sys
+import time
+import urllib.parse
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+# --------------------------------------------------------------------------------------------
+# Identities
+# --------------------------------------------------------------------------------------------
+
+#: who -> (project key, user key, roles). Project/user keys are made unique per target and run.
+IDENTITIES: dict[str, tuple[str, str, str]] = {
+    "admin": ("ADM", "uadmin", "admin,member,reader"),
+    "A": ("A", "ua", "member,reader"),
+    "A2": ("A", "ua2", "member,reader"),
+    "B": ("B", "ub", "member,reader"),
+    "C": ("C", "uc", "member,reader"),
+    "readerA": ("A", "uread", "reader"),
+}
+
+PATCH_CT = "application/openstack-images-v2.1-json-patch"
+PATCH_CT_20 = "application/openstack-images-v2.0-json-patch"
+OCTET = "application/octet-stream"
+
+#: headers compared verbatim (after normalisation), lower-case names.
+COMPARED_HEADERS = (
+    "content-type",
+    "location",
+    "content-range",
+    "content-md5",
+    "openstack-image-import-methods",
+    "openstack-image-store-ids",
+    "accept-ranges",
+)
+
+DATA = b"glance-domain conformance payload " * 31  # 1054 bytes, deterministic
+DATA2 = b"0123456789" * 10
+TOO_BIG = 2 * 1024 * 1024 + 1  # one byte over image_size_cap = 2097152
+
+
+# --------------------------------------------------------------------------------------------
+# Steps
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Step:
+    """One request of the script. Strings may hold placeholders, resolved per target:
+    ``{img:NAME}`` an image id, ``{proj:A}`` a project id, ``{tag}`` this run's tag,
+    ``{newid}`` a fresh uuid (never stored)."""
+
+    area: str
+    name: str
+    method: str
+    path: str
+    who: str | None = "A"
+    json: Any = None
+    body: bytes | None = None
+    content_type: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    save: str | None = None  # on 2xx, remember body["id"] as image NAME
+    only_run_images: bool = True  # drop foreign images from list bodies
+    skip_body: bool = False  # compare status + headers only
+
+    @property
+    def key(self) -> str:
+        return f"{self.area}.{self.name}"
+
+
+def _img_create(name: str, who: str = "A", **attrs: Any) -> Step:
+    body = {"id": f"{{img:{name}}}", "name": name, "tags": ["{tag}"]}
+    body.update(attrs)
+    return Step("images.create", name, "POST", "/v2/images", who, json=body)
+
+
+def _patch(name: str, img: str, ops: Any, who: str = "A", ct: str = PATCH_CT) -> Step:
+    raw = ops if isinstance(ops, bytes) else json.dumps(ops).encode()
+    return Step("images.update", name, "PATCH", f"/v2/images/{{img:{img}}}", who, body=raw,
+                content_type=ct)
+
+
+def _upload(name: str, img: str, data: bytes = DATA, who: str = "A", ct: str = OCTET,
+            **kw: Any) -> Step:
+    return Step("images.upload", name, "PUT", f"/v2/images/{{img:{img}}}/file", who, body=data,
+                content_type=ct, **kw)
+
+
+def _list(name: str, query: str = "", who: str = "A", **kw: Any) -> Step:
+    path = "/v2/images" + (f"?{query}" if query else "")
+    return Step("images.list", name, "GET", path, who, **kw)
+
+
+def scenario() -> list[Step]:
+    """The whole request script, in order (later steps depend on earlier ones)."""
+    s: list[Step] = []
+    add = s.append
+    # --- versions / root / negotiation -------------------------------------------------
+    add(Step("versions", "root", "GET", "/", None))
+    add(Step("versions", "versions", "GET", "/versions", None))
+    add(Step("versions", "v2_redirect", "GET", "/v2", None))
+    add(Step("versions", "v2_slash", "GET", "/v2/", None))
+    add(Step("versions", "unknown_version", "GET", "/v3/images", None))
+    add(Step("versions", "v2_15_prefix", "GET", "/v2.15/schemas/image", None))
+    add(Step("versions", "accept_header", "GET", "/schemas/image", None,
+             headers={"Accept": "application/vnd.openstack.images-v2.1"}))
+    add(Step("versions", "healthcheck", "GET", "/healthcheck", None))
+    add(Step("versions", "post_versions", "POST", "/versions", None, json={}))
+    # --- error rendering by Accept header (webob: text/plain, HTML or JSON) ----------
+    for acc_name, accept in (("none", None), ("any", "*/*"), ("json", "application/json"),
+                             ("html", "text/html"), ("xml", "application/xml")):
+        hdrs = {"Accept": accept} if accept else {}
+        add(Step("errors", f"404_accept_{acc_name}", "GET", "/v2/images/{newid}", "A",
+                 headers=dict(hdrs)))
+        add(Step("errors", f"405_accept_{acc_name}", "PUT", "/v2/images", "A",
+                 headers=dict(hdrs)))
+        add(Step("errors", f"400_accept_{acc_name}", "GET", "/v2/images?limit=abc", "A",
+                 headers=dict(hdrs)))
+        add(Step("errors", f"403_accept_{acc_name}", "POST", "/v2/images", "readerA",
+                 json={"name": "x"}, headers=dict(hdrs)))
+    # --- schemas ----------------------------------------------------------------------
+    for sch in ("image", "images", "member", "members", "task", "tasks"):
+        add(Step("schemas", sch, "GET", f"/v2/schemas/{sch}", "A"))
+    add(Step("schemas", "unknown", "GET", "/v2/schemas/nope", "A"))
+    add(Step("schemas", "post_image", "POST", "/v2/schemas/image", "A", json={}))
+    add(Step("schemas", "metadef_namespace", "GET", "/v2/schemas/metadefs/namespace", "A"))
+    # --- info ------------------------------------------------------------------------
+    add(Step("info", "import", "GET", "/v2/info/import", "A"))
+    add(Step("info", "stores", "GET", "/v2/info/stores", "A"))
+    add(Step("info", "stores_detail_member", "GET", "/v2/info/stores/detail", "A"))
+    add(Step("info", "stores_detail_admin", "GET", "/v2/info/stores/detail", "admin"))
+    add(Step("info", "usage", "GET", "/v2/info/usage", "A"))
+    add(Step("info", "post_stores", "POST", "/v2/info/stores", "A", json={}))
+    add(Step("info", "put_usage", "PUT", "/v2/info/usage", "A", json={}))
+
+    # --- image create -------------------------------------------------------------------
+    add(_img_create("full", disk_format="qcow2", container_format="bare", min_ram=512,
+                    min_disk=2, protected=False, visibility="private", foo="bar", os_distro="x"))
+    add(_img_create("plain"))
+    add(_img_create("shared", visibility="shared", disk_format="raw", container_format="bare"))
+    add(_img_create("public_adm", who="admin", visibility="public", disk_format="raw",
+                    container_format="bare"))
+    add(_img_create("community", visibility="community", disk_format="iso",
+                    container_format="bare"))
+    add(_img_create("prot", protected=True, disk_format="raw", container_format="bare"))
+    add(_img_create("hidden", os_hidden=True))
+    add(_img_create("onB", who="B", disk_format="raw", container_format="bare"))
+    add(_img_create("data", disk_format="raw", container_format="bare"))
+    add(_img_create("data2", disk_format="raw", container_format="bare"))
+    add(_img_create("deact", disk_format="raw", container_format="bare"))
+    add(Step("images.create", "server_id", "POST", "/v2/images", "A",
+             json={"name": "server-id", "tags": ["{tag}"]}, save="server_id"))
+    add(Step("images.create", "empty_body", "POST", "/v2/images", "A", json={}, save="empty"))
+    add(_img_create("dup_id"))
+    add(Step("images.create", "duplicate_id", "POST", "/v2/images", "A",
+             json={"id": "{img:dup_id}", "name": "again"}))
+    bad_creates: dict[str, Any] = {
+        "bad_visibility": {"visibility": "bogus"},
+        "public_by_member": {"visibility": "public"},
+        "bad_disk_format": {"disk_format": "nope"},
+        "bad_container_format": {"container_format": "nope"},
+        "null_disk_format": {"disk_format": None},
+        "negative_min_ram": {"min_ram": -1},
+        "string_min_disk": {"min_disk": "2"},
+        "huge_min_ram": {"min_ram": 2**31},
+        "name_too_long": {"name": "n" * 256},
+        "name_number": {"name": 5},
+        "bad_id": {"id": "not-a-uuid"},
+        "readonly_status": {"status": "active"},
+        "readonly_size": {"size": 5},
+        "readonly_checksum": {"checksum": "abc"},
+        "readonly_created_at": {"created_at": "2020-01-01T00:00:00Z"},
+        "readonly_self": {"self": "/x"},
+        "readonly_schema": {"schema": "/x"},
+        "readonly_file": {"file": "/x"},
+        "readonly_os_hash_value": {"os_hash_value": "abc"},
+        "reserved_os_glance": {"os_glance_foo": "x"},
+        "reserved_deleted": {"deleted": False},
+        "reserved_location": {"location": "http://x"},
+        "extra_prop_number": {"foo": 1},
+        "extra_prop_null": {"foo": None},
+        "extra_prop_list": {"foo": ["a"]},
+        "protected_string": {"protected": "yes"},
+        "os_hidden_string": {"os_hidden": "true"},
+        "tags_not_list": {"tags": "abc"},
+        "tag_too_long": {"tags": ["t" * 256]},
+        "tag_not_string": {"tags": [1]},
+        "tags_duplicate": {"tags": ["x", "x"]},
+        "owner_other": {"owner": "someone-else"},
+        "locations": {"locations": []},
+        "direct_url": {"direct_url": "http://x"},
+        "key_too_long": {"k" * 256: "v"},
+        "value_too_long": {"foo": "v" * 65536},
+    }
+    for nm, extra in bad_creates.items():
+        add(Step("images.create", nm, "POST", "/v2/images", "A",
+                 json={"name": nm, "tags": ["{tag}"], **extra}, save=f"maybe_{nm}"))
+    add(Step("images.create", "owner_by_admin", "POST", "/v2/images", "admin",
+             json={"name": "owned", "owner": "{proj:C}", "tags": ["{tag}"]}, save="owned_by_c"))
+    add(Step("images.create", "reader", "POST", "/v2/images", "readerA",
+             json={"name": "r"}, save="maybe_reader"))
+    add(Step("images.create", "malformed_json", "POST", "/v2/images", "A", body=b"{not json",
+             content_type="application/json"))
+    add(Step("images.create", "json_list", "POST", "/v2/images", "A", json=["a"]))
+    add(Step("images.create", "json_string", "POST", "/v2/images", "A", json="a"))
+    add(Step("images.create", "no_body", "POST", "/v2/images", "A", body=b"",
+             content_type="application/json", save="maybe_nobody"))
+    add(Step("images.create", "text_plain", "POST", "/v2/images", "A",
+             body=b'{"name": "tp"}', content_type="text/plain", save="maybe_textplain"))
+
+    # --- show ----------------------------------------------------------------------------
+    add(Step("images.show", "owner", "GET", "/v2/images/{img:full}", "A"))
+    add(Step("images.show", "same_project_other_user", "GET", "/v2/images/{img:full}", "A2"))
+    add(Step("images.show", "reader", "GET", "/v2/images/{img:full}", "readerA"))
+    add(Step("images.show", "admin", "GET", "/v2/images/{img:full}", "admin"))
+    add(Step("images.show", "private_other_project", "GET", "/v2/images/{img:full}", "B"))
+    add(Step("images.show", "shared_non_member", "GET", "/v2/images/{img:shared}", "B"))
+    add(Step("images.show", "public_other_project", "GET", "/v2/images/{img:public_adm}", "B"))
+    add(Step("images.show", "community_other_project", "GET", "/v2/images/{img:community}",
+             "B"))
+    add(Step("images.show", "hidden", "GET", "/v2/images/{img:hidden}", "A"))
+    add(Step("images.show", "missing", "GET", "/v2/images/{newid}", "A"))
+    add(Step("images.show", "not_uuid", "GET", "/v2/images/not-a-uuid", "A"))
+    add(Step("images.show", "server_id", "GET", "/v2/images/{img:server_id}", "A"))
+    add(Step("images.show", "put_image", "PUT", "/v2/images/{img:full}", "A", json={}))
+    add(Step("images.show", "post_image", "POST", "/v2/images/{img:full}", "A", json={}))
+
+    # --- update (JSON patch) -----------------------------------------------------------
+    add(_patch("replace_name", "plain", [{"op": "replace", "path": "/name", "value": "n2"}]))
+    add(_patch("add_prop", "plain", [{"op": "add", "path": "/color", "value": "red"}]))
+    add(_patch("add_existing_prop", "plain", [{"op": "add", "path": "/color", "value": "blue"}]))
+    add(_patch("replace_missing_prop", "plain",
+               [{"op": "replace", "path": "/nothere", "value": "x"}]))
+    add(_patch("remove_prop", "plain", [{"op": "remove", "path": "/color"}]))
+    add(_patch("remove_missing_prop", "plain", [{"op": "remove", "path": "/color"}]))
+    add(_patch("multi_ops", "plain", [
+        {"op": "replace", "path": "/min_ram", "value": 128},
+        {"op": "replace", "path": "/disk_format", "value": "raw"},
+        {"op": "replace", "path": "/container_format", "value": "bare"},
+        {"op": "add", "path": "/a_b", "value": "1"},
+    ]))
+    add(_patch("replace_tags", "plain",
+               [{"op": "replace", "path": "/tags", "value": ["{tag}", "t2", "t1"]}]))
+    add(_patch("replace_protected", "plain",
+               [{"op": "replace", "path": "/protected", "value": False}]))
+    add(_patch("remove_name", "plain", [{"op": "remove", "path": "/name"}]))
+    add(_patch("remove_min_ram", "plain", [{"op": "remove", "path": "/min_ram"}]))
+    add(_patch("name_null", "plain", [{"op": "replace", "path": "/name", "value": None}]))
+    add(_patch("visibility_community", "plain",
+               [{"op": "replace", "path": "/visibility", "value": "community"}]))
+    add(_patch("visibility_private", "plain",
+               [{"op": "replace", "path": "/visibility", "value": "private"}]))
+    add(_patch("visibility_public_member", "plain",
+               [{"op": "replace", "path": "/visibility", "value": "public"}]))
+    add(_patch("visibility_bogus", "plain",
+               [{"op": "replace", "path": "/visibility", "value": "bogus"}]))
+    add(_patch("os_hidden_true", "plain",
+               [{"op": "replace", "path": "/os_hidden", "value": True}]))
+    add(_patch("os_hidden_false", "plain",
+               [{"op": "replace", "path": "/os_hidden", "value": False}]))
+    add(_patch("draft10_format", "plain", [{"replace": "/name", "value": "d10"}], ct=PATCH_CT_20))
+    add(_patch("empty_ops", "plain", []))
+    for nm, ops in {
+        "readonly_id": [{"op": "replace", "path": "/id", "value": "{newid}"}],
+        "readonly_status": [{"op": "replace", "path": "/status", "value": "active"}],
+        "readonly_size": [{"op": "replace", "path": "/size", "value": 1}],
+        "readonly_checksum": [{"op": "replace", "path": "/checksum", "value": "x"}],
+        "readonly_created_at": [{"op": "replace", "path": "/created_at", "value": "x"}],
+        "readonly_owner_member": [{"op": "replace", "path": "/owner", "value": "x"}],
+        "reserved_os_glance": [{"op": "add", "path": "/os_glance_x", "value": "x"}],
+        "reserved_deleted": [{"op": "replace", "path": "/deleted", "value": True}],
+        "remove_readonly": [{"op": "remove", "path": "/status"}],
+        "op_move": [{"op": "move", "from": "/name", "path": "/foo"}],
+        "op_copy": [{"op": "copy", "from": "/name", "path": "/foo"}],
+        "op_test": [{"op": "test", "path": "/name", "value": "n2"}],
+        "op_bogus": [{"op": "bogus", "path": "/name", "value": "x"}],
+        "missing_op": [{"path": "/name", "value": "x"}],
+        "missing_path": [{"op": "replace", "value": "x"}],
+        "missing_value": [{"op": "replace", "path": "/name"}],
+        "path_no_slash": [{"op": "replace", "path": "name", "value": "x"}],
+        "path_nested": [{"op": "replace", "path": "/name/x", "value": "x"}],
+        "path_tags_index": [{"op": "add", "path": "/tags/0", "value": "x"}],
+        "path_escaped": [{"op": "add", "path": "/a~1b", "value": "x"}],
+        "path_bad_escape": [{"op": "add", "path": "/a~2b", "value": "x"}],
+        "min_ram_string": [{"op": "replace", "path": "/min_ram", "value": "abc"}],
+        "min_disk_negative": [{"op": "replace", "path": "/min_disk", "value": -5}],
+        "disk_format_bogus": [{"op": "replace", "path": "/disk_format", "value": "x"}],
+        "prop_number": [{"op": "add", "path": "/foo", "value": 1}],
+        "tags_not_list": [{"op": "replace", "path": "/tags", "value": "x"}],
+        "protected_string": [{"op": "replace", "path": "/protected", "value": "true"}],
+        "ops_not_list": {"op": "replace", "path": "/name", "value": "x"},
+        "op_not_dict": ["replace"],
+        "locations_replace": [{"op": "replace", "path": "/locations", "value": []}],
+    }.items():
+        add(_patch(nm, "plain", ops))
+    add(_patch("malformed_json", "plain", b"[{not json"))
+    add(_patch("content_type_json", "plain",
+               [{"op": "replace", "path": "/name", "value": "x"}], ct="application/json"))
+    add(_patch("content_type_missing", "plain",
+               [{"op": "replace", "path": "/name", "value": "x"}], ct=""))
+    add(_patch("other_project", "plain",
+               [{"op": "replace", "path": "/name", "value": "x"}], who="B"))
+    add(_patch("public_image_other_project", "public_adm",
+               [{"op": "replace", "path": "/name", "value": "x"}], who="B"))
+    add(_patch("reader", "plain", [{"op": "replace", "path": "/name", "value": "x"}],
+               who="readerA"))
+    add(_patch("admin_owner_change", "owned_by_c",
+               [{"op": "replace", "path": "/owner", "value": "{proj:B}"}], who="admin"))
+    add(_patch("missing_image", "nonexistent",
+               [{"op": "replace", "path": "/name", "value": "x"}]))
+    add(_patch("set_protected", "prot",
+               [{"op": "replace", "path": "/protected", "value": True}]))
+    add(Step("images.update", "show_after", "GET", "/v2/images/{img:plain}", "A"))
+
+    # --- upload ---------------------------------------------------------------------------
+    add(_upload("reader", "data", who="readerA"))
+    add(_upload("other_project", "data", who="B"))
+    add(_upload("wrong_content_type", "data", ct="application/json"))
+    add(_upload("no_content_type", "data", ct=""))
+    add(_upload("too_big", "data2", data=b"\0" * TOO_BIG))
+    add(Step("images.upload", "after_too_big", "GET", "/v2/images/{img:data2}", "A"))
+    add(_upload("valid", "data"))
+    add(Step("images.upload", "show_active", "GET", "/v2/images/{img:data}", "A"))
+    add(_upload("again_active", "data"))
+    add(_upload("valid_data2", "data2", data=DATA2))
+    add(_upload("missing_image", "nonexistent"))
+    add(_upload("empty_image", "full", data=b""))
+    add(Step("images.upload", "show_empty", "GET", "/v2/images/{img:full}", "A"))
+    add(_upload("deact_data", "deact", data=DATA2))
+    add(_upload("shared_data", "shared", data=DATA2))
+    add(_upload("public_data", "public_adm", data=DATA2, who="admin"))
+    add(_upload("prot_data", "prot", data=DATA2))
+    add(Step("images.upload", "stage_wrong_state", "PUT", "/v2/images/{img:data}/stage", "A",
+             body=b"x", content_type=OCTET))
+    add(Step("images.upload", "post_file", "POST", "/v2/images/{img:data}/file", "A",
+             body=b"x", content_type=OCTET))
+
+    # --- download ---------------------------------------------------------------------
+    def dl(name: str, img: str, who: str = "A", **headers: str) -> Step:
+        return Step("images.download", name, "GET", f"/v2/images/{{img:{img}}}/file", who,
+                    headers=dict(headers))
+
+    add(dl("full", "data"))
+    add(dl("reader", "data", who="readerA"))
+    add(dl("other_project", "data", who="B"))
+    add(dl("range_start_end", "data", Range="bytes=2-9"))
+    add(dl("range_open", "data", Range="bytes=1000-"))
+    add(dl("range_suffix", "data", Range="bytes=-10"))
+    add(dl("range_whole", "data", Range="bytes=0-1053"))
+    add(dl("range_past_end", "data", Range="bytes=1000-5000"))
+    add(dl("range_unsatisfiable", "data", Range="bytes=5000-6000"))
+    add(dl("range_multi", "data", Range="bytes=0-1,4-5"))
+    add(dl("range_garbage", "data", Range="garbage"))
+    add(dl("range_reversed", "data", Range="bytes=9-2"))
+    add(dl("content_range_req", "data", **{"Content-Range": "bytes 2-9/*"}))
+    add(dl("content_range_bad", "data", **{"Content-Range": "bytes 2000-3000/*"}))
+    add(dl("queued_no_data", "plain"))
+    add(dl("empty_data", "full"))
+    add(dl("missing", "nonexistent"))
+    add(dl("public_other_project", "public_adm", who="B"))
+    add(Step("images.download", "head_file", "HEAD", "/v2/images/{img:data}/file", "A",
+             skip_body=True))
+
+    # --- tags -------------------------------------------------------------------------
+    def tag(name: str, method: str, img: str, value: str, who: str = "A") -> Step:
+        return Step("images.tags", name, method, f"/v2/images/{{img:{img}}}/tags/{value}", who)
+
+    add(tag("add", "PUT", "data", "red"))
+    add(tag("add_again", "PUT", "data", "red"))
+    add(tag("add_unicode", "PUT", "data", "%C3%A9t%C3%A9"))
+    add(tag("add_too_long", "PUT", "data", "t" * 256))
+    add(tag("add_other_project", "PUT", "data", "x", who="B"))
+    add(tag("add_reader", "PUT", "data", "x", who="readerA"))
+    add(tag("add_missing_image", "PUT", "nonexistent", "x"))
+    add(tag("delete", "DELETE", "data", "red"))
+    add(tag("delete_missing", "DELETE", "data", "red"))
+    add(tag("get", "GET", "data", "red"))
+    add(tag("post", "POST", "data", "red"))
+    add(Step("images.tags", "show_after", "GET", "/v2/images/{img:data}", "A"))
+
+    # --- list -------------------------------------------------------------------------
+    add(_list("default"))
+    add(_list("default_B", who="B"))
+    add(_list("default_admin_by_tag", "tag={tag}", who="admin"))
+    add(_list("reader", who="readerA"))
+    add(_list("by_tag", "tag={tag}"))
+    add(_list("by_two_tags", "tag={tag}&tag=t1"))
+    add(_list("by_name", "name=n2&tag={tag}"))
+    add(_list("by_name_in", 'name=in:n2,"full"&tag={tag}'))
+    add(_list("by_id_in", "id=in:{img:data},{img:full}"))
+    add(_list("by_status", "status=active&tag={tag}"))
+    add(_list("by_status_bogus", "status=bogus"))
+    add(_list("by_status_in", "status=in:active,queued&tag={tag}"))
+    add(_list("by_disk_format", "disk_format=raw&tag={tag}"))
+    add(_list("by_container_format_in", "container_format=in:bare,ovf&tag={tag}"))
+    add(_list("by_size_min", "size_min=100&tag={tag}"))
+    add(_list("by_size_max", "size_max=100&tag={tag}"))
+    add(_list("by_size_min_bad", "size_min=abc"))
+    add(_list("by_size_min_negative", "size_min=-1"))
+    add(_list("by_size_range_inverted", "size_min=100&size_max=10"))
+    add(_list("by_protected_true", "protected=true&tag={tag}"))
+    add(_list("by_protected_bogus", "protected=maybe"))
+    add(_list("by_custom_prop", "foo=bar"))
+    add(_list("by_os_distro", "os_distro=x"))
+    add(_list("by_owner", "owner={proj:A}&tag={tag}", who="admin"))
+    add(_list("by_owner_other", "owner={proj:B}", who="A"))
+    add(_list("by_min_ram", "min_ram=512&tag={tag}"))
+    add(_list("by_checksum", f"checksum={hashlib.md5(DATA).hexdigest()}"))
+    add(_list("by_os_hash_value",
+              f"os_hash_value={hashlib.sha512(DATA).hexdigest()}"))
+    add(_list("by_created_at_gt", "created_at=gt:2000-01-01T00:00:00Z&tag={tag}"))
+    add(_list("by_created_at_lt", "created_at=lt:2000-01-01T00:00:00Z&tag={tag}"))
+    add(_list("by_updated_at_gte", "updated_at=gte:2000-01-01T00:00:00Z&tag={tag}"))
+    add(_list("by_created_at_bad_op", "created_at=foo:2000-01-01T00:00:00Z"))
+    add(_list("by_created_at_bad_date", "created_at=gt:yesterday"))
+    add(_list("by_created_at_no_op", "created_at=2000-01-01T00:00:00Z"))
+    for vis in ("public", "private", "shared", "community", "all", "bogus"):
+        add(_list(f"visibility_{vis}", f"visibility={vis}&tag={{tag}}"))
+    add(_list("visibility_public_B", "visibility=public&tag={tag}", who="B"))
+    add(_list("visibility_all_admin", "visibility=all&tag={tag}", who="admin"))
+    add(_list("os_hidden_true", "os_hidden=true&tag={tag}"))
+    add(_list("os_hidden_false", "os_hidden=false&tag={tag}"))
+    add(_list("os_hidden_bogus", "os_hidden=maybe"))
+    for ms in ("accepted", "pending", "rejected", "all", "bogus"):
+        add(_list(f"member_status_{ms}", f"member_status={ms}&tag={{tag}}"))
+    add(_list("sort_name_asc", "sort_key=name&sort_dir=asc&tag={tag}"))
+    add(_list("sort_name_desc_size", "sort_key=name&sort_key=size&sort_dir=desc&tag={tag}"))
+    add(_list("sort_two_dirs", "sort_key=name&sort_dir=asc&sort_key=id&sort_dir=desc&tag={tag}"))
+    add(_list("sort_new_syntax", "sort=name:asc,created_at:desc&tag={tag}"))
+    add(_list("sort_new_syntax_no_dir", "sort=min_ram,name&tag={tag}"))
+    add(_list("sort_bad_key", "sort_key=bogus"))
+    add(_list("sort_bad_dir", "sort_key=name&sort_dir=up"))
+    add(_list("sort_bad_new_dir", "sort=name:up"))
+    add(_list("sort_mixed_syntax", "sort=name&sort_key=id"))
+    add(_list("sort_dirs_mismatch", "sort_key=name&sort_dir=asc&sort_dir=desc"))
+    add(_list("sort_custom_prop", "sort_key=foo"))
+    add(_list("sort_tags", "sort_key=tags"))
+    add(_list("limit_2", "limit=2&tag={tag}"))
+    add(_list("limit_0", "limit=0&tag={tag}"))
+    add(_list("limit_negative", "limit=-1"))
+    add(_list("limit_string", "limit=abc"))
+    add(_list("limit_huge", "limit=100000&tag={tag}"))
+    add(_list("marker", "limit=2&marker={img:hidden}&tag={tag}"))
+    add(_list("marker_last", "marker={img:full}&tag={tag}"))
+    add(_list("marker_unknown", "marker={newid}"))
+    add(_list("marker_not_uuid", "marker=abc"))
+    add(_list("marker_other_project_private", "marker={img:onB}"))
+    add(_list("unknown_param", "bogus=1&tag={tag}"))
+    add(_list("page_sorted", "limit=3&sort_key=name&sort_dir=asc&tag={tag}"))
+    add(_list("page_sorted_2", "limit=3&sort_key=name&sort_dir=asc&marker={img:data}&tag={tag}"))
+    add(Step("images.list", "delete_collection", "DELETE", "/v2/images", "A"))
+    add(Step("images.list", "put_collection", "PUT", "/v2/images", "A", json={}))
+
+    # --- members ---------------------------------------------------------------------
+    def mem(name: str, method: str, img: str, member: str | None = None, who: str = "A",
+            body: Any = None) -> Step:
+        path = f"/v2/images/{{img:{img}}}/members" + (f"/{member}" if member else "")
+        return Step("images.members", name, method, path, who, json=body)
+
+    add(mem("create", "POST", "shared", body={"member": "{proj:B}"}))
+    add(mem("create_duplicate", "POST", "shared", body={"member": "{proj:B}"}))
+    add(mem("create_second", "POST", "shared", body={"member": "{proj:C}"}))
+    add(mem("create_private_image", "POST", "full", body={"member": "{proj:B}"}))
+    add(mem("create_public_image", "POST", "public_adm", who="admin",
+            body={"member": "{proj:B}"}))
+    add(mem("create_community_image", "POST", "community", body={"member": "{proj:B}"}))
+    add(mem("create_by_member", "POST", "shared", who="B", body={"member": "{proj:C}"}))
+    add(mem("create_by_reader", "POST", "shared", who="readerA", body={"member": "x"}))
+    add(mem("create_no_member_key", "POST", "shared", body={"foo": "x"}))
+    add(mem("create_member_not_string", "POST", "shared", body={"member": 5}))
+    add(mem("create_extra_key", "POST", "shared", body={"member": "{proj:B}x", "status": "x"}))
+    add(mem("create_missing_image", "POST", "nonexistent", body={"member": "{proj:B}"}))
+    add(mem("create_empty_body", "POST", "shared", body=None))
+    add(mem("list_owner", "GET", "shared"))
+    add(mem("list_member", "GET", "shared", who="B"))
+    add(mem("list_non_member", "GET", "shared", who="ADM_NONE"))
+    add(mem("list_private", "GET", "full"))
+    add(mem("show_owner", "GET", "shared", "{proj:B}"))
+    add(mem("show_member_self", "GET", "shared", "{proj:B}", who="B"))
+    add(mem("show_member_other", "GET", "shared", "{proj:C}", who="B"))
+    add(mem("show_missing", "GET", "shared", "nobody"))
+    add(mem("show_B_before_accept", "GET", "shared", "{proj:B}", who="B"))
+    add(Step("images.members", "image_visible_to_pending_member", "GET",
+             "/v2/images/{img:shared}", "B"))
+    add(_list("members_pending_B", "member_status=pending&tag={tag}", who="B"))
+    add(mem("update_accept", "PUT", "shared", "{proj:B}", who="B", body={"status": "accepted"}))
+    add(mem("update_by_owner", "PUT", "shared", "{proj:B}", body={"status": "accepted"}))
+    add(mem("update_bad_status", "PUT", "shared", "{proj:B}", who="B", body={"status": "x"}))
+    add(mem("update_no_status", "PUT", "shared", "{proj:B}", who="B", body={"foo": "x"}))
+    add(mem("update_other_member", "PUT", "shared", "{proj:C}", who="B",
+            body={"status": "accepted"}))
+    add(mem("update_reject_C", "PUT", "shared", "{proj:C}", who="C", body={"status": "rejected"}))
+    add(mem("update_missing_member", "PUT", "shared", "nobody", who="B",
+            body={"status": "accepted"}))
+    add(_list("members_accepted_B", "tag={tag}", who="B"))
+    add(_list("members_shared_B", "visibility=shared&tag={tag}", who="B"))
+    add(_list("members_all_C", "member_status=all&tag={tag}", who="C"))
+    add(_list("members_rejected_C", "member_status=rejected&tag={tag}", who="C"))
+    add(Step("images.members", "image_visible_to_member", "GET", "/v2/images/{img:shared}", "B"))
+    add(Step("images.members", "download_by_member", "GET", "/v2/images/{img:shared}/file",
+             "B"))
+    add(mem("list_after_accept", "GET", "shared"))
+    add(mem("delete_by_member", "DELETE", "shared", "{proj:C}", who="B"))
+    add(mem("delete_by_owner", "DELETE", "shared", "{proj:C}"))
+    add(mem("delete_again", "DELETE", "shared", "{proj:C}"))
+    add(mem("delete_self", "DELETE", "shared", "{proj:B}", who="B"))
+    add(mem("post_member", "POST", "shared", "{proj:B}", body={}))
+    add(mem("patch_members", "PATCH", "shared", body=None))
+    add(_patch("shared_to_private_with_members", "shared",
+               [{"op": "replace", "path": "/visibility", "value": "private"}]))
+    add(mem("list_after_private", "GET", "shared"))
+
+    # --- deactivate / reactivate -------------------------------------------------------
+    def act(name: str, action: str, img: str, who: str = "admin") -> Step:
+        return Step("images.actions", name, "POST", f"/v2/images/{{img:{img}}}/actions/{action}",
+                    who)
+
+    add(act("deactivate_queued", "deactivate", "plain"))
+    add(act("deactivate_by_owner", "deactivate", "deact", who="A"))
+    add(act("deactivate", "deactivate", "deact"))
+    add(act("deactivate_again", "deactivate", "deact"))
+    add(Step("images.actions", "show_deactivated", "GET", "/v2/images/{img:deact}", "A"))
+    add(Step("images.actions", "download_deactivated_owner", "GET",
+             "/v2/images/{img:deact}/file", "A"))
+    add(Step("images.actions", "download_deactivated_admin", "GET",
+             "/v2/images/{img:deact}/file", "admin"))
+    add(_list("deactivated_in_list", "status=deactivated&tag={tag}"))
+    add(_upload("upload_deactivated", "deact", data=DATA2))
+    add(_patch("update_deactivated", "deact",
+               [{"op": "replace", "path": "/name", "value": "dd"}]))
+    add(act("reactivate_by_owner", "reactivate", "deact", who="A"))
+    add(act("reactivate", "reactivate", "deact"))
+    add(act("reactivate_active", "reactivate", "deact"))
+    add(act("reactivate_queued", "reactivate", "plain"))
+    add(act("deactivate_missing", "deactivate", "nonexistent"))
+    add(act("unknown_action", "bogus", "deact"))
+    add(Step("images.actions", "get_deactivate", "GET",
+             "/v2/images/{img:deact}/actions/deactivate", "admin"))
+
+    # --- stores / locations / import / tasks -----------------------------------------
+    add(Step("stores", "delete_last_location", "DELETE", "/v2/stores/fs/{img:data2}", "admin"))
+    add(Step("stores", "delete_unknown_store", "DELETE", "/v2/stores/nope/{img:data2}",
+             "admin"))
+    add(Step("stores", "delete_by_member", "DELETE", "/v2/stores/fs/{img:data2}", "A"))
+    add(Step("stores", "delete_queued", "DELETE", "/v2/stores/fs/{img:plain}", "admin"))
+    add(Step("stores", "get_store_image", "GET", "/v2/stores/fs/{img:data2}", "admin"))
+    add(Step("images.locations", "get_member", "GET", "/v2/images/{img:plain}/locations", "A"))
+    add(Step("images.locations", "get_admin", "GET", "/v2/images/{img:data2}/locations",
+             "admin"))
+    add(Step("images.locations", "delete", "DELETE", "/v2/images/{img:plain}/locations", "A"))
+    add(Step("images.import", "get", "GET", "/v2/images/{img:plain}/import", "A"))
+    add(Step("images.import", "bad_method", "POST", "/v2/images/{img:plain}/import", "A",
+             json={"method": {"name": "bogus"}}))
+    add(Step("images.import", "no_body", "POST", "/v2/images/{img:plain}/import", "A",
+             json={}))
+    add(Step("images.import", "glance_direct_not_staged", "POST",
+             "/v2/images/{img:plain}/import", "A", json={"method": {"name": "glance-direct"}}))
+    add(Step("images.tasks", "image_tasks", "GET", "/v2/images/{img:data}/tasks", "A"))
+    add(Step("images.tasks", "image_tasks_post", "POST", "/v2/images/{img:data}/tasks", "A",
+             json={}))
+    add(Step("tasks", "list", "GET", "/v2/tasks", "admin", skip_body=True))
+
+    # --- other routes -----------------------------------------------------------------
+    add(Step("routes", "cache", "GET", "/v2/cache", "admin"))
+    add(Step("routes", "cache_put_405", "POST", "/v2/cache", "admin"))
+    add(Step("routes", "unknown_v2", "GET", "/v2/nothing", "A"))
+    add(Step("routes", "file_delete_405", "DELETE", "/v2/images/{img:data}/file", "A"))
+    add(Step("routes", "members_put_405", "PUT", "/v2/images/{img:shared}/members", "A"))
+    add(Step("routes", "info_import_post_405", "POST", "/v2/info/import", "A"))
+    add(Step("routes", "metadefs_resource_types", "GET", "/v2/metadefs/resource_types", "A",
+             skip_body=True))
+
+    # --- delete -------------------------------------------------------------------------
+    add(Step("images.delete", "protected", "DELETE", "/v2/images/{img:prot}", "A"))
+    add(Step("images.delete", "protected_admin", "DELETE", "/v2/images/{img:prot}", "admin"))
+    add(Step("images.delete", "other_project", "DELETE", "/v2/images/{img:full}", "B"))
+    add(Step("images.delete", "public_other_project", "DELETE", "/v2/images/{img:public_adm}",
+             "B"))
+    add(Step("images.delete", "reader", "DELETE", "/v2/images/{img:full}", "readerA"))
+    add(Step("images.delete", "owner", "DELETE", "/v2/images/{img:full}", "A"))
+    add(Step("images.delete", "again", "DELETE", "/v2/images/{img:full}", "A"))
+    add(Step("images.delete", "show_deleted", "GET", "/v2/images/{img:full}", "A"))
+    add(Step("images.delete", "active_image", "DELETE", "/v2/images/{img:data}", "A"))
+    add(Step("images.delete", "download_deleted", "GET", "/v2/images/{img:data}/file", "A"))
+    add(Step("images.delete", "deactivated_image", "DELETE", "/v2/images/{img:deact}", "A"))
+    add(_patch("unprotect", "prot", [{"op": "replace", "path": "/protected", "value": False}]))
+    add(Step("images.delete", "unprotected", "DELETE", "/v2/images/{img:prot}", "A"))
+    add(Step("images.delete", "admin_other_project", "DELETE", "/v2/images/{img:onB}",
+             "admin"))
+    add(Step("images.delete", "missing", "DELETE", "/v2/images/{newid}", "A"))
+    add(_list("after_deletes", "tag={tag}"))
+    return s
+
+
+# --------------------------------------------------------------------------------------------
+# Per-target state and execution
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    """What one server answered."""
+
+    status: int
+    headers: dict[str, str]  # lower-case names
+    body: bytes
+    error: str | None = None  # transport failure
+
+
+class Target:
+    """One server under test, with the ids and names this run created on it."""
+
+    def __init__(self, label: str, base_url: str, timeout: float = 60.0) -> None:
+        self.label = label
+        self.base = base_url.rstrip("/")
+        parsed = urllib.parse.urlsplit(self.base)
+        if parsed.scheme != "http" or not parsed.hostname:
+            raise ValueError(f"{label}: only http://host:port URLs are supported: {base_url}")
+        self.host = parsed.hostname
+        self.port = parsed.port or 80
+        self.timeout = timeout
+        self.run = secrets.token_hex(3)
+        self.seq = 0
+        self.images: dict[str, str] = {}  # name -> id
+        self.symbols: dict[str, str] = {}  # literal -> symbol, for normalisation
+
+    # -- ids -----------------------------------------------------------------------------
+    def project(self, key: str) -> str:
+        pid = f"p{key.lower()}{self.run}"
+        self.symbols[pid] = f"<proj:{key}>"
+        return pid
+
+    def user(self, key: str) -> str:
+        uid = f"{key}{self.run}"
+        self.symbols[uid] = f"<user:{key}>"
+        return uid
+
+    @property
+    def tag(self) -> str:
+        t = f"conf-{self.run}"
+        self.symbols[t] = "<tag>"
+        return t
+
+    def image_id(self, name: str) -> str:
+        if name not in self.images:
+            self.seq += 1
+            # Ids grow with creation order (first 8 hex digits), unique per run and target.
+            rest = hashlib.sha256(f"{self.run}/{name}".encode()).hexdigest()
+            iid = f"{self.seq:08x}-{rest[:4]}-4{rest[5:8]}-8{rest[9:12]}-{rest[12:24]}"
+            self.remember(name, iid)
+        return self.images[name]
+
+    def remember(self, name: str, iid: str) -> None:
+        self.images[name] = iid
+        self.symbols[iid] = f"<img:{name}>"
+
+    # -- placeholders ----------------------------------------------------------------------
+    _PLACEHOLDER = re.compile(r"\{(img|proj):([A-Za-z0-9_]+)\}|\{tag\}|\{newid\}")
+
+    def resolve(self, text: str) -> str:
+        def sub(m: re.Match[str]) -> str:
+            if m.group(0) == "{tag}":
+                return self.tag
+            if m.group(0) == "{newid}":
+                return "ffffffff-0000-4000-8000-" + secrets.token_hex(6)
+            kind, name = m.group(1), m.group(2)
+            return self.image_id(name) if kind == "img" else self.project(name)
+
+        return self._PLACEHOLDER.sub(sub, text)
+
+    def resolve_json(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.resolve(value)
+        if isinstance(value, list):
+            return [self.resolve_json(v) for v in value]
+        if isinstance(value, dict):
+            return {self.resolve(k): self.resolve_json(v) for k, v in value.items()}
+        return value
+
+    def identity(self, who: str | None) -> dict[str, str]:
+        if who is None:
+            return {}
+        if who == "ADM_NONE":  # admin-less stranger project D
+            return {"X-Identity-Status": "Confirmed", "X-User-Id": self.user("ud"),
+                    "X-Project-Id": self.project("D"), "X-Roles": "member,reader"}
+        proj, user, roles = IDENTITIES[who]
+        return {"X-Identity-Status": "Confirmed", "X-User-Id": self.user(user),
+                "X-Project-Id": self.project(proj), "X-Roles": roles}
+
+    # -- HTTP ----------------------------------------------------------------------------
+    def send(self, step: Step) -> Result:
+        path = self.resolve(step.path)
+        headers = {**self.identity(step.who), **{k: self.resolve(v)
+                                                 for k, v in step.headers.items()}}
+        body: bytes | None = step.body
+        if step.json is not None:
+            body = json.dumps(self.resolve_json(step.json)).encode()
+            headers.setdefault("Content-Type", "application/json")
+        elif step.method in ("POST", "PUT") and body is None and step.content_type is None:
+            body = b""
+        if step.content_type:
+            headers["Content-Type"] = step.content_type
+        if body is not None and step.content_type is not None and b"{" in body:
+            body = self.resolve(body.decode()).encode()
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+        try:
+            conn.request(step.method, path, body=body, headers=headers)
+            resp = conn.getresponse()
+            data = resp.read()
+            hdrs = {k.lower(): v for k, v in resp.getheaders()}
+            result = Result(resp.status, hdrs, data)
+        except (OSError, http.client.HTTPException) as exc:
+            result = Result(0, {}, b"", error=f"{type(exc).__name__}: {exc}")
+        finally:
+            conn.close()
+        if step.save and 200 <= result.status < 300:
+            try:
+                self.remember(step.save, json.loads(result.body)["id"])
+            except (ValueError, KeyError, TypeError):
+                pass
+        return result
+
+
+# --------------------------------------------------------------------------------------------
+# Normalisation
+# --------------------------------------------------------------------------------------------
+
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_TS = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?")
+_REQ_ID = re.compile(r"req-[0-9a-f-]{36}")
+_TAGS = re.compile(r"<[^>]+>")
+_FILE_URL = re.compile(r"file://[^\s\"']*/([^/\s\"']+)")
+
+
+class Normaliser:
+    """Replaces a target's run-specific values with symbols, so two targets compare equal."""
+
+    def __init__(self, target: Target) -> None:
+        self.target = target
+
+    def text(self, s: str) -> str:
+        t = self.target
+        s = s.replace(t.base, "<base>")
+        host = f"{t.host}:{t.port}"
+        s = s.replace(host, "<host>")
+        for literal in sorted(t.symbols, key=len, reverse=True):
+            if literal in s:
+                s = s.replace(literal, t.symbols[literal])
+        s = _FILE_URL.sub(r"file://<dir>/\1", s)
+        s = _REQ_ID.sub("<req-id>", s)
+        s = _UUID.sub("<uuid>", s)
+        return _TS.sub("<ts>", s)
+
+    def json(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, list):
+            return [self.json(v) for v in value]
+        if isinstance(value, dict):
+            out = {self.text(k): self.json(v) for k, v in value.items()}
+            if isinstance(out.get("tags"), list):  # Glance keeps tags in a set: no order
+                out["tags"] = sorted(out["tags"], key=str)
+            return out
+        return value
+
+
+def _known_images_only(value: Any, norm: Normaliser) -> Any:
+    """Drop list entries that are images this run did not create."""
+    if isinstance(value, dict) and isinstance(value.get("images"), list):
+        known = set(norm.target.images.values())
+        value = dict(value)
+        value["images"] = [i for i in value["images"]
+                           if not isinstance(i, dict) or i.get("id") in known]
+    return value
+
+
+def parse_error_body(body: bytes) -> dict[str, str] | None:
+    """An error page (webob HTML/plain or JSON {message,code,title}) as {title, message}."""
+    text = body.decode("utf-8", "replace")
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    if isinstance(data, dict) and "message" in data and "title" in data:
+        return {"title": str(data.get("title")), "message": _clean(str(data["message"])),
+                "code": str(data.get("code"))}
+    m = re.search(r"<title>(.*?)</title>", text, re.S)
+    if m:
+        after = text.split("</h1>", 1)[-1]
+        return {"title": m.group(1).strip(), "message": _clean(after)}
+    first, _, rest = text.partition("\n")
+    if re.fullmatch(r"\d{3} [^<>{}]+", first.strip()):  # webob's text/plain rendering
+        return {"title": first.strip(), "message": _clean(rest)}
+    return None
+
+
+def _clean(text: str) -> str:
+    return " ".join(_TAGS.sub(" ", text).split())
+
+
+# --------------------------------------------------------------------------------------------
+# Comparison
+# --------------------------------------------------------------------------------------------
+
+CATEGORIES = ("status", "header", "body", "error-text", "transport")
+
+
+@dataclass
+class Diff:
+    category: str
+    what: str
+    glance: Any
+    ours: Any
+
+
+@dataclass
+class Outcome:
+    step: Step
+    glance: Result
+    ours: Result
+    g_view: Any
+    o_view: Any
+    diffs: list[Diff]
+
+
+def _type_name(v: Any) -> str:
+    return "null" if v is None else type(v).__name__
+
+
+def compare_json(a: Any, b: Any, path: str = "$") -> Iterator[Diff]:
+    """Structural comparison: keys, types and values (after normalisation)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for k in sorted(set(a) - set(b)):
+            yield Diff("body", f"{path}.{k}", a[k], "<missing>")
+        for k in sorted(set(b) - set(a)):
+            yield Diff("body", f"{path}.{k}", "<missing>", b[k])
+        for k in sorted(set(a) & set(b)):
+            yield from compare_json(a[k], b[k], f"{path}.{k}")
+    elif isinstance(a, list) and isinstance(b, list):
+        if len(a) != len(b):
+            yield Diff("body", f"{path} (length)", len(a), len(b))
+        for i, (x, y) in enumerate(zip(a, b, strict=False)):
+            yield from compare_json(x, y, f"{path}[{i}]")
+    elif _type_name(a) != _type_name(b):
+        yield Diff("body", f"{path} (type)", f"{_type_name(a)} {a!r}"[:200],
+                   f"{_type_name(b)} {b!r}"[:200])
+    elif a != b:
+        yield Diff("body", path, a, b)
+
+
+def _strip_descriptions(value: Any) -> Any:
+    """Schema descriptions are Glance's own prose: compare that they exist, not their words."""
+    if isinstance(value, dict):
+        return {k: ("<text>" if k == "description" and isinstance(v, str)
+                    else _strip_descriptions(v)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_strip_descriptions(v) for v in value]
+    return value
+
+
+def body_view(step: Step, res: Result, norm: Normaliser) -> Any:
+    """What of a body gets compared: normalised JSON, an error summary, or a digest."""
+    if step.skip_body or not res.body:
+        return None
+    ctype = res.headers.get("content-type", "")
+    if res.status >= 400:
+        err = parse_error_body(res.body)
+        if err is not None:
+            return {"error": {**err, "message": norm.text(err["message"])}}
+    if "json" in ctype or res.body[:1] in (b"{", b"["):
+        try:
+            data = json.loads(res.body)
+        except ValueError:
+            pass
+        else:
+            if step.only_run_images:
+                data = _known_images_only(data, norm)
+            data = norm.json(data)
+            if step.area == "schemas":
+                data = _strip_descriptions(data)
+            return data
+    if ctype.startswith("application/octet-stream") or res.status in (200, 206):
+        return {"bytes": len(res.body), "md5": hashlib.md5(res.body).hexdigest()}
+    return {"text": norm.text(_clean(res.body.decode("utf-8", "replace")))[:500]}
+
+
+def _norm_ctype(value: str | None) -> str | None:
+    if value is None:
+        return None
+    return ";".join(p.strip().lower() for p in value.split(";"))
+
+
+def compare(step: Step, g: Result, o: Result, gn: Normaliser, on: Normaliser) -> Outcome:
+    diffs: list[Diff] = []
+    if g.error or o.error:
+        diffs.append(Diff("transport", "request", g.error or "ok", o.error or "ok"))
+    if g.status != o.status:
+        diffs.append(Diff("status", "status", g.status, o.status))
+    for h in COMPARED_HEADERS:
+        gv, ov = g.headers.get(h), o.headers.get(h)
+        if h == "content-type":
+            gv, ov = _norm_ctype(gv), _norm_ctype(ov)
+        else:
+            gv = gn.text(gv) if gv is not None else None
+            ov = on.text(ov) if ov is not None else None
+        if gv != ov:
+            diffs.append(Diff("header", h, gv, ov))
+    g_allow = sorted(a.strip() for a in g.headers.get("allow", "").split(",") if a.strip())
+    o_allow = sorted(a.strip() for a in o.headers.get("allow", "").split(",") if a.strip())
+    if g_allow != o_allow:
+        diffs.append(Diff("header", "allow", g.headers.get("allow"), o.headers.get("allow")))
+    # Content-Length is deterministic for non-JSON bodies (downloads, empty answers).
+    g_json = "json" in g.headers.get("content-type", "")
+    if not g_json and g.status < 400 and step.method != "HEAD":
+        gl, ol = g.headers.get("content-length"), o.headers.get("content-length")
+        if gl != ol:
+            diffs.append(Diff("header", "content-length", gl, ol))
+    if ("x-openstack-request-id" in g.headers) != ("x-openstack-request-id" in o.headers):
+        diffs.append(Diff("header", "x-openstack-request-id (present)",
+                          "x-openstack-request-id" in g.headers,
+                          "x-openstack-request-id" in o.headers))
+    gv_body, ov_body = body_view(step, g, gn), body_view(step, o, on)
+    if isinstance(gv_body, dict) and "error" in gv_body and isinstance(ov_body, dict) \
+            and "error" in ov_body:
+        ge, oe = gv_body["error"], ov_body["error"]
+        for part in ("title", "code"):
+            if ge.get(part) != oe.get(part):
+                diffs.append(Diff("body", f"error {part}", ge.get(part), oe.get(part)))
+        if ge["message"] != oe["message"]:
+            diffs.append(Diff("error-text", "error message", ge["message"], oe["message"]))
+    else:
+        diffs.extend(compare_json(gv_body, ov_body))
+    return Outcome(step, g, o, gv_body, ov_body, diffs)
+
+
+# --------------------------------------------------------------------------------------------
+# Running and reporting
+# --------------------------------------------------------------------------------------------
+
+
+def run(glance: Target, ours: Target, steps: Iterable[Step],
+        selected: Callable[[Step], bool]) -> list[Outcome]:
+    """Send every step to both targets (all steps run, so state stays consistent)."""
+    gn, on = Normaliser(glance), Normaliser(ours)
+    outcomes = []
+    for step in steps:
+        g = glance.send(step)
+        o = ours.send(step)
+        if selected(step):
+            outcomes.append(compare(step, g, o, gn, on))
+    return outcomes
+
+
+def _short(v: Any, limit: int = 300) -> str:
+    text = v if isinstance(v, str) else json.dumps(v, sort_keys=True, default=str)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def describe_request(step: Step) -> str:
+    bits = [f"{step.method} {step.path}", f"as {step.who or 'nobody'}"]
+    if step.json is not None:
+        bits.append("json=" + _short(step.json, 160))
+    elif step.body is not None:
+        bits.append(f"body={_short(step.body[:160].decode('latin-1'), 160)}"
+                    if len(step.body) < 400 else f"body=<{len(step.body)} bytes>")
+    if step.content_type is not None:
+        bits.append(f"Content-Type={step.content_type!r}")
+    if step.headers:
+        bits.append(f"headers={step.headers}")
+    return " ".join(bits)
+
+
+def text_report(outcomes: list[Outcome], counted: set[str]) -> str:
+    lines = []
+    for oc in outcomes:
+        shown = list(oc.diffs)
+        if not shown:
+            continue
+        lines.append(f"DIFF {oc.step.key}: {describe_request(oc.step)}")
+        for d in shown:
+            mark = "" if d.category in counted else " (ignored)"
+            lines.append(f"    [{d.category}]{mark} {d.what}: glance={_short(d.glance)} "
+                         f"ours={_short(d.ours)}")
+    return "\n".join(lines)
+
+
+def markdown_report(outcomes: list[Outcome], glance: Target, ours: Target) -> str:
+    differing = [oc for oc in outcomes if oc.diffs]
+    out = [
+        "# Conformance differences: Glance 33 vs glance-domain",
+        "",
+        f"Generated {time.strftime('%Y-%m-%d %H:%M:%S %Z')} by `tools/conformance.py` "
+        f"(glance={glance.base}, ours={ours.base}).",
+        f"{len(outcomes)} requests compared, {len(differing)} differ.",
+        "",
+        "## Summary by area",
+        "",
+        "| area | requests | differing |",
+        "|---|---|---|",
+    ]
+    areas: dict[str, list[Outcome]] = {}
+    for oc in outcomes:
+        areas.setdefault(oc.step.area, []).append(oc)
+    for area, ocs in areas.items():
+        out.append(f"| {area} | {len(ocs)} | {sum(1 for o in ocs if o.diffs)} |")
+    for area, ocs in areas.items():
+        bad = [o for o in ocs if o.diffs]
+        if not bad:
+            continue
+        out += ["", f"## {area}", ""]
+        for oc in bad:
+            out.append(f"### {oc.step.key}")
+            out.append("")
+            out.append(f"- request: `{describe_request(oc.step)}`")
+            out.append(f"- glance: **{oc.glance.status}** `{_short(oc.g_view, 600)}`")
+            out.append(f"- ours: **{oc.ours.status}** `{_short(oc.o_view, 600)}`")
+            for d in oc.diffs:
+                out.append(f"  - [{d.category}] {d.what}: glance=`{_short(d.glance)}` "
+                           f"ours=`{_short(d.ours)}`")
+            out.append("")
+    return "\n".join(out) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--glance", required=True, help="base URL of the real Glance")
+    parser.add_argument("--ours", required=True, help="base URL of glance-domain")
+    parser.add_argument("--only", action="append", default=[],
+                        help="compare only steps whose area.name starts with this (repeatable);"
+                             " all steps are still sent")
+    parser.add_argument("--ignore", action="append", default=[], choices=CATEGORIES,
+                        help="difference category not counted for the exit status")
+    parser.add_argument("--markdown", help="also write a markdown report to this file")
+    parser.add_argument("--json", dest="json_out", help="also write machine-readable diffs")
+    parser.add_argument("--list", action="store_true", help="list the steps and exit")
+    parser.add_argument("--show", action="store_true",
+                        help="print every compared step with both statuses, not only diffs")
+    args = parser.parse_args(argv)
+
+    steps = scenario()
+    if args.list:
+        for st in steps:
+            print(f"{st.key}: {describe_request(st)}")
+        return 0
+    try:
+        glance = Target("glance", args.glance)
+        ours = Target("ours", args.ours)
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    for t in (glance, ours):
+        probe = t.send(Step("probe", "versions", "GET", "/versions", None))
+        if probe.error:
+            print(f"{t.label} at {t.base} is not reachable: {probe.error}", file=sys.stderr)
+            return 2
+
+    def selected(st: Step) -> bool:
+        return not args.only or any(st.key.startswith(p) for p in args.only)
+
+    outcomes = run(glance, ours, steps, selected)
+    counted = set(CATEGORIES) - set(args.ignore)
+    if args.show:
+        for oc in outcomes:
+            print(f"{oc.step.key}: glance={oc.glance.status} ours={oc.ours.status} "
+                  f"{_short(oc.g_view, 160)}")
+    report = text_report(outcomes, counted)
+    if report:
+        print(report)
+    n_diff = sum(1 for oc in outcomes if any(d.category in counted for d in oc.diffs))
+    by_cat: dict[str, int] = {}
+    for oc in outcomes:
+        for d in oc.diffs:
+            by_cat[d.category] = by_cat.get(d.category, 0) + 1
+    print(f"\n{len(outcomes)} requests compared; {n_diff} differ"
+          + (f" ({', '.join(f'{k}: {v}' for k, v in sorted(by_cat.items()))})" if by_cat else ""))
+    if args.markdown:
+        with open(args.markdown, "w", encoding="utf-8") as fh:
+            fh.write(markdown_report(outcomes, glance, ours))
+    if args.json_out:
+        with open(args.json_out, "w", encoding="utf-8") as fh:
+            json.dump([{"step": oc.step.key, "request": describe_request(oc.step),
+                        "glance_status": oc.glance.status, "ours_status": oc.ours.status,
+                        "diffs": [d.__dict__ for d in oc.diffs]}
+                       for oc in outcomes if oc.diffs], fh, indent=1, default=str)
+    return 1 if n_diff else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
