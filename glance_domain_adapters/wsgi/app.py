@@ -1,0 +1,237 @@
+"""The WSGI application: Glance's Image API v2 over a :class:`glance_domain.gateway.Gateway`.
+
+    >>> app = make_app(gateway, DomainSettings(), context_factory=make_context_factory())
+
+Per request: health check, version negotiation, caller context (from keystonemiddleware's
+headers), routing, then the resource's deserializer -> controller -> serializer. Domain errors
+become Glance's HTTP errors through the one table in :mod:`.errors`; every response carries
+``x-openstack-request-id``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
+
+import webob.exc
+
+from glance_domain.context import RequestContext
+from glance_domain.errors import DomainError
+from glance_domain.service import ImageService
+from glance_domain.settings import DomainSettings
+from glance_domain_adapters.wsgi import (
+    actions,
+    image_data,
+    images,
+    info,
+    members,
+    misc,
+    schemas,
+    tags,
+)
+from glance_domain_adapters.wsgi.context import (
+    ContextFactory,
+    RequestIdTooLong,
+    Unauthenticated,
+    make_context_factory,
+)
+from glance_domain_adapters.wsgi.errors import from_domain, http_error
+from glance_domain_adapters.wsgi.http import Request, Response
+from glance_domain_adapters.wsgi.resource import Resource, has_body
+from glance_domain_adapters.wsgi.routes import Router
+from glance_domain_adapters.wsgi.settings import ApiSettings
+from glance_domain_adapters.wsgi.versions import VersionsDocument, allowed_versions, negotiate
+from glance_domain_adapters.wsgi.views import ImageView
+
+LOG = logging.getLogger(__name__)
+
+StartResponse = Callable[..., Any]
+REQUEST_ID_HEADER = "x-openstack-request-id"
+
+
+class GatewayLike(Protocol):
+    def service(self, context: RequestContext) -> ImageService: ...
+
+
+def schema_documents(settings: DomainSettings) -> dict[str, Any]:
+    """Every document served under ``/v2/schemas/`` (metadefs ones are minimal stubs)."""
+    image = schemas.image_schema(settings.disk_formats, settings.container_formats)
+    docs: dict[str, Any] = {
+        "image": image,
+        "images": schemas.images_schema(image),
+        "member": schemas.member_schema(),
+        "members": schemas.members_schema(),
+        "task": schemas.task_schema(),
+        "tasks": schemas.tasks_schema(),
+    }
+    for single, plural in (
+        ("namespace", "namespaces"), ("resource_type", "resource_types"),
+        ("property", "properties"), ("object", "objects"), ("tag", "tags"),
+    ):
+        item = {"name": f"metadef_{single}", "properties": {}, "additionalProperties": False}
+        docs[f"metadefs/{single}"] = item
+        docs[f"metadefs/{plural}"] = {
+            "name": plural,
+            "properties": {
+                plural: {"type": "array", "items": item},
+                "first": {"type": "string"},
+                "next": {"type": "string"},
+                "schema": {"type": "string"},
+            },
+            "links": [
+                {"rel": "first", "href": "{first}"},
+                {"rel": "next", "href": "{next}"},
+                {"rel": "describedby", "href": "{schema}"},
+            ],
+        }
+    return docs
+
+
+class GlanceApp:
+    """The WSGI callable (see module docstring)."""
+
+    def __init__(
+        self,
+        gateway: GatewayLike,
+        settings: DomainSettings,
+        context_factory: ContextFactory,
+        api: ApiSettings,
+    ) -> None:
+        self.gateway = gateway
+        self.settings = settings
+        self.api = api
+        self.context_factory = context_factory
+        self.router = Router()
+        self.allowed_versions = allowed_versions(api.multi_store)
+        self.versions = VersionsDocument(api.multi_store, api.public_endpoint)
+        documents = schema_documents(settings)
+        validator = schemas.SchemaValidator("image", documents["image"])
+        view = ImageView(
+            show_locations=settings.show_multiple_locations,
+            show_direct_url=settings.show_image_direct_url,
+            show_stores=api.multi_store,
+        )
+        self.resources: dict[str, Resource] = {
+            "images": images.create_resource(settings, api, view, validator),
+            "image_data": image_data.create_resource(api),
+            "image_members": members.create_resource(),
+            "image_tags": tags.create_resource(validator),
+            "image_actions": actions.create_resource(),
+            "info": info.create_resource(api),
+            "schemas": misc.schemas_resource(documents),
+            "tasks": misc.tasks_resource(),
+            "cache_manage": misc.cache_resource(),
+            "metadefs": misc.metadefs_resource(),
+        }
+        self._service = gateway.service
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO") or ""
+        if not path.isascii():
+            try:
+                path = path.encode("latin-1").decode("utf-8")
+            except (UnicodeEncodeError, UnicodeDecodeError):
+                return self._error(environ, start_response, http_error(
+                    400, "Error decoding your request. Either the URL or the request body "
+                    "contained characters that could not be decoded by Glance"), None)
+        if path == "/healthcheck" or path.startswith("/healthcheck/"):
+            return Response(200, b"OK", [("Content-Type", "text/plain; charset=UTF-8")])(
+                environ, start_response)
+        try:
+            context = self.context_factory(environ)
+        except Unauthenticated:
+            return self._error(environ, start_response, http_error(401), None)
+        except RequestIdTooLong as too_long:
+            return self._error(environ, start_response,
+                               webob.exc.HTTPRequestHeaderFieldsTooLarge(comment=str(too_long)),
+                               None)
+        request_id = context.request_id
+        if not request_id.startswith("req-"):
+            request_id = "req-" + request_id
+
+        if path == "/versions" or path.startswith("/versions/"):
+            return self._versions(environ, start_response, 200, request_id)
+        v2_path = negotiate(path, environ.get("HTTP_ACCEPT", ""), self.allowed_versions)
+        if v2_path is None:
+            return self._versions(environ, start_response, 300, request_id)
+        if v2_path == "/v2":
+            req = Request(environ, {}, context, self._service)
+            redirect = webob.exc.HTTPFound(location=req.application_url + "/v2/")
+            return self._error(environ, start_response, redirect, request_id)
+
+        method = environ["REQUEST_METHOD"]
+        match = self.router.match(method, v2_path)
+        if match.status != 200:
+            headers = {"Allow": match.allow} if match.allow else None
+            return self._error(environ, start_response,
+                               http_error(match.status, headers=headers), request_id)
+        req = Request(environ, match.urlvars, context, self._service)
+        try:
+            if match.body_reject and has_body(req):
+                raise http_error(400, "A body is not expected with this request.")
+            response = self.resources[match.resource](match.action, req)
+        except webob.exc.HTTPException as exc:
+            return self._error(environ, start_response, exc, request_id)
+        except DomainError as err:
+            return self._error(environ, start_response,
+                               from_domain(err, match.resource, match.action), request_id)
+        except UnicodeDecodeError:
+            return self._error(environ, start_response, http_error(
+                400, "Error decoding your request. Either the URL or the request body "
+                "contained characters that could not be decoded by Glance"), request_id)
+        except Exception:
+            LOG.exception("Unexpected error handling %s %s", method, path)
+            return self._error(environ, start_response, http_error(500), request_id)
+        response.headers.append((REQUEST_ID_HEADER, request_id))
+        return response(environ, start_response)
+
+    def _versions(
+        self, environ: dict[str, Any], start_response: StartResponse, status: int,
+        request_id: str,
+    ) -> Iterable[bytes]:
+        req = Request(environ, {}, RequestContext(), self._service)
+        response = self.versions.response(req.application_url, status)
+        response.headers.append((REQUEST_ID_HEADER, request_id))
+        return response(environ, start_response)
+
+    @staticmethod
+    def _error(
+        environ: dict[str, Any], start_response: StartResponse, exc: Any,
+        request_id: str | None,
+    ) -> Iterable[bytes]:
+        if request_id is not None:
+            exc.headers[REQUEST_ID_HEADER] = request_id
+        result: Iterable[bytes] = exc(environ, start_response)
+        return result
+
+
+def make_app(
+    gateway: GatewayLike,
+    settings: DomainSettings | None = None,
+    *,
+    context_factory: ContextFactory | None = None,
+    api_settings: ApiSettings | None = None,
+) -> GlanceApp:
+    """The Image API v2 WSGI application over ``gateway``.
+
+    ``settings`` are the domain settings the gateway was built with (limits, formats, display
+    options); ``context_factory`` builds the caller's context from the WSGI environ (default:
+    :func:`~glance_domain_adapters.wsgi.context.make_context_factory`); ``api_settings`` holds
+    the HTTP-only options (:class:`~glance_domain_adapters.wsgi.settings.ApiSettings`).
+    """
+    return GlanceApp(
+        gateway,
+        settings or DomainSettings(),
+        context_factory or make_context_factory(),
+        api_settings or ApiSettings(),
+    )
+
+
+def app_factory(global_conf: dict[str, Any], **local_conf: Any) -> Any:
+    """paste.deploy entry point: the app built by the composition root from configuration."""
+    from glance_domain_adapters import bootstrap  # composition root (platform helper's)
+
+    files = [f for f in (local_conf.get("config_file"), global_conf.get("__file__")) if f]
+    conf = bootstrap.load_config([], files[:1])  # type: ignore[attr-defined]
+    return bootstrap.build_app(conf)  # type: ignore[attr-defined]

@@ -1,0 +1,105 @@
+"""The one table mapping domain errors to HTTP status codes, and the error responses.
+
+Glance turns each exception into a ``webob.exc`` error whose body webob renders according to the
+``Accept`` header (JSON ``{"message", "code", "title"}``, HTML or plain text); python-glanceclient
+and openstacksdk parse all three. We raise the same webob exceptions so bodies match byte for byte.
+
+A few Glance controllers map the same domain failure to a different status than the rest of the
+API (for example an invalid status transition is 400 on deactivate/reactivate/delete but 409 on
+upload); those exceptions to the table are listed in ``ACTION_OVERRIDES`` next to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import webob.exc
+
+from glance_domain import errors as e
+
+#: Domain error class -> HTTP status (the most specific class in an error's MRO wins).
+STATUS_BY_ERROR: Mapping[type[e.DomainError], int] = {
+    e.NotFound: 404,
+    e.Forbidden: 403,
+    e.ReadOnlyAttribute: 403,
+    e.ReservedAttribute: 403,
+    e.InvalidInput: 400,
+    e.Conflict: 409,
+    e.Duplicate: 409,
+    e.InvalidStatusTransition: 409,
+    e.QuotaExceeded: 413,
+    e.SizeLimitExceeded: 413,
+    e.RangeNotSatisfiable: 416,
+    e.StoreUnavailable: 503,
+    e.ServiceUnavailable: 503,
+    e.DomainError: 500,
+}
+
+#: (resource, action) -> overrides of the table, as Glance's controllers do them.
+ACTION_OVERRIDES: Mapping[tuple[str, str], Mapping[type[e.DomainError], int]] = {
+    # image_actions: InvalidImageStatusTransition -> HTTPBadRequest
+    ("image_actions", "deactivate"): {e.InvalidStatusTransition: 400},
+    ("image_actions", "reactivate"): {e.InvalidStatusTransition: 400},
+    # images.delete: InvalidImageStatusTransition -> HTTPBadRequest
+    ("images", "delete"): {e.InvalidStatusTransition: 400},
+    # images.index: an unknown marker (NotFound) or bad filter value -> HTTPBadRequest
+    ("images", "index"): {e.NotFound: 400},
+    # images.update/create: a duplicate location is "Invalid" in Glance -> HTTPBadRequest
+    ("images", "update"): {e.Duplicate: 400, e.InvalidStatusTransition: 409},
+    # image_members.show: any Forbidden becomes HTTPNotFound
+    ("image_members", "show"): {e.Forbidden: 404},
+    # images.get_task_info: NotFound and Forbidden both -> bare HTTPNotFound
+    ("images", "get_task_info"): {e.Forbidden: 404},
+    # delete_from_store: "image is not stored in store" (Invalid) -> HTTPNotFound
+    ("images", "delete_from_store"): {e.InvalidInput: 404},
+}
+
+
+def status_for(error: e.DomainError, resource: str = "", action: str = "") -> int:
+    """The HTTP status Glance answers for ``error`` raised by ``resource.action``."""
+    overrides = ACTION_OVERRIDES.get((resource, action))
+    for cls in type(error).__mro__:
+        if overrides is not None and cls in overrides:
+            return overrides[cls]
+        status = STATUS_BY_ERROR.get(cls)
+        if status is not None:
+            return status
+    return 500
+
+
+def http_error(
+    status: int, explanation: str | None = None, *, detail: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> webob.exc.HTTPException:
+    """A webob error response (also an exception) with Glance's explanation/detail."""
+    cls = webob.exc.status_map.get(status, webob.exc.HTTPInternalServerError)
+    kwargs: dict[str, object] = {}
+    if explanation is not None:
+        kwargs["explanation"] = explanation
+    if headers:
+        kwargs["headers"] = list(headers.items())
+    exc: webob.exc.HTTPException = cls(detail=detail, **kwargs)
+    return exc
+
+
+def from_domain(
+    error: e.DomainError, resource: str = "", action: str = "", message: str | None = None
+) -> webob.exc.HTTPException:
+    """The webob error for a domain error raised by ``resource.action``."""
+    return http_error(status_for(error, resource, action), message or error.message or None)
+
+
+def bad_request(msg: str) -> webob.exc.HTTPException:
+    return http_error(400, msg)
+
+
+def not_found(msg: str | None = None) -> webob.exc.HTTPException:
+    return http_error(404, msg)
+
+
+def forbidden(msg: str | None = None) -> webob.exc.HTTPException:
+    return http_error(403, msg)
+
+
+def conflict(msg: str | None = None) -> webob.exc.HTTPException:
+    return http_error(409, msg)

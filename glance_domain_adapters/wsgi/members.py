@@ -1,0 +1,102 @@
+"""``/v2/images/{id}/members[/{member_id}]``: sharing an image with other projects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from glance_domain.errors import Forbidden, NotFound, QuotaExceeded
+from glance_domain.model.member import Member
+from glance_domain_adapters.wsgi.errors import bad_request, http_error
+from glance_domain_adapters.wsgi.http import Request, Response, empty_response, json_response
+from glance_domain_adapters.wsgi.resource import Resource, read_json
+from glance_domain_adapters.wsgi.views import member_view
+
+
+class MembersDeserializer:
+    def create(self, req: Request) -> dict[str, Any]:
+        body = read_json(req)
+        if not isinstance(body, dict):
+            raise bad_request('Expected a member in the form: {"member": "image_id"}')
+        if "member" not in body:
+            raise bad_request("Member to be added not specified")
+        member_id = body["member"]
+        if not member_id:
+            raise bad_request("Member can't be empty")
+        if not isinstance(member_id, str):
+            raise bad_request("Member must be a string")
+        return {"member_id": member_id}
+
+    def update(self, req: Request) -> dict[str, Any]:
+        body = read_json(req)
+        if not isinstance(body, dict):
+            raise bad_request('Expected a status in the form: {"status": "status"}')
+        if "status" not in body:
+            raise bad_request("Status not specified")
+        return {"status": body["status"]}
+
+
+class MembersController:
+    def index(self, req: Request) -> list[Member]:
+        image_id = req.urlvars["image_id"]
+        try:
+            return req.service.list_members(image_id)
+        except Forbidden as exc:
+            raise http_error(
+                403, f"Not allowed to list members for image {image_id}: {exc.message}"
+            ) from None
+
+    def show(self, req: Request) -> Member:
+        return req.service.get_member(req.urlvars["image_id"], req.urlvars["member_id"])
+
+    def create(self, req: Request, member_id: str) -> Member:
+        image_id = req.urlvars["image_id"]
+        try:
+            return req.service.add_member(image_id, member_id)
+        except Forbidden:
+            raise http_error(403, f"Not allowed to create members for image {image_id}.") \
+                from None
+        except QuotaExceeded as exc:
+            raise http_error(
+                413, f"Image member limit exceeded for image {image_id}: {exc.message}:"
+            ) from None
+
+    def update(self, req: Request, status: Any) -> Member:
+        image_id = req.urlvars["image_id"]
+        if not isinstance(status, str):
+            raise bad_request(f"Incorrect request: Invalid status: {status}")
+        try:
+            return req.service.update_member(image_id, req.urlvars["member_id"], status)
+        except Forbidden:
+            raise http_error(403, f"Not allowed to update members for image {image_id}.") \
+                from None
+
+    def delete(self, req: Request) -> None:
+        image_id = req.urlvars["image_id"]
+        try:
+            req.service.remove_member(image_id, req.urlvars["member_id"])
+        except Forbidden:
+            raise http_error(403, f"Not allowed to delete members for image {image_id}.") \
+                from None
+        except NotFound as exc:
+            raise http_error(404, exc.message or None) from None
+
+
+class MembersSerializer:
+    def index(self, req: Request, members: list[Member]) -> Response:
+        return json_response(
+            {"members": [member_view(m) for m in members], "schema": "/v2/schemas/members"}
+        )
+
+    def show(self, req: Request, member: Member) -> Response:
+        return json_response(member_view(member))
+
+    create = update = show
+
+    def delete(self, req: Request, result: None) -> Response:
+        return empty_response(204)
+
+
+def create_resource() -> Resource:
+    return Resource(
+        "image_members", MembersController(), MembersDeserializer(), MembersSerializer()
+    )

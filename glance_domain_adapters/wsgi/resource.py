@@ -1,0 +1,95 @@
+"""Resources (deserializer / controller / serializer sharing action names) and body helpers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import attrs
+
+from glance_domain_adapters.wsgi.errors import bad_request
+from glance_domain_adapters.wsgi.http import Request, Response, json_response
+
+CHUNK_SIZE = 65536
+_VALID_TRANSFER_ENCODINGS = frozenset({"chunked", "compress", "deflate", "gzip", "identity"})
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+def has_body(req: Request) -> bool:
+    """Whether the request carries a body (Glance's test: a transfer coding, or a length)."""
+    if req.transfer_encoding in _VALID_TRANSFER_ENCODINGS and req.method in _BODY_METHODS:
+        return True
+    length = req.content_length
+    return length is not None and length > 0
+
+
+def iter_body(req: Request, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
+    """The request body as chunks, never holding more than one chunk in memory.
+
+    With a Content-Length exactly that many bytes are read (a short body raises ``IOError``:
+    the client went away); without one (chunked transfer coding) the server's decoded input is
+    read to its end.
+    """
+    stream = req.environ["wsgi.input"]
+    length = req.content_length
+    if length is not None and req.transfer_encoding != "chunked":
+        remaining = length
+        while remaining > 0:
+            chunk = stream.read(min(chunk_size, remaining))
+            if not chunk:
+                raise OSError(
+                    f"Client disconnected: {length - remaining} of {length} bytes received"
+                )
+            remaining -= len(chunk)
+            yield chunk
+        return
+    if req.transfer_encoding in _VALID_TRANSFER_ENCODINGS:
+        while True:
+            chunk = stream.read(chunk_size)
+            if not chunk:
+                return
+            yield chunk
+
+
+def read_json(req: Request) -> Any:
+    """The JSON body: 400 when absent, malformed, or neither an object nor an array."""
+    if not has_body(req):
+        raise bad_request("Body expected in request.")
+    raw = b"".join(iter_body(req))
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        raise bad_request("Malformed JSON in request body.") from None
+    if not isinstance(data, dict | list):
+        raise bad_request("Unexpected body type. Expected list/dict.")
+    return data
+
+
+class Deserializer:
+    """Default deserializer: an action without a method takes no arguments."""
+
+
+class Serializer:
+    """Default serializer: a JSON document of whatever the controller returned."""
+
+    def default(self, req: Request, result: Any) -> Response:
+        return json_response(result)
+
+
+@attrs.frozen
+class Resource:
+    """Runs ``deserializer.<action>`` -> ``controller.<action>`` -> ``serializer.<action>``."""
+
+    name: str
+    controller: Any
+    deserializer: Any = attrs.field(factory=Deserializer)
+    serializer: Any = attrs.field(factory=Serializer)
+
+    def __call__(self, action: str, req: Request) -> Response:
+        deserialize = getattr(self.deserializer, action, None)
+        kwargs = deserialize(req) if deserialize is not None else {}
+        result = getattr(self.controller, action)(req, **kwargs)
+        serialize = getattr(self.serializer, action, None) or self.serializer.default
+        response: Response = serialize(req, result)
+        return response

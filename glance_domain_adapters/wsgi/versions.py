@@ -1,0 +1,80 @@
+"""The versions document and version negotiation (URL prefix or ``Accept`` media type).
+
+Like Glance's negotiation filter: ``/versions`` answers 200 with the list; an ``Accept`` header
+starting with ``application/vnd.openstack.images-`` names the version and the path is kept; else
+the first path segment is the version (``v2``, ``v2.0``... ``v2.17``) and is replaced by ``v2``;
+anything else (``/``, ``/v3/images``, ``/images``) answers 300 with the list.
+"""
+
+from __future__ import annotations
+
+import json
+
+from glance_domain_adapters.wsgi.http import Response
+
+VND_PREFIX = "application/vnd.openstack.images-"
+_BASE_VERSIONS = ("2.0", "2.1", "2.2", "2.3", "2.4", "2.5", "2.6", "2.7", "2.9", "2.15", "2.17")
+_MULTI_STORE_VERSIONS = ("2.8", "2.10", "2.11", "2.12", "2.13")
+
+
+def allowed_versions(multi_store: bool) -> frozenset[str]:
+    """The version tokens accepted in a URL or media type."""
+    versions = {"v2"} | {"v" + v for v in _BASE_VERSIONS}
+    if multi_store:
+        versions |= {"v" + v for v in _MULTI_STORE_VERSIONS}
+    return frozenset(versions)
+
+
+def version_list(multi_store: bool) -> list[tuple[str, str]]:
+    """(id, status) pairs in Glance's order."""
+    versions = [("v2.15", "SUPPORTED")]
+    if multi_store:
+        versions += [(f"v2.{m}", "SUPPORTED") for m in (13, 12, 11, 10, 9, 8)]
+    else:
+        versions.append(("v2.9", "SUPPORTED"))
+    versions.append(("v2.17", "CURRENT"))
+    versions += [(f"v2.{m}", "SUPPORTED") for m in (7, 6, 5, 4, 3, 2, 1, 0)]
+    return versions
+
+
+class VersionsDocument:
+    """Renders the versions list for a base URL (cached per URL: there are few)."""
+
+    def __init__(self, multi_store: bool, public_endpoint: str | None) -> None:
+        self.versions = version_list(multi_store)
+        self.public_endpoint = public_endpoint
+        self._cache: dict[str, bytes] = {}
+
+    def body(self, application_url: str) -> bytes:
+        base = (self.public_endpoint or application_url).rstrip("/") + "/"
+        body = self._cache.get(base)
+        if body is None:
+            href = base + "v2/"
+            doc = {
+                "versions": [
+                    {"id": vid, "status": status, "links": [{"rel": "self", "href": href}]}
+                    for vid, status in self.versions
+                ]
+            }
+            body = json.dumps(doc).encode("utf-8")
+            if len(self._cache) < 64:
+                self._cache[base] = body
+        return body
+
+    def response(self, application_url: str, status: int) -> Response:
+        return Response(
+            status, self.body(application_url), [("Content-Type", "application/json")]
+        )
+
+
+def negotiate(path: str, accept: str, allowed: frozenset[str]) -> str | None:
+    """The path under ``/v2`` for a request, or None when the version is unknown (-> 300)."""
+    if accept.startswith(VND_PREFIX):
+        if accept[len(VND_PREFIX):] in allowed:
+            return "/v2" + path
+        return None
+    stripped = path.lstrip("/")
+    token, sep, rest = stripped.partition("/")
+    if token in allowed:
+        return "/v2" + sep + rest
+    return None
