@@ -43,7 +43,7 @@ class PolicyLayer(Layer):
         target = image_target(ctx, image)
         if self.policy.check(ctx, rule, target):
             return
-        if rule != "get_image" and not self.policy.check(ctx, "get_image", target):
+        if rule == "get_image" or not self.policy.check(ctx, "get_image", target):
             raise NotFound(f"No image found with ID {image.id}")
         raise Forbidden(f"Policy doesn't allow {rule} to be performed.")
 
