@@ -6,6 +6,7 @@ A bar is drawn on stderr only when stderr is a terminal and the user did not pas
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator
 from typing import TextIO
 
@@ -23,6 +24,16 @@ def wanted(stream: TextIO, *, disabled: bool) -> bool:
         return False
 
 
+def _fixed_size(stream: TextIO) -> tuple[int, int] | None:
+    """None to follow the terminal's size, or a fixed (columns, rows) when the terminal reports
+    no size (a fresh pseudo-terminal, some CI consoles), where tqdm would draw nothing."""
+    try:
+        size = os.get_terminal_size(stream.fileno())
+    except (AttributeError, OSError, ValueError):
+        return (80, 24)
+    return None if size.columns > 0 and size.lines > 0 else (80, 24)
+
+
 def track(
     chunks: Iterable[bytes], *, total: int | None, description: str, stream: TextIO, show: bool
 ) -> Iterator[bytes]:
@@ -30,6 +41,7 @@ def track(
     if not show:
         yield from chunks
         return
+    fixed = _fixed_size(stream)
     with tqdm(
         total=total,
         desc=description,
@@ -37,7 +49,9 @@ def track(
         unit_scale=True,
         unit_divisor=1024,
         file=stream,
-        dynamic_ncols=True,
+        dynamic_ncols=fixed is None,
+        ncols=fixed[0] if fixed else None,
+        nrows=fixed[1] if fixed else None,
         miniters=1,
     ) as bar:
         for chunk in chunks:

@@ -100,12 +100,19 @@ class Runtime:
             if roles_text is not None
             else MEMBER_ROLES
         )
-        return RequestContext(
+        context = RequestContext(
             user_id=user,
             project_id=project if project is not None else self._default_project(),
             roles=roles,
-            is_admin="admin" in roles,
         )
+        return attrs.evolve(context, is_admin=self._is_admin(context))
+
+    def _is_admin(self, context: RequestContext) -> bool:
+        """The policy's ``context_is_admin`` rule decides, as for API requests."""
+        decide = getattr(getattr(self.gateway, "policy", None), "is_admin", None)
+        if callable(decide):
+            return bool(decide(context))
+        return "admin" in context.roles
 
     def _default_project(self) -> str:
         """``[DEFAULT] default_project_id`` (the local admin's project), as the API uses."""

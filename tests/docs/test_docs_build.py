@@ -1,0 +1,27 @@
+"""The documentation builds with Sphinx, warnings as errors (broken links, orphan pages...)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from docblocks import DOCS
+
+
+def test_sphinx_builds_the_docs_without_warnings(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html",
+         "-d", str(tmp_path / "doctrees"), str(DOCS), str(tmp_path / "html")],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-5000:]
+    assert (tmp_path / "html" / "index.html").exists()
+    assert (tmp_path / "html" / "cli.html").exists()
+
+
+def test_every_page_is_in_the_index_toctree() -> None:
+    index = (DOCS / "index.md").read_text(encoding="utf-8")
+    listed = {line.strip() for line in index.splitlines()}
+    missing = [p.stem for p in DOCS.glob("*.md") if p.stem != "index" and p.stem not in listed]
+    assert not missing, f"pages not in docs/index.md's toctree: {missing}"
