@@ -23,6 +23,7 @@ from glance_domain.clock import SystemClock
 from glance_domain.errors import (
     Conflict,
     Duplicate,
+    Forbidden,
     InvalidInput,
     NotFound,
     SizeLimitExceeded,
@@ -35,6 +36,10 @@ from glance_domain.query import Filter, ImageQuery, ListScope, SortKey
 from glance_domain.visibility import scope_matches
 
 _CORE = frozenset(CORE_ATTRIBUTES)
+#: Glance's visibility enum order, which is how MySQL/PostgreSQL sort that column.
+_VISIBILITY_ORDER = ("private", "public", "shared", "community")
+#: Statuses that neither count as images nor consume storage (Glance's quota usage).
+_NOT_COUNTED = frozenset({"killed", "pending_delete", "deleted"})
 
 
 def _naive(value: Any) -> Any:
@@ -51,10 +56,28 @@ def _compare(a: Any, b: Any) -> int:
     return (a > b) - (a < b)
 
 
+def _sort_value(image: Image, key: str) -> Any:
+    value = getattr(image, key)
+    if key == "visibility":
+        return _VISIBILITY_ORDER.index(value) if value in _VISIBILITY_ORDER else 99
+    return value
+
+
+def _effective_sort(keys: Sequence[SortKey]) -> tuple[SortKey, ...]:
+    """Glance appends created_at and id (direction: the only one given, else desc)."""
+    result = tuple(keys)
+    direction = result[0].direction if len(result) == 1 else "desc"
+    present = {k.key for k in result}
+    for extra in ("created_at", "id"):
+        if extra not in present:
+            result = (*result, SortKey(extra, direction))
+    return result
+
+
 def _sort_cmp(keys: Sequence[SortKey]) -> Any:
     def cmp(x: Image, y: Image) -> int:
         for key in keys:
-            c = _compare(getattr(x, key.key), getattr(y, key.key))
+            c = _compare(_sort_value(x, key.key), _sort_value(y, key.key))
             if c:
                 return -c if key.direction == "desc" else c
         return 0
@@ -138,14 +161,27 @@ class MemoryImageRepository:
             marker = None
             if query.marker is not None:
                 marker = self._images.get(query.marker)
-                if marker is None or marker.status == "deleted" or not visible(marker):
-                    raise InvalidInput(f"Marker {query.marker} could not be found.")
+                if marker is None or marker.status == "deleted":
+                    raise InvalidInput(f"No image found with ID {query.marker}")
+                if not self._marker_visible(scope, marker):
+                    raise Forbidden(f"Forbidding request, image {query.marker} not visible")
             selected = [i for i in candidates if self._wanted(i, query) and visible(i)]
-        cmp = _sort_cmp(query.sort)
+        cmp = _sort_cmp(_effective_sort(query.sort))
         selected.sort(key=functools.cmp_to_key(cmp))
         if marker is not None:
             selected = [i for i in selected if cmp(i, marker) > 0]
         return selected[: max(query.limit, 0)]
+
+    def _marker_visible(self, scope: ListScope, image: Image) -> bool:
+        """Glance's is_image_visible for the caller behind ``scope`` (for the marker)."""
+        if scope.unrestricted or image.owner is None:
+            return True
+        if image.visibility in ("public", "community"):
+            return True
+        if any(c.owner == image.owner for c in scope.clauses if c.owner is not None):
+            return True
+        members = self._members.get(image.id, {})
+        return any(c.member in members for c in scope.clauses if c.member is not None)
 
     @staticmethod
     def _wanted(image: Image, query: ImageQuery) -> bool:
@@ -191,15 +227,24 @@ class MemoryImageRepository:
 
     def usage(self, owner: str) -> Usage:
         with self._lock:
-            count = stored = 0
+            count = stored = staged = 0
             for image in self._images.values():
                 if image.owner != owner or image.status == "deleted":
                     continue
+                size = image.size or 0
+                importing = image.status in ("uploading", "importing")
+                copying = image.status not in _NOT_COUNTED and bool(
+                    image.extra_properties.get("os_glance_importing_to_stores")
+                )
+                if importing or copying:
+                    staged += size
+                if image.status in _NOT_COUNTED:
+                    continue
                 count += 1
-                if image.size and image.status != "killed":
+                if size > 0:
                     live = sum(1 for loc in image.locations if loc.status != "deleted")
-                    stored += image.size * live
-            return Usage(image_count=count, stored_bytes=stored)
+                    stored += size * live
+            return Usage(image_count=count, stored_bytes=stored, staged_bytes=staged)
 
     def purge(self) -> int:
         """Forget deleted records (their ids stay tombstoned). Returns how many went."""

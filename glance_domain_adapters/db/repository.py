@@ -131,6 +131,11 @@ class SqlImageRepository:
             return self._get(conn, image_id)
 
     def _get(self, conn: Connection, image_id: str) -> Image:
+        return self._hydrate(conn, [self._get_row(conn, image_id)])[0]
+
+    @staticmethod
+    def _get_row(conn: Connection, image_id: str) -> Any:
+        """The live ``images`` row, or NotFound."""
         row = None
         if len(image_id) <= _ID_LENGTH:
             row = conn.execute(
@@ -138,7 +143,7 @@ class SqlImageRepository:
             ).first()
         if row is None:
             raise errors.NotFound(f"No image found with ID {image_id}")
-        return self._hydrate(conn, [row])[0]
+        return row
 
     def list(self, query: ImageQuery, scope: ListScope) -> builtins.list[Image]:
         with translated(), self._read() as conn:
@@ -476,6 +481,8 @@ class SqlImageRepository:
                        image_members.c.deleted == false(), images.c.deleted == false())
                 .order_by(image_members.c.created_at, image_members.c.id)
             ).all()
+            if not rows:
+                self._get_row(conn, image_id)
             return [mapping.member_from_row(r) for r in rows]
 
     def get_member(self, image_id: str, member_id: str) -> Member:

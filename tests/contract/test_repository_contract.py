@@ -416,6 +416,22 @@ def test_unknown_marker_is_invalid_input(repo: ImageRepository, catalog: list[Im
         listing(repo, marker=missing)
 
 
+def test_invisible_marker_is_forbidden_like_glance(
+    repo: ImageRepository, world: dict[str, Image]
+) -> None:
+    scope = ListScope(clauses=(
+        ScopeClause(visibilities=frozenset({"public"})),
+        ScopeClause(owner="a"),
+        ScopeClause(member="a", member_statuses=frozenset({"accepted"}),
+                    visibilities=frozenset({"shared"})),
+    ))
+    with pytest.raises(errors.Forbidden, match="not visible"):
+        listing(repo, scope, marker=world["b_private"].id)
+    # Visible to the caller though not in this listing (pending share, community): accepted.
+    listing(repo, scope, marker=world["b_shared_pending"].id)
+    listing(repo, scope, marker=world["b_community"].id)
+
+
 def test_deleted_marker_is_invalid_input(repo: ImageRepository, catalog: list[Image]) -> None:
     repo.remove(catalog[2])
     with pytest.raises(errors.InvalidInput):
@@ -476,7 +492,10 @@ def test_deleting_an_image_drops_its_members(repo: ImageRepository, make_image: 
     repo.add_member(member(image.id, "p2", "accepted"))
     repo.remove(image)
     assert repo.member_status(image.id, "p2") is None
-    assert repo.list_members(image.id) == []
+    with pytest.raises(errors.NotFound):
+        repo.list_members(image.id)
+    with pytest.raises(errors.NotFound):
+        repo.list_members(str(uuid.uuid4()))
 
 
 # -- usage --------------------------------------------------------------------------------------
