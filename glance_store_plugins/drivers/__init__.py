@@ -1,0 +1,1 @@
+"""Built-in store drivers (loaded through the ``glance_store_plugins.drivers`` entry points)."""

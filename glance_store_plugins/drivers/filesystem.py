@@ -1,0 +1,322 @@
+"""``file`` driver: image data as files in one or more local data directories.
+
+Options (names and meaning as in glance_store where they overlap):
+
+``filesystem_store_datadir``
+    The directory holding images (default ``/var/lib/glance/images/``).
+``filesystem_store_datadirs``
+    Several directories, each ``path[:priority]`` (priority 0 by default). A write goes to the
+    highest-priority directory with enough free space for the announced size. Mutually exclusive
+    with ``filesystem_store_datadir``.
+``filesystem_store_file_perm``
+    Octal permissions for new image files (e.g. ``640``); 0 keeps the umask default.
+``filesystem_store_chunk_size``
+    Read chunk size in bytes (default 1 MiB; glance_store's default is 64 KiB).
+``filesystem_thin_provisioning``
+    Write all-zero chunks as holes (sparse files).
+``filesystem_store_fsync``
+    fsync each file and its directory before reporting success (default true; ours).
+
+Writes go to a hidden temporary file in the target directory, are fsynced, then hard-linked to
+their final name (which fails if it exists: ``Duplicate``) — a crash or error never leaves a
+partial image under its final name. Locations are ``file:///<absolute path>``; a location whose
+real path (after resolving ``..`` and symlinks) lies outside the data directories is refused.
+Reads return an open file positioned at the offset (``Capability.FILE_READ``).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import secrets
+import stat
+from collections.abc import Mapping
+from typing import Any, BinaryIO
+
+import attrs
+
+from glance_store_plugins import location as loc
+from glance_store_plugins.base import Store
+from glance_store_plugins.capabilities import Capability
+from glance_store_plugins.errors import (
+    BackendError,
+    ConfigError,
+    Duplicate,
+    InvalidLocation,
+    NotFound,
+)
+from glance_store_plugins.hashing import HashingChunks
+from glance_store_plugins.options import Option
+
+TEMP_SUFFIX = ".partial"
+
+
+@attrs.frozen
+class DataDir:
+    """A configured data directory (real path) and its priority."""
+
+    path: str
+    priority: int = 0
+
+
+class FileStore(Store):
+    """Stores images as files in local data directories."""
+
+    driver_name = "file"
+    schemes = ("file",)
+    capabilities = Capability.READ_WRITE | Capability.FILE_READ
+    options = {
+        opt.name: opt
+        for opt in (
+            Option(name="filesystem_store_datadir", help="Directory holding image files."),
+            Option(name="filesystem_store_datadirs", type=list,
+                   help="Several data directories, each 'path[:priority]'."),
+            Option(name="filesystem_store_file_perm", type=int, default=0,
+                   help="Octal permissions of new image files (0: umask default)."),
+            Option(name="filesystem_store_chunk_size", type=int, default=1 << 20,
+                   help="Read chunk size in bytes."),
+            Option(name="filesystem_thin_provisioning", type=bool, default=False,
+                   help="Write all-zero chunks as holes (sparse files)."),
+            Option(name="filesystem_store_fsync", type=bool, default=True,
+                   help="fsync files and directories before reporting a write done."),
+        )
+    }
+
+    def _configure(self, conf: Mapping[str, Any]) -> None:
+        single, several = conf["filesystem_store_datadir"], conf["filesystem_store_datadirs"]
+        if single and several:
+            raise ConfigError(
+                f"store backend {self.backend!r}: set filesystem_store_datadir or "
+                "filesystem_store_datadirs, not both"
+            )
+        specs = several or [single or "/var/lib/glance/images/"]
+        dirs = [self._prepare_dir(spec) for spec in specs]
+        self.datadirs: tuple[DataDir, ...] = tuple(
+            sorted(dirs, key=lambda d: d.priority, reverse=True)
+        )
+        if conf["filesystem_store_chunk_size"] <= 0:
+            raise ConfigError(f"store backend {self.backend!r}: chunk size must be positive")
+        self.read_chunk_size = conf["filesystem_store_chunk_size"]
+        try:
+            perm = conf["filesystem_store_file_perm"]
+            self._perm = int(str(perm), 8) if perm else 0
+        except ValueError:
+            raise ConfigError(
+                f"store backend {self.backend!r}: filesystem_store_file_perm must be octal"
+            ) from None
+        self._thin = bool(conf["filesystem_thin_provisioning"])
+        if self._thin:
+            self.capabilities = self.capabilities | Capability.THIN_PROVISIONING
+        self._fsync = bool(conf["filesystem_store_fsync"])
+
+    def _prepare_dir(self, spec: str) -> DataDir:
+        path, priority = spec, 0
+        head, sep, tail = spec.rpartition(":")
+        if sep and tail.strip().lstrip("-").isdigit():
+            path, priority = head, int(tail)
+        path = path.strip()
+        if not path or not os.path.isabs(path):
+            raise ConfigError(
+                f"store backend {self.backend!r}: data directory {spec!r} must be an absolute path"
+            )
+        try:
+            os.makedirs(path, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(
+                f"store backend {self.backend!r}: cannot create data directory {path}: "
+                f"{exc.strerror}"
+            ) from None
+        if not os.access(path, os.R_OK | os.W_OK | os.X_OK):
+            raise ConfigError(
+                f"store backend {self.backend!r}: data directory {path} is not writable"
+            )
+        return DataDir(os.path.realpath(path), priority)
+
+    # -- locations ----------------------------------------------------------------------------
+    def owns(self, location: str) -> bool:
+        return self._path_of(location, strict=False) is not None
+
+    def _path_of(self, location: str, *, strict: bool = True) -> str | None:
+        """The real path a location names, if it lies inside a data directory."""
+        try:
+            parts = loc.split(location)
+        except InvalidLocation:
+            if strict:
+                raise
+            return None
+        path = parts.path
+        bad = (
+            parts.scheme != "file"
+            or parts.netloc not in ("", "localhost")
+            or parts.query or parts.fragment
+            or not os.path.isabs(path)
+            or ".." in path.split("/")
+        )
+        real = os.path.realpath(path) if not bad else ""
+        if not bad and any(real.startswith(d.path + os.sep) for d in self.datadirs):
+            return real
+        if strict:
+            raise InvalidLocation(
+                f"location {loc.redact(location)} is outside the data directories"
+            )
+        return None
+
+    def location_for(self, datadir: DataDir, image_id: str) -> str:
+        return "file://" + os.path.join(datadir.path, image_id)
+
+    # -- raw operations -----------------------------------------------------------------------
+    def _choose_dir(self, size: int | None) -> DataDir:
+        if size is None or len(self.datadirs) == 1:
+            return self.datadirs[0]
+        for datadir in self.datadirs:
+            fs = os.statvfs(datadir.path)
+            if fs.f_bavail * fs.f_frsize >= size:
+                return datadir
+        raise BackendError(
+            f"store backend {self.backend!r}: no data directory has {size} bytes free"
+        )
+
+    def _write(self, image_id: str, chunks: HashingChunks) -> str:
+        datadir = self._choose_dir(chunks.size_hint)
+        final = os.path.join(datadir.path, image_id)
+        if os.path.lexists(final):
+            raise Duplicate(f"data for image {image_id} already exists in {self.backend!r}")
+        temp = os.path.join(datadir.path, f".{image_id}.{secrets.token_hex(8)}{TEMP_SUFFIX}")
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW
+        fd = os.open(temp, flags, 0o666)
+        try:
+            try:
+                self._write_fd(fd, chunks)
+            finally:
+                os.close(fd)
+            self._publish(temp, final, image_id)
+        except BaseException:
+            try:
+                os.unlink(temp)
+            except FileNotFoundError:
+                pass
+            raise
+        if self._fsync:
+            _fsync_dir(datadir.path)
+        return self.location_for(datadir, image_id)
+
+    def _write_fd(self, fd: int, chunks: HashingChunks) -> None:
+        total = 0
+        holes = False
+        for chunk in chunks:
+            total += len(chunk)
+            if self._thin:
+                holes = _write_sparse(fd, chunk) or holes
+            else:
+                _write_all(fd, memoryview(chunk))
+        if holes:
+            os.ftruncate(fd, total)
+        if self._perm:
+            os.fchmod(fd, self._perm)
+        if self._fsync:
+            os.fsync(fd)
+
+    def _publish(self, temp: str, final: str, image_id: str) -> None:
+        """Give the finished temporary file its final name, refusing to replace anything."""
+        try:
+            os.link(temp, final)
+        except FileExistsError:
+            raise Duplicate(
+                f"data for image {image_id} already exists in {self.backend!r}"
+            ) from None
+        except OSError as exc:
+            if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
+                raise
+            if os.path.lexists(final):  # no hard links here: best-effort check, then rename
+                raise Duplicate(
+                    f"data for image {image_id} already exists in {self.backend!r}"
+                ) from None
+            os.rename(temp, final)
+            return
+        os.unlink(temp)
+
+    def _open(self, location: str) -> int:
+        path = self._path_of(location)
+        assert path is not None
+        try:
+            return os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except (FileNotFoundError, NotADirectoryError):
+            raise NotFound(f"no data at {loc.redact(location)}") from None
+
+    def _read(self, location: str, offset: int, length: int) -> BinaryIO:
+        fd = self._open(location)
+        file = os.fdopen(fd, "rb", buffering=0)
+        try:
+            file.seek(offset)
+        except BaseException:
+            file.close()
+            raise
+        return file  # type: ignore[return-value]
+
+    def _size(self, location: str) -> int:
+        path = self._path_of(location)
+        assert path is not None
+        try:
+            info = os.stat(path, follow_symlinks=False)
+        except (FileNotFoundError, NotADirectoryError):
+            raise NotFound(f"no data at {loc.redact(location)}") from None
+        if not _is_regular(info.st_mode):
+            raise NotFound(f"no image file at {loc.redact(location)}")
+        return info.st_size
+
+    def _delete(self, location: str) -> None:
+        path = self._path_of(location)
+        assert path is not None
+        self._size(location)
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            raise NotFound(f"no data at {loc.redact(location)}") from None
+
+    def leftovers(self) -> list[str]:
+        """Temporary files of unfinished writes (should always be empty)."""
+        found = []
+        for datadir in self.datadirs:
+            found += [n for n in os.listdir(datadir.path) if n.endswith(TEMP_SUFFIX)]
+        return found
+
+
+#: Granularity of hole detection with thin provisioning.
+HOLE_BLOCK = 1 << 20
+_ZEROS = bytes(HOLE_BLOCK)
+
+
+def _write_all(fd: int, view: memoryview) -> None:
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _write_sparse(fd: int, chunk: bytes) -> bool:
+    """Write ``chunk``, seeking over all-zero blocks; return whether a hole was made."""
+    view = memoryview(chunk)
+    size = len(chunk)
+    start = 0  # start of the pending run of data to write
+    holes = False
+    for pos in range(0, size, HOLE_BLOCK):
+        end = min(pos + HOLE_BLOCK, size)
+        # cheap rejection first: random data rarely starts and ends with a zero byte
+        if chunk[pos] or chunk[end - 1] or chunk[pos:end] != _ZEROS[: end - pos]:
+            continue
+        _write_all(fd, view[start:pos])
+        os.lseek(fd, end - pos, os.SEEK_CUR)
+        start = end
+        holes = True
+    _write_all(fd, view[start:])
+    return holes
+
+
+def _is_regular(mode: int) -> bool:
+    return stat.S_ISREG(mode)
+
+
+def _fsync_dir(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,195 @@
+"""One-pass streaming hashing (md5 + a multihash) with a size limit.
+
+:class:`HashingChunks` wraps the caller's chunk iterator. Drivers iterate it like any iterator of
+``bytes``; it counts bytes (raising :class:`SizeLimitExceeded` *before* handing over a chunk that
+would pass ``max_size``), coalesces small chunks into large ones, and feeds every chunk to md5 and
+to the configured multihash.
+
+Why threads: md5 and sha512 each run at roughly 0.9-1.2 GB/s on one core, and together at about
+0.5 GB/s on one thread. hashlib releases the GIL for buffers over 2 KiB, so on a machine with
+two or more cores the two digests run on two worker threads while the calling thread does the
+driver's I/O; each chunk's digests are awaited only after the next chunk has been fetched, so
+reading the source, writing the backend and hashing overlap, with at most two chunks in
+flight (see docs/benchmarks.md, "Stores"). Small uploads are hashed inline: threads only start
+once more than ``THREAD_THRESHOLD`` bytes have been seen.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from glance_store_plugins.errors import ConfigError, SizeLimitExceeded
+
+#: Chunks smaller than this are joined before hashing/writing (1 MiB measured best; see bench).
+COALESCE_SIZE = 1 << 20
+#: Hash on worker threads once this many bytes have been seen (and more than one CPU exists).
+THREAD_THRESHOLD = 4 << 20
+
+
+def new_hash(algorithm: str) -> Any:
+    """Return a fresh hashlib object for ``algorithm`` or raise ConfigError."""
+    if algorithm == "md5":
+        return hashlib.md5(usedforsecurity=False)
+    try:
+        return hashlib.new(algorithm)
+    except (ValueError, TypeError):
+        raise ConfigError(f"unsupported hashing algorithm {algorithm!r}") from None
+
+
+def check_algorithm(algorithm: str) -> str:
+    """Validate a multihash algorithm name (one with a fixed-length hex digest)."""
+    digest = new_hash(algorithm)
+    if algorithm.startswith("shake_"):
+        raise ConfigError(f"unsupported hashing algorithm {algorithm!r} (variable length)")
+    del digest
+    return algorithm
+
+
+def _cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+class HashingChunks(Iterator[bytes]):
+    """Iterator over the source's data, hashing and size-checking as it goes.
+
+    ``size_hint`` is the caller's announced size (or None): drivers may use it to choose a
+    strategy (e.g. S3 multipart). After the iterator is exhausted, ``size``, ``checksum`` and
+    ``hash_value`` are final. ``source_error`` is the exception the source raised, if any (the
+    store re-raises it untouched rather than blaming the backend).
+    """
+
+    def __init__(
+        self,
+        source: Iterable[bytes],
+        *,
+        algorithm: str = "sha512",
+        max_size: int | None = None,
+        size_hint: int | None = None,
+        threads: bool | None = None,
+        coalesce: int = COALESCE_SIZE,
+    ) -> None:
+        self._source = iter(source)
+        self.algorithm = algorithm
+        self.max_size = max_size
+        self.size_hint = size_hint
+        self.size = 0
+        self.finished = False
+        self.source_error: BaseException | None = None
+        self._md5 = new_hash("md5")
+        self._multi = new_hash(algorithm)
+        self._coalesce = coalesce
+        self._threads = (_cpu_count() > 1) if threads is None else threads
+        self._pools: tuple[ThreadPoolExecutor, ThreadPoolExecutor] | None = None
+        self._pending: tuple[Future[None], Future[None]] | None = None
+        self._checksum: str | None = None
+        self._hash_value: str | None = None
+
+    # -- iteration ---------------------------------------------------------------------------
+    def __iter__(self) -> HashingChunks:
+        return self
+
+    def __next__(self) -> bytes:
+        if self.finished:
+            raise StopIteration
+        chunk = self._fetch()
+        self._wait()
+        if chunk is None:
+            self._finish()
+            raise StopIteration
+        self._hash(chunk)
+        return chunk
+
+    def _pull(self) -> bytes | None:
+        try:
+            raw = next(self._source)
+        except StopIteration:
+            return None
+        except BaseException as exc:
+            self.source_error = exc
+            raise
+        if not isinstance(raw, bytes):
+            if not isinstance(raw, bytearray | memoryview):
+                raise TypeError(f"image data chunks must be bytes, not {type(raw).__name__}")
+            raw = bytes(raw)  # immutable copy: hashed on another thread
+        self.size += len(raw)
+        if self.max_size is not None and self.size > self.max_size:
+            self.close()
+            raise SizeLimitExceeded(
+                f"image data exceeds the maximum size of {self.max_size} bytes"
+            )
+        return raw
+
+    def _fetch(self) -> bytes | None:
+        """Next non-empty chunk, joining small source chunks up to the coalesce size."""
+        first = self._pull()
+        while first is not None and not first:
+            first = self._pull()
+        if first is None or len(first) >= self._coalesce:
+            return first
+        parts = [first]
+        total = len(first)
+        while total < self._coalesce:
+            more = self._pull()
+            if more is None:
+                break
+            parts.append(more)
+            total += len(more)
+        return parts[0] if len(parts) == 1 else b"".join(parts)
+
+    # -- hashing -----------------------------------------------------------------------------
+    def _hash(self, chunk: bytes) -> None:
+        if self._pools is None and self._threads and self.size > THREAD_THRESHOLD:
+            self._pools = (
+                ThreadPoolExecutor(1, thread_name_prefix="md5"),
+                ThreadPoolExecutor(1, thread_name_prefix=self.algorithm),
+            )
+        if self._pools is None:
+            self._md5.update(chunk)
+            self._multi.update(chunk)
+            return
+        self._pending = (
+            self._pools[0].submit(self._md5.update, chunk),
+            self._pools[1].submit(self._multi.update, chunk),
+        )
+
+    def _wait(self) -> None:
+        if self._pending is not None:
+            first, second = self._pending
+            self._pending = None
+            first.result()
+            second.result()
+
+    def _finish(self) -> None:
+        self.finished = True
+        self._checksum = self._md5.hexdigest()
+        self._hash_value = self._multi.hexdigest()
+        self.close()
+
+    def close(self) -> None:
+        """Stop the worker threads (idempotent); called on completion and on failure."""
+        pools, self._pools = self._pools, None
+        if pools is not None:
+            for pool in pools:
+                pool.shutdown(wait=True)
+        self._pending = None
+
+    @property
+    def checksum(self) -> str:
+        """md5 hex digest of all data (only after the iterator is exhausted)."""
+        if self._checksum is None:
+            raise RuntimeError("data not fully consumed")
+        return self._checksum
+
+    @property
+    def hash_value(self) -> str:
+        """Multihash hex digest of all data (only after the iterator is exhausted)."""
+        if self._hash_value is None:
+            raise RuntimeError("data not fully consumed")
+        return self._hash_value

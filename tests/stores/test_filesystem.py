@@ -1,0 +1,176 @@
+"""File driver specifics: refused locations, atomic writes, thin provisioning, options."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from glance_store_plugins import (
+    Capability,
+    ConfigError,
+    Duplicate,
+    InvalidLocation,
+    NotFound,
+    SizeLimitExceeded,
+)
+from glance_store_plugins.drivers.filesystem import FileStore
+
+
+@pytest.fixture
+def datadir(tmp_path: Path) -> Path:
+    return tmp_path / "images"
+
+
+@pytest.fixture
+def store(datadir: Path) -> FileStore:
+    return FileStore({"filesystem_store_datadir": str(datadir)}, backend="files")
+
+
+def test_location_is_file_url_in_datadir(store: FileStore, datadir: Path) -> None:
+    result = store.write("img", iter([b"abc"]))
+    assert result.url == f"file://{os.path.realpath(datadir)}/img"
+    assert (datadir / "img").read_bytes() == b"abc"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "file:///etc/passwd",
+        "file://{d}/../outside",
+        "file://{d}/sub/../../outside",
+        "file://otherhost{d}/img",
+        "file://{d}",
+        "file://{d}/",
+        "relative/path",
+        "file:relative",
+    ],
+)
+def test_locations_outside_datadir_are_refused(store: FileStore, datadir: Path, url: str) -> None:
+    (datadir.parent / "outside").write_bytes(b"secret")
+    url = url.format(d=os.path.realpath(datadir))
+    assert not store.owns(url)
+    with pytest.raises(InvalidLocation):
+        store.read(url)
+    with pytest.raises(InvalidLocation):
+        store.delete(url)
+    assert (datadir.parent / "outside").exists()
+
+
+def test_symlink_escaping_datadir_is_refused(store: FileStore, datadir: Path) -> None:
+    secret = datadir.parent / "secret"
+    secret.write_bytes(b"top secret")
+    (datadir / "link").symlink_to(secret)
+    (datadir / "dirlink").symlink_to(datadir.parent, target_is_directory=True)
+    for url in (f"file://{datadir}/link", f"file://{datadir}/dirlink/secret"):
+        with pytest.raises(InvalidLocation):
+            store.read(url)
+        with pytest.raises(InvalidLocation):
+            store.delete(url)
+    assert secret.read_bytes() == b"top secret"
+
+
+def test_directory_in_datadir_is_not_data(store: FileStore, datadir: Path) -> None:
+    (datadir / "subdir").mkdir()
+    with pytest.raises(NotFound):
+        store.read(f"file://{datadir}/subdir")
+
+
+def test_partial_write_never_visible_under_final_name(store: FileStore, datadir: Path) -> None:
+    seen: list[list[str]] = []
+
+    def source() -> Iterator[bytes]:
+        yield b"a" * (2 << 20)
+        seen.append(sorted(os.listdir(datadir)))
+        yield b"b" * (2 << 20)
+        raise OSError("disk on fire")
+
+    with pytest.raises(OSError, match="disk on fire"):
+        store.write("img", source())
+    assert "img" not in seen[0]
+    assert any(name.startswith(".img.") for name in seen[0])  # the temporary file
+    assert os.listdir(datadir) == []
+
+
+def test_size_limit_removes_temp_file(store: FileStore, datadir: Path) -> None:
+    with pytest.raises(SizeLimitExceeded):
+        store.write("img", iter([b"x" * 1000] * 10), max_size=9999)
+    assert os.listdir(datadir) == []
+
+
+def test_existing_file_is_never_overwritten(store: FileStore, datadir: Path) -> None:
+    (datadir / "img").write_bytes(b"precious")
+    with pytest.raises(Duplicate):
+        store.write("img", iter([b"new"]))
+    assert (datadir / "img").read_bytes() == b"precious"
+    assert store.leftovers() == []
+
+
+def test_thin_provisioning_makes_holes(datadir: Path) -> None:
+    store = FileStore(
+        {"filesystem_store_datadir": str(datadir), "filesystem_thin_provisioning": True},
+        backend="thin",
+    )
+    assert Capability.THIN_PROVISIONING in store.capabilities
+    zeros = bytes(8 << 20)
+    result = store.write("sparse", iter([b"head", zeros, zeros]))
+    info = os.stat(datadir / "sparse")
+    assert info.st_size == 4 + 2 * len(zeros) == result.size
+    assert info.st_blocks * 512 < len(zeros)  # holes, not written zeros
+    assert store.read(result.url).read_all() == b"head" + zeros + zeros
+
+
+def test_trailing_hole_keeps_size(datadir: Path) -> None:
+    store = FileStore(
+        {"filesystem_store_datadir": str(datadir), "filesystem_thin_provisioning": "true"},
+    )
+    result = store.write("tail", iter([b"x" * (1 << 20), bytes(2 << 20)]))
+    assert os.path.getsize(datadir / "tail") == 3 << 20 == result.size
+
+
+def test_file_permissions_option(datadir: Path) -> None:
+    store = FileStore(
+        {"filesystem_store_datadir": str(datadir), "filesystem_store_file_perm": "640"}
+    )
+    store.write("img", iter([b"x"]))
+    assert os.stat(datadir / "img").st_mode & 0o777 == 0o640
+
+
+def test_highest_priority_directory_is_used(tmp_path: Path) -> None:
+    store = FileStore(
+        {"filesystem_store_datadirs": f"{tmp_path}/low:1,{tmp_path}/high:200"}, backend="x"
+    )
+    result = store.write("img", iter([b"x"]), size=1)
+    assert (tmp_path / "high" / "img").exists()
+    assert store.owns(result.url)
+    (tmp_path / "low" / "other").write_bytes(b"y")
+    assert store.read(f"file://{tmp_path}/low/other").read_all() == b"y"
+
+
+def test_read_exposes_positioned_file(store: FileStore) -> None:
+    url = store.write("img", iter([b"0123456789"])).url
+    with store.read(url, offset=3, length=4) as stream:
+        assert stream.file is not None
+        assert stream.file.tell() == 3
+        assert stream.length == 4
+        assert stream.file.fileno() >= 0
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"filesystem_store_datadir": "relative"}, "absolute"),
+        ({"filesystem_store_datadir": "/a", "filesystem_store_datadirs": "/b"}, "not both"),
+        ({"filesystem_store_chunk_size": "big"}, "filesystem_store_chunk_size"),
+        ({"filesystem_thin_provisioning": "maybe"}, "filesystem_thin_provisioning"),
+        ({"filesystem_store_file_perm": "999"}, "octal"),
+        ({"filesystem_store_datadir": "/proc/forbidden"}, "data directory"),
+    ],
+)
+def test_bad_options_fail_loudly(tmp_path: Path, options: dict[str, str], message: str) -> None:
+    if "filesystem_store_datadir" not in options and "filesystem_store_datadirs" not in options:
+        options = {**options, "filesystem_store_datadir": str(tmp_path)}
+    with pytest.raises(ConfigError, match=message):
+        FileStore(options, backend="bad")
