@@ -208,21 +208,29 @@ class GlanceApp:
 
 def make_app(
     gateway: GatewayLike,
-    settings: DomainSettings | None = None,
+    settings: DomainSettings | ApiSettings | None = None,
     *,
     context_factory: ContextFactory | None = None,
     api_settings: ApiSettings | None = None,
 ) -> GlanceApp:
     """The Image API v2 WSGI application over ``gateway``.
 
-    ``settings`` are the domain settings the gateway was built with (limits, formats, display
-    options); ``context_factory`` builds the caller's context from the WSGI environ (default:
-    :func:`~glance_domain_adapters.wsgi.context.make_context_factory`); ``api_settings`` holds
-    the HTTP-only options (:class:`~glance_domain_adapters.wsgi.settings.ApiSettings`).
+    ``settings`` may be the domain settings (limits, formats, display options) or the
+    :class:`~glance_domain_adapters.wsgi.settings.ApiSettings` (HTTP-only options); whichever is
+    not given comes from ``api_settings``, ``gateway.settings`` or the defaults.
+    ``context_factory`` builds the caller's context from the WSGI environ (default:
+    :func:`~glance_domain_adapters.wsgi.context.make_context_factory`).
     """
+    domain = getattr(gateway, "settings", None)
+    if isinstance(settings, DomainSettings):
+        domain = settings
+    elif isinstance(settings, ApiSettings):
+        api_settings = api_settings or settings
+    if not isinstance(domain, DomainSettings):
+        domain = DomainSettings()
     return GlanceApp(
         gateway,
-        settings or DomainSettings(),
+        domain,
         context_factory or make_context_factory(),
         api_settings or ApiSettings(),
     )

@@ -18,16 +18,21 @@ from glance_domain_adapters.wsgi.resource import Resource
 
 
 class SchemasController:
+    """Each action is a schema name (``image``, ``metadefs/tags``...); bodies are pre-encoded."""
+
     def __init__(self, documents: dict[str, Any]) -> None:
-        self.documents = documents
         self._bodies = {name: json_response(doc).body for name, doc in documents.items()}
 
-    def show(self, req: Request) -> bytes:
-        return self._bodies[req.urlvars["schema"]]
+    def __getattr__(self, action: str) -> Any:
+        try:
+            body = self._bodies[action]
+        except KeyError:
+            raise AttributeError(action) from None
+        return lambda req: body
 
 
 class SchemasSerializer:
-    def show(self, req: Request, body: bytes) -> Response:
+    def default(self, req: Request, body: bytes) -> Response:
         return Response(200, body, [("Content-Type", "application/json")])
 
 

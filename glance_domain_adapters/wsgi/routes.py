@@ -56,7 +56,7 @@ ROUTE_TABLE: tuple[tuple[str, Methods, str | None], ...] = (
     ("/v2/info/usage", {"GET": ("info", "get_usage", False)}, None),
     ("/v2/info/stores/detail", {"GET": ("info", "get_stores_detail", True)}, "GET"),
     *(
-        (f"/v2/schemas/{name}", {"GET": ("schemas", "show", name not in ("task", "tasks"))},
+        (f"/v2/schemas/{name}", {"GET": ("schemas", name, name not in ("task", "tasks"))},
          "GET")
         for name in (
             "image", "images", "member", "members", "task", "tasks",
