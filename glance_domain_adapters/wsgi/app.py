@@ -38,7 +38,7 @@ from glance_domain_adapters.wsgi.context import (
 )
 from glance_domain_adapters.wsgi.errors import from_domain, http_error
 from glance_domain_adapters.wsgi.http import Request, Response
-from glance_domain_adapters.wsgi.resource import Resource, has_body
+from glance_domain_adapters.wsgi.resource import BODY_READ_KEY, Resource, has_body
 from glance_domain_adapters.wsgi.routes import Router
 from glance_domain_adapters.wsgi.settings import ApiSettings
 from glance_domain_adapters.wsgi.versions import VersionsDocument, allowed_versions, negotiate
@@ -48,6 +48,7 @@ LOG = logging.getLogger(__name__)
 
 StartResponse = Callable[..., Any]
 REQUEST_ID_HEADER = "x-openstack-request-id"
+DRAIN_BUDGET = 64 * 1024 * 1024
 
 
 class GatewayLike(Protocol):
@@ -202,8 +203,42 @@ class GlanceApp:
     ) -> Iterable[bytes]:
         if request_id is not None:
             exc.headers[REQUEST_ID_HEADER] = request_id
+        _drain(environ)
         result: Iterable[bytes] = exc(environ, start_response)
         return result
+
+
+def _drain(environ: dict[str, Any], budget: int = DRAIN_BUDGET) -> None:
+    """Read and drop an unread request body, so a kept-alive connection stays in sync.
+
+    An error answered before the body was consumed (a 409 on upload, a 415...) would otherwise
+    leave the body in the connection, where the server would parse it as the next request.
+    """
+    if environ.get("REQUEST_METHOD") not in ("POST", "PUT", "PATCH"):
+        return
+    if not environ.get("CONTENT_LENGTH") and not environ.get("HTTP_TRANSFER_ENCODING"):
+        return
+    stream = environ.get("wsgi.input")
+    if stream is None:
+        return
+    remaining: int | None = None
+    length = environ.get("CONTENT_LENGTH")
+    if length and str(environ.get("HTTP_TRANSFER_ENCODING", "")).lower() != "chunked":
+        try:
+            remaining = int(length) - int(environ.get(BODY_READ_KEY, 0))
+        except ValueError:
+            return
+    try:
+        while budget > 0 and (remaining is None or remaining > 0):
+            size = min(65536, budget) if remaining is None else min(65536, budget, remaining)
+            chunk = stream.read(size)
+            if not chunk:
+                return
+            budget -= len(chunk)
+            if remaining is not None:
+                remaining -= len(chunk)
+    except (OSError, ValueError):
+        return
 
 
 def make_app(

@@ -12,6 +12,8 @@ from glance_domain_adapters.wsgi.errors import bad_request
 from glance_domain_adapters.wsgi.http import Request, Response, json_response
 
 CHUNK_SIZE = 65536
+#: environ key counting the body bytes read so far (so the rest can be drained after an error).
+BODY_READ_KEY = "glance_domain.body_read"
 _VALID_TRANSFER_ENCODINGS = frozenset({"chunked", "compress", "deflate", "gzip", "identity"})
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
@@ -31,7 +33,8 @@ def iter_body(req: Request, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
     the client went away); without one (chunked transfer coding) the server's decoded input is
     read to its end.
     """
-    stream = req.environ["wsgi.input"]
+    environ = req.environ
+    stream = environ["wsgi.input"]
     length = req.content_length
     if length is not None and req.transfer_encoding != "chunked":
         remaining = length
@@ -42,6 +45,7 @@ def iter_body(req: Request, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
                     f"Client disconnected: {length - remaining} of {length} bytes received"
                 )
             remaining -= len(chunk)
+            environ[BODY_READ_KEY] = length - remaining
             yield chunk
         return
     if req.transfer_encoding in _VALID_TRANSFER_ENCODINGS:
