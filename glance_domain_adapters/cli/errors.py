@@ -54,6 +54,9 @@ def describe(exc: BaseException) -> tuple[str, int]:
     if isinstance(exc, errors.DomainError):
         prefix = next((p for cls, p in _DOMAIN_PREFIXES if isinstance(exc, cls)), "Error")
         detail = _one_line(str(exc))
+        if isinstance(exc, errors.ServiceUnavailable):
+            detail += (" (check that the database and stores are reachable; a new database "
+                       "needs 'glance-domain db upgrade')")
         return (f"{prefix}: {detail}" if detail else prefix), EXIT_FAILURE
     if isinstance(exc, OSError):
         where = f" {exc.filename!r}" if exc.filename else ""

@@ -9,6 +9,7 @@ run image commands against a gateway they built (for example an in-memory one).
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import traceback
 from collections.abc import Sequence
@@ -41,6 +42,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _quiet_logging(stream: TextIO, *, debug: bool) -> None:
+    """Library log lines would repeat the one-line error: show them only with --debug."""
+    root = logging.getLogger()
+    if root.handlers:  # configured by an embedding program (or pytest): leave it alone
+        return
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter(f"{PROG}: %(levelname)s: %(name)s: %(message)s"))
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if debug else logging.CRITICAL)
+
+
 def main(
     argv: Sequence[str] | None = None,
     *,
@@ -57,6 +69,8 @@ def main(
         args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
     except SystemExit as exc:  # --help (0) or a usage error (2, message already printed)
         return exc.code if isinstance(exc.code, int) else 2
+    if args.command != "serve":  # the server sets up its own logging
+        _quiet_logging(err, debug=bool(getattr(args, "debug", False)))
     runtime = Runtime(
         args=args,
         stdout=out,

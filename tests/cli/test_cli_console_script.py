@@ -110,3 +110,12 @@ def test_download_refuses_to_write_to_a_terminal(console: Console, tmp_path: Pat
          created.stdout.decode().strip()], tmp_path,
     )
     assert code == 2 and "refusing to write image data to a terminal" in screen
+
+
+def test_unmigrated_database_is_one_line(console: Console, tmp_path: Path) -> None:
+    config = tmp_path / "unmigrated.conf"
+    config.write_text(f"[database]\nconnection = sqlite:///{tmp_path / 'empty.sqlite'}\n")
+    result = console("--config-file", str(config), "image", "list", config=False)
+    assert result.returncode == 1
+    lines = result.stderr.decode().splitlines()
+    assert len(lines) == 1 and "db upgrade" in lines[0], lines
