@@ -15,6 +15,8 @@ Optional hooks refine the checks:
 
 ``seed(store, image_id, data) -> url``
     Put data in the backend (default: ``store.write``). Read-only drivers override it.
+``missing_location(store) -> url``
+    A location in the backend where no data exists (default: seed, then delete).
 ``leftovers(store) -> list``
     Anything an unfinished write left behind (temporary files, parts...). Default: the store's
     own ``leftovers()`` if it has one, else ``[]``.
@@ -83,12 +85,13 @@ class StoreContract:
         if capability & ~store.capabilities:
             pytest.skip(f"backend lacks {capability}")
 
-    def _missing_url(self, store: Store) -> str:
+    def missing_location(self, store: Store) -> str:
+        """A location of this backend that holds no data (hook; see the module docs)."""
         url = self.seed(store, "contract-missing", b"gone")
         if Capability.DELETE in store.capabilities:
             store.delete(url)
             return url
-        pytest.skip("cannot make a missing location without DELETE; override _missing_url")
+        pytest.skip("cannot make a missing location without DELETE; override missing_location")
         raise AssertionError  # pragma: no cover
 
     # -- round trip -----------------------------------------------------------------------------
@@ -213,7 +216,7 @@ class StoreContract:
 
     # -- missing data and deletion ----------------------------------------------------------------
     def test_missing_object(self, store: Store) -> None:
-        url = self._missing_url(store)
+        url = self.missing_location(store)
         with pytest.raises(NotFound):
             store.read(url)
         with pytest.raises(NotFound):
