@@ -15,6 +15,7 @@ from glance_domain.context import RequestContext
 from glance_domain.layers.base import Layer
 from glance_domain.model.image import Image
 from glance_domain.model.member import Member
+from glance_domain.model.status import check_transition
 from glance_domain.ports import Clock, DataStream, Notifier
 
 
@@ -111,6 +112,9 @@ class NotificationLayer(Layer):
     def upload(
         self, image: Image, data: Iterable[bytes], size: int | None, backend: str | None
     ) -> Image:
+        # A refused transition (e.g. upload to an active image) happens before any event, as in
+        # Glance where the status is set to saving before the data is handed over.
+        check_transition(image, "saving")
         payload = image_payload(image)
         payload.update(_import_properties(image))
         if backend:
@@ -119,11 +123,10 @@ class NotificationLayer(Layer):
         try:
             uploaded = self.inner.upload(image, data, size, backend)
         except BaseException as exc:
-            self._send(
-                "image.upload",
-                f"Failed to upload image data for image {image.id}: {exc}",
-                level="ERROR",
-            )
+            # Glance's payload here is a bare message string; the Notifier port takes mappings,
+            # so the message travels under "message" with the image id.
+            message = f"Failed to upload image data for image {image.id}: {exc}"
+            self._send("image.upload", {"image_id": image.id, "message": message}, level="ERROR")
             raise
         payload = image_payload(uploaded)
         payload.update(_import_properties(uploaded))

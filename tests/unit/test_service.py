@@ -309,3 +309,21 @@ def test_count_quotas(world: World) -> None:
     svc.create_image()
     with pytest.raises(QuotaExceeded, match="images"):
         svc.create_image()
+
+
+def test_refused_upload_sends_no_events(world: World) -> None:
+    svc, image = uploaded(world)
+    world.notifier.clear()
+    with pytest.raises(Conflict):
+        svc.upload_data(image.id, [b"x"])
+    assert world.notifier.events == []
+
+
+def test_error_notification_payload_is_a_mapping(world: World) -> None:
+    svc = world.service("p1")
+    image = svc.create_image(**formats())
+    world.stores.fail_after = 0
+    with pytest.raises(StoreUnavailable):
+        svc.upload_data(image.id, [b"x"])
+    payload = world.notifier.events[-1].payload
+    assert payload["image_id"] == image.id and "disk on fire" in payload["message"]
