@@ -27,7 +27,7 @@ def test_create_shape_and_headers(client: Client) -> None:
         "status", "checksum", "protected", "min_ram", "min_disk", "owner", "os_hidden",
         "os_hash_algo", "os_hash_value", "id", "created_at", "updated_at", "tags", "self",
         "file", "schema"}
-    assert list(body)[0] == "hw_x"
+    assert next(iter(body)) == "hw_x"
     assert body["self"] == f"/v2/images/{UUID}" and body["file"] == f"/v2/images/{UUID}/file"
     assert body["schema"] == "/v2/schemas/image" and body["tags"] == ["t"]
     assert TIMESTAMP.match(body["created_at"]) and body["visibility"] == "shared"
