@@ -39,7 +39,8 @@ def test_upload_and_download(client: Client) -> None:
 
 def test_chunked_upload_is_streamed(client: Client) -> None:
     image = client.create(name="c", disk_format="raw", container_format="bare")
-    req = webob.Request.blank(f"/v2/images/{image['id']}/file", method="PUT", headers=client.default)
+    req = webob.Request.blank(f"/v2/images/{image['id']}/file", method="PUT",
+                              headers=client.default)
     req.content_type = "application/octet-stream"
     req.headers["Transfer-Encoding"] = "chunked"
     req.environ["wsgi.input"] = io.BytesIO(DATA)
