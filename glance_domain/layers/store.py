@@ -13,7 +13,13 @@ from collections.abc import Iterable
 
 from attrs import evolve
 
-from glance_domain.errors import Conflict, NotFound, RangeNotSatisfiable, SizeLimitExceeded
+from glance_domain.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    RangeNotSatisfiable,
+    SizeLimitExceeded,
+)
 from glance_domain.layers.base import Layer
 from glance_domain.model.image import Image
 from glance_domain.model.location import Location
@@ -98,7 +104,7 @@ class StoreLayer(Layer):
         if len(keep) == len(image.locations):
             raise NotFound(f"Image {image.id} is not available in store {backend}.")
         if not keep:
-            raise Conflict("Cannot delete image data from the only store containing it. "
+            raise Forbidden("Cannot delete image data from the only store containing it. "
                            "Consider deleting the image instead.")
         for location in image.locations:
             if location.backend == backend:

@@ -188,7 +188,7 @@ def test_protected_images_cannot_be_deleted(world: World) -> None:
 def test_delete_from_store(world: World) -> None:
     svc, image = uploaded(world)
     admin = world.service("a", admin=True)
-    with pytest.raises(Conflict, match="only store"):
+    with pytest.raises(Forbidden, match="only store"):
         admin.delete_from_store(image.id, "default")
     with pytest.raises(NotFound):
         admin.delete_from_store(image.id, "fast")
