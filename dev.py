@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Bootstrap and run glance-domain from a fresh checkout, needing only python3.
 
-    python3 dev.py serve     # install on first run, then serve on 127.0.0.1:9292 (SQLite + files in ./data)
-    python3 dev.py test      # install test tools on first run, then lint, type-check and run every test
+    python3 dev.py serve   # install on first run, serve on 127.0.0.1:9292 (SQLite, files in ./data)
+    python3 dev.py test    # install test tools on first run, then lint, type-check, run every test
 
 A virtual environment is created in .venv and (re)installed whenever setup.cfg or
 constraints.txt change. Extra arguments are passed on (to ``glance-domain serve`` or pytest).
@@ -50,9 +50,8 @@ def ensure_installed(kind: str) -> None:
     wanted = _fingerprint(extras)
     if stamp.exists() and stamp.read_text() == wanted:
         return
-    if not PY.exists():
-        if _run([sys.executable, "-m", "venv", str(VENV)]) != 0:
-            sys.exit("could not create the virtual environment in .venv")
+    if not PY.exists() and _run([sys.executable, "-m", "venv", str(VENV)]) != 0:
+        sys.exit("could not create the virtual environment in .venv")
     pip = [str(PY), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
     constraints = ROOT / "constraints.txt"
     pin = ["-c", str(constraints)] if constraints.exists() else []
