@@ -1,0 +1,129 @@
+"""Shared helpers of the benchmarks: this machine's limits, measured in the same run.
+
+* :func:`hash_limits` - md5, sha512, md5+sha512 on one thread and md5 || sha512 on two threads
+  (what an upload must compute for Glance's ``checksum`` and ``os_hash_value``);
+* :func:`loopback_limits` - bytes per second through a 127.0.0.1 TCP connection, sender and
+  receiver in two threads (the syscalls release the GIL), once with ``sendall`` from memory
+  (what an upload body costs) and once with ``sendfile`` from a page-cached file (what a
+  download served with ``wsgi.file_wrapper`` costs).
+
+Figures are MB/s (10^6 bytes per second), the best of a few runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+MiB = 1 << 20
+
+
+def best_rate(func: Callable[[], object], size: int, repeat: int = 2) -> float:
+    """Best MB/s of ``func`` (which processes ``size`` bytes) over ``repeat`` runs."""
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        func()
+        best = min(best, time.perf_counter() - start)
+    return size / best / 1e6
+
+
+def hash_limits(block: bytes, count: int) -> dict[str, float]:
+    """Hashing speeds over ``count`` updates with ``block`` (MB/s)."""
+    size = len(block) * count
+
+    def one(*algos: str) -> Callable[[], None]:
+        def run() -> None:
+            hashes = [hashlib.new(a) for a in algos]
+            for _ in range(count):
+                for h in hashes:
+                    h.update(block)
+        return run
+
+    def parallel() -> None:
+        md5, sha = hashlib.md5(), hashlib.sha512()
+        with ThreadPoolExecutor(1) as pool:
+            for _ in range(count):
+                done = pool.submit(md5.update, block)
+                sha.update(block)
+                done.result()
+
+    return {
+        "md5": best_rate(one("md5"), size),
+        "sha512": best_rate(one("sha512"), size),
+        "md5+sha512, one thread": best_rate(one("md5", "sha512"), size),
+        "md5 || sha512, two threads": best_rate(parallel, size),
+    }
+
+
+def _receive_all(conn: socket.socket, size: int, chunk: int) -> None:
+    buf = bytearray(chunk)
+    view = memoryview(buf)
+    left = size
+    while left > 0:
+        got = conn.recv_into(view, min(chunk, left))
+        if not got:
+            raise ConnectionError("sender closed early")
+        left -= got
+
+
+def _transfer(send: Callable[[socket.socket], None], size: int, chunk: int) -> float:
+    """Seconds to move ``size`` bytes from ``send`` (thread) to a receiver over 127.0.0.1."""
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = server.getsockname()[1]
+        errors: list[BaseException] = []
+
+        def sender() -> None:
+            try:
+                with socket.create_connection(("127.0.0.1", port)) as out:
+                    send(out)
+            except BaseException as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+
+        thread = threading.Thread(target=sender)
+        start = time.perf_counter()
+        thread.start()
+        conn, _ = server.accept()
+        with conn:
+            _receive_all(conn, size, chunk)
+        elapsed = time.perf_counter() - start
+        thread.join()
+        if errors:
+            raise errors[0]
+        return elapsed
+
+
+def loopback_limits(size: int, chunk: int = MiB, repeat: int = 3) -> dict[str, float]:
+    """Loopback TCP copy speeds of ``size`` bytes (MB/s): memory->socket and file->sendfile."""
+    block = os.urandom(chunk)
+    view = memoryview(block)
+
+    def from_memory(out: socket.socket) -> None:
+        left = size
+        while left > 0:
+            n = min(chunk, left)
+            out.sendall(view[:n])
+            left -= n
+
+    with tempfile.NamedTemporaryFile(prefix="bench-loopback-") as tmp:
+        for _ in range(size // chunk):
+            tmp.write(block)
+        tmp.write(block[: size % chunk])
+        tmp.flush()
+
+        def from_file(out: socket.socket) -> None:
+            with open(tmp.name, "rb") as src:
+                out.sendfile(src)
+
+        results = {}
+        for name, send in (("loopback TCP, sendall from memory", from_memory),
+                           ("loopback TCP, sendfile from page cache", from_file)):
+            best = min(_transfer(send, size, chunk) for _ in range(repeat))
+            results[name] = size / best / 1e6
+    return results
