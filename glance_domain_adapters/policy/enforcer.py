@@ -44,13 +44,18 @@ def get_enforcer(conf: cfg.ConfigOpts | None = None) -> policy.Enforcer:
 
 
 def credentials(context: RequestContext) -> dict[str, Any]:
-    """oslo.policy credentials for a domain context (the keys oslo.context would produce)."""
+    """oslo.policy credentials for a domain context (the keys oslo.context would produce).
+
+    A token is scoped to a project or to a domain, never both: with a project, ``domain_id``
+    (which may then be the project's or the user's domain) does not make the call
+    domain-scoped for oslo.policy's scope check.
+    """
     return {
         "user_id": context.user_id,
         "user": context.user_id,
         "project_id": context.project_id,
         "tenant": context.project_id,
-        "domain_id": context.domain_id,
+        "domain_id": None if context.project_id else context.domain_id,
         "roles": list(context.roles),
         "service_roles": list(context.service_roles),
         "is_admin": context.is_admin,

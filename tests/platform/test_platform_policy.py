@@ -86,8 +86,11 @@ def test_is_admin_follows_context_is_admin(policy: OsloPolicyEnforcer) -> None:
 
 
 def test_domain_scoped_token_is_denied(policy: OsloPolicyEnforcer) -> None:
-    scoped = RequestContext(user_id="a", project_id="p1", roles=("admin",), domain_id="d1")
+    scoped = RequestContext(user_id="a", project_id=None, roles=("admin",), domain_id="d1")
     assert not policy.check(scoped, "get_images", OWN)
+    # With a project, domain_id is the project's (or user's) domain: still project scope.
+    project = RequestContext(user_id="a", project_id="p1", roles=("reader",), domain_id="d1")
+    assert policy.check(project, "get_images", OWN)
 
 
 def test_operator_policy_file_overrides_defaults(tmp_path: Path) -> None:
