@@ -11,7 +11,7 @@ import select
 import subprocess
 from pathlib import Path
 
-from conftest import SCRIPT, Console
+from cli_harness import SCRIPT, Console
 
 DATA = os.urandom(300_000)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import Cli
+from cli_harness import Cli
 
 
 @pytest.mark.parametrize(
