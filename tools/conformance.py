@@ -258,9 +258,11 @@ def scenario() -> list[Step]:
     # Two images created back to back, the second with the smaller id: Glance orders them by
     # created_at with sub-second precision (second first); a server keeping whole seconds
     # falls back to "id desc" and puts the first one first.
-    add(_img_create("subsec_first_rev", who="C"))
-    add(_img_create("subsec_second_rev", who="C"))
-    add(_list("sort_subsecond_created_at", "tag={tag}", who="C"))
+    add(_img_create("subsec_first_rev", who="C", tags=["{tag}-sub"]))
+    add(_img_create("subsec_second_rev", who="C", tags=["{tag}-sub"]))
+    add(_list("sort_subsecond_created_at", "tag={tag}-sub", who="C"))
+    for nm in ("subsec_first_rev", "subsec_second_rev"):
+        add(Step("cleanup", nm, "DELETE", f"/v2/images/{{img:{nm}}}", "C", compare=False))
     # --- show ----------------------------------------------------------------------------
     add(Step("images.show", "owner", "GET", "/v2/images/{img:full}", "A"))
     add(Step("images.show", "same_project_other_user", "GET", "/v2/images/{img:full}", "A2"))
@@ -1062,6 +1064,24 @@ def text_report(outcomes: list[Outcome], counted: set[str]) -> str:
     return "\n".join(lines)
 
 
+def _cell(value: str) -> str:
+    return value.replace("|", "\\|").replace("`", "'")[:160]
+
+
+def distinct_differences(outcomes: list[Outcome]) -> list[tuple[tuple[str, ...], list[str]]]:
+    """Differences grouped by (category, what, glance, ours) with list indices erased, most
+    frequent first: one line per underlying behaviour rather than per request."""
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for oc in outcomes:
+        for d in oc.diffs:
+            what = re.sub(r"\[\d+\]", "[*]", d.what)
+            sig = (d.category, what, _short(d.glance, 120), _short(d.ours, 120))
+            steps = groups.setdefault(sig, [])
+            if oc.step.key not in steps:
+                steps.append(oc.step.key)
+    return sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+
+
 def markdown_report(outcomes: list[Outcome], glance: Target, ours: Target) -> str:
     differing = [oc for oc in outcomes if oc.diffs]
     out = [
@@ -1081,6 +1101,13 @@ def markdown_report(outcomes: list[Outcome], glance: Target, ours: Target) -> st
         areas.setdefault(oc.step.area, []).append(oc)
     for area, ocs in areas.items():
         out.append(f"| {area} | {len(ocs)} | {sum(1 for o in ocs if o.diffs)} |")
+    out += ["", "## Distinct differences (same difference in several requests counted once)", "",
+            "| # | category | what | glance | ours | requests | first request |",
+            "|---|---|---|---|---|---|---|"]
+    for i, (sig, steps) in enumerate(distinct_differences(outcomes), 1):
+        cat, what, gv, ov = sig
+        out.append(f"| {i} | {cat} | {what} | `{_cell(gv)}` | `{_cell(ov)}` | {len(steps)} "
+                   f"| {steps[0]} |")
     for area, ocs in areas.items():
         bad = [o for o in ocs if o.diffs]
         if not bad:
