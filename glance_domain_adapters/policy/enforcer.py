@@ -9,18 +9,71 @@ credentials and raises ``glance_domain.errors.Forbidden`` when a rule denies.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import logging
-from collections.abc import Mapping
+import threading
+import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from oslo_config import cfg
-from oslo_policy import policy
+from oslo_policy import _checks, policy
 
 from glance_domain.context import RequestContext
 from glance_domain.errors import Forbidden
 from glance_domain_adapters.policy.rules import list_rules
 
 LOG = logging.getLogger(__name__)
+
+
+#: Seconds between two looks for changes of the policy file and policy directories. oslo.policy
+#: looks on every check (searching every configuration directory for the file, stat calls),
+#: which cost more than the check itself; an edited policy file still applies within a second.
+POLICY_RELOAD_INTERVAL = 1.0
+
+
+class ThrottledEnforcer(policy.Enforcer):  # type: ignore[misc]
+    """``oslo_policy.policy.Enforcer`` that reloads its rules at most once per interval."""
+
+    _next_reload = 0.0
+
+    def load_rules(self, force_reload: bool = False) -> None:
+        now = time.monotonic()
+        if force_reload or not self.rules or now >= self._next_reload:
+            super().load_rules(force_reload)
+            self._next_reload = now + POLICY_RELOAD_INTERVAL
+
+
+@functools.lru_cache(maxsize=512)
+def _argspec_of(func: Callable[..., Any]) -> inspect.FullArgSpec:
+    return inspect.getfullargspec(func)
+
+
+class _CachedArgspec:
+    """Stand-in for the ``inspect`` module inside ``oslo_policy._checks``.
+
+    oslo.policy evaluates every check node by first calling ``inspect.getfullargspec`` on its
+    ``__call__`` (to learn whether it takes ``current_rule``), about a third of a check's cost.
+    The answer depends only on the check's class, so it is cached per underlying function (a
+    bound method's ``args`` include ``self`` either way); results are identical.
+    """
+
+    @staticmethod
+    def getfullargspec(func: Callable[..., Any]) -> inspect.FullArgSpec:
+        return _argspec_of(getattr(func, "__func__", func))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(inspect, name)
+
+
+_install_lock = threading.Lock()
+
+
+def _install_argspec_cache() -> None:
+    with _install_lock:
+        if getattr(_checks, "inspect", None) is inspect:
+            _checks.inspect = _CachedArgspec()  # type: ignore[assignment]
 
 
 def get_enforcer(conf: cfg.ConfigOpts | None = None) -> policy.Enforcer:
@@ -36,7 +89,8 @@ def get_enforcer(conf: cfg.ConfigOpts | None = None) -> policy.Enforcer:
 
         conf = config.new_conf()
         conf([], project=config.PROJECT, default_config_files=[], default_config_dirs=[])
-    enforcer = policy.Enforcer(conf, use_conf=True, overwrite=False)
+    _install_argspec_cache()
+    enforcer = ThrottledEnforcer(conf, use_conf=True, overwrite=False)
     # Defaults changed wholesale with secure RBAC; a warning per rule only fills the logs.
     enforcer.suppress_default_change_warnings = True
     enforcer.register_defaults(list_rules())
