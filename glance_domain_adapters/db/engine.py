@@ -57,7 +57,31 @@ def make_engine(url: str | None = None, *, echo: bool = False, **kwargs: Any) ->
         # Row locks + fresh reads after them; Glance-compatible and avoids stale snapshots.
         options["isolation_level"] = "READ COMMITTED"
     options.update(kwargs)
-    return create_engine(url_obj, **options)
+    engine = create_engine(url_obj, **options)
+    if backend in ("mysql", "mariadb"):
+        _configure_mysql(engine)
+    return engine
+
+
+def _configure_mysql(engine: Engine) -> None:
+    """Steer the optimizer away from index merges for listings.
+
+    A listing's scope is an OR (public, or own, or shared with me): MySQL/MariaDB like to
+    answer it with a sort-union of two indexes and then sort every match, which grows with the
+    table. Reading the (created_at, id) index in order and stopping at the page size is what
+    keeps a page flat; without the merge strategies the optimizer picks that.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(
+                "SET SESSION optimizer_switch = "
+                "'index_merge_union=off,index_merge_sort_union=off,index_merge_intersection=off'"
+            )
+        finally:
+            cursor.close()
 
 
 def _configure_sqlite(engine: Engine) -> None:

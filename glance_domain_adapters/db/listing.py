@@ -43,6 +43,9 @@ from glance_domain_adapters.db.tables import (
     images,
 )
 
+MYSQL_INDEX_HINT = (
+    "IGNORE INDEX (ix_images_deleted, os_hidden_image_idx, visibility_image_idx, owner_image_idx)"
+)
 _TIME_COLUMNS = frozenset({"created_at", "updated_at"})
 _NOT_NULL_COLUMNS = frozenset(
     {"id", "status", "visibility", "protected", "os_hidden", "min_disk", "min_ram", "created_at"}
@@ -259,6 +262,10 @@ def build_select(
     """The SELECT of one page of ``images`` rows."""
     sort = effective_sort(query.sort)
     stmt = select(images).where(*where_conditions(query, scope))
+    # MySQL/MariaDB otherwise intersect Glance's indexes on the boolean deleted/os_hidden
+    # columns (nearly every row matches) and sort the whole table instead of walking an index
+    # in order: 500 ms instead of 5 ms for a first page of 100k images.
+    stmt = stmt.with_hint(images, MYSQL_INDEX_HINT, dialect_name="mysql")
     if marker_values is not None:
         stmt = stmt.where(keyset_condition(sort, marker_values))
     stmt = stmt.order_by(*order_by(sort, dialect))
