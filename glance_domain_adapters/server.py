@@ -64,6 +64,9 @@ def gunicorn_options(conf: cfg.ConfigOpts) -> dict[str, Any]:
         "limit_request_line": max(8190, conf.max_header_line),
         "preload_app": False,
         "proc_name": "glance-domain",
+        # gunicorn >= 25 opens a control socket at a fixed per-user path: two servers would
+        # clash, and nothing of ours uses it.
+        "control_socket_disable": True,
         "accesslog": None,
         "errorlog": "-",
         "loglevel": "info",

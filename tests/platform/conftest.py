@@ -72,6 +72,14 @@ def stop(proc: subprocess.Popen[Any], sig: int = signal.SIGTERM) -> None:
             proc.wait()
 
 
+def _no_control_socket() -> list[str]:
+    """gunicorn >= 25 opens a control socket at a fixed per-user path; turn it off."""
+    from gunicorn.config import KNOWN_SETTINGS
+
+    return ["--no-control-socket"] if any(
+        s.name == "control_socket_disable" for s in KNOWN_SETTINGS) else []
+
+
 @attrs.frozen
 class Keystone:
     """A running Keystone and the identities created in it."""
@@ -188,7 +196,8 @@ def keystone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Keystone]:
     server_log = open(root / "server.log", "wb")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
-         "--threads", "4", "--chdir", str(root), "keystone_wsgi:application"],
+         "--threads", "4", "--chdir", str(root), *_no_control_socket(),
+         "keystone_wsgi:application"],
         env=env, stdout=server_log, stderr=subprocess.STDOUT, cwd=root,
     )
     try:
