@@ -24,7 +24,21 @@ from contextlib import contextmanager
 from typing import Any
 
 import attrs
-from sqlalchemy import Connection, Engine, and_, exists, false, func, literal, or_, select, true
+from sqlalchemy import (
+    Connection,
+    Engine,
+    and_,
+    bindparam,
+    exists,
+    false,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy import exc as sa_exc
 
 from glance_domain import errors
@@ -51,6 +65,33 @@ _NOT_COUNTED = ("killed", "pending_delete", "deleted")
 
 def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def _children_statements(id_match: Callable[[Any], Any]) -> tuple[Any, Any]:
+    """(properties + tags, locations) SELECTs for the image ids matched by ``id_match``.
+
+    Built once at import: these run for every image shown or listed, and building and
+    caching a statement per call costs more than running it. Properties and tags come in one
+    UNION ALL (``kind`` 0 = property, 1 = tag) to save a round trip.
+    """
+    props = image_properties.c
+    tags_ = image_tags.c
+    prop_rows = select(props.image_id, literal(0).label("kind"), props.name, props.value).where(
+        id_match(props.image_id), props.deleted == false()
+    )
+    tag_rows = select(tags_.image_id, literal(1).label("kind"), tags_.value, null()).where(
+        id_match(tags_.image_id), tags_.deleted == false()
+    )
+    locations = (
+        select(image_locations)
+        .where(id_match(image_locations.c.image_id), image_locations.c.deleted == false())
+        .order_by(image_locations.c.id)
+    )
+    return union_all(prop_rows, tag_rows), locations
+
+
+_CHILDREN_OF_ONE = _children_statements(lambda col: col == bindparam("id"))
+_CHILDREN_OF_MANY = _children_statements(lambda col: col.in_(bindparam("ids", expanding=True)))
 
 
 def _prop_value(value: Any) -> str | None:
@@ -185,22 +226,16 @@ class SqlImageRepository:
         props: dict[str, list[tuple[str, Any]]] = defaultdict(list)
         tags: dict[str, list[str]] = defaultdict(list)
         locs: dict[str, list[Location]] = defaultdict(list)
-        for p in conn.execute(
-            select(image_properties.c.image_id, image_properties.c.name,
-                   image_properties.c.value)
-            .where(image_properties.c.image_id.in_(ids), image_properties.c.deleted == false())
-        ):
-            props[p.image_id].append((p.name, p.value))
-        for t in conn.execute(
-            select(image_tags.c.image_id, image_tags.c.value)
-            .where(image_tags.c.image_id.in_(ids), image_tags.c.deleted == false())
-        ):
-            tags[t.image_id].append(t.value)
-        for loc in conn.execute(
-            select(image_locations)
-            .where(image_locations.c.image_id.in_(ids), image_locations.c.deleted == false())
-            .order_by(image_locations.c.id)
-        ):
+        if len(ids) == 1:
+            (children, locations), params = _CHILDREN_OF_ONE, {"id": ids[0]}
+        else:
+            (children, locations), params = _CHILDREN_OF_MANY, {"ids": ids}
+        for image_id, kind, name, value in conn.execute(children, params).all():
+            if kind:
+                tags[image_id].append(name)
+            else:
+                props[image_id].append((name, value))
+        for loc in conn.execute(locations, params).all():
             locs[loc.image_id].append(mapping.location_from_row(loc))
         return [
             mapping.image_from_row(
