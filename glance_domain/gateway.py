@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from glance_domain.clock import SystemClock
 from glance_domain.context import RequestContext
+from glance_domain.importing.executor import ThreadExecutor
+from glance_domain.importing.importer import Importer
+from glance_domain.importing.memory import MemoryStagingArea, MemoryTaskRepository
 from glance_domain.layers.authorization import AuthorizationLayer
 from glance_domain.layers.base import Layer
 from glance_domain.layers.notification import NotificationLayer
@@ -18,7 +21,17 @@ from glance_domain.layers.quota import QuotaLayer
 from glance_domain.layers.repository import RepositoryLayer
 from glance_domain.layers.store import StoreLayer
 from glance_domain.model.factory import ImageFactory
-from glance_domain.ports import Clock, ImageRepository, Notifier, PolicyEnforcer, StoreRegistry
+from glance_domain.ports import (
+    Clock,
+    ImageRepository,
+    Notifier,
+    PolicyEnforcer,
+    StagingArea,
+    StoreRegistry,
+    TaskExecutor,
+    TaskRepository,
+    UriFetcher,
+)
 from glance_domain.service import ImageService
 from glance_domain.settings import DomainSettings
 
@@ -35,7 +48,13 @@ class Gateway:
         notifier: Notifier,
         settings: DomainSettings,
         clock: Clock | None = None,
+        tasks: TaskRepository | None = None,
+        staging: StagingArea | None = None,
+        executor: TaskExecutor | None = None,
+        fetcher: UriFetcher | None = None,
     ) -> None:
+        """``tasks``/``staging``/``executor`` default to in-memory ones and a small thread
+        pool; without a ``fetcher`` the web-download method refuses every URL."""
         self.repository = repository
         self.stores = stores
         self.policy = policy
@@ -43,8 +62,19 @@ class Gateway:
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
         self.factory = ImageFactory(settings, self.clock)
+        self.staging: StagingArea = staging if staging is not None else MemoryStagingArea()
+        self.importer = Importer(
+            repository=repository,
+            stores=stores,
+            staging=self.staging,
+            tasks=tasks if tasks is not None else MemoryTaskRepository(self.clock),
+            executor=executor if executor is not None else ThreadExecutor(),
+            settings=settings,
+            clock=self.clock,
+            fetcher=fetcher,
+        )
         # The two bottom layers hold no per-request state: build them once.
-        self._bottom: Layer = StoreLayer(RepositoryLayer(repository), stores)
+        self._bottom: Layer = StoreLayer(RepositoryLayer(repository), stores, self.staging)
 
     def stack(self, context: RequestContext) -> Layer:
         """The layered operations for one caller, top (authorization) to bottom."""
@@ -62,4 +92,5 @@ class Gateway:
             settings=self.settings,
             stores=self.stores,
             repository=self.repository,
+            importer=self.importer,
         )

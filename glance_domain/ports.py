@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import builtins
 import datetime as dt
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, BinaryIO, Protocol, runtime_checkable
 
 import attrs
@@ -17,6 +17,7 @@ import attrs
 from glance_domain.context import RequestContext
 from glance_domain.model.image import Image
 from glance_domain.model.member import Member
+from glance_domain.model.task import Task
 from glance_domain.query import ImageQuery, ListScope
 
 
@@ -174,3 +175,65 @@ class Clock(Protocol):
     """The current UTC time (injectable so tests can control it)."""
 
     def now(self) -> dt.datetime: ...
+
+
+# -- interoperable image import -------------------------------------------------------------
+
+
+@runtime_checkable
+class TaskRepository(Protocol):
+    """Persistence of tasks (Glance's ``tasks`` table).
+
+    ``get`` raises ``NotFound``; ``list`` returns tasks newest first, optionally only those of
+    ``owner`` (None: every owner) and of ``image_id``; expired tasks are never returned.
+    """
+
+    def add(self, task: Task) -> Task: ...
+
+    def get(self, task_id: str) -> Task: ...
+
+    def save(self, task: Task) -> Task: ...
+
+    def list(
+        self, *, owner: str | None = None, image_id: str | None = None
+    ) -> builtins.list[Task]: ...
+
+
+@runtime_checkable
+class StagingArea(Protocol):
+    """Where image data waits between ``/stage`` (or a download) and the import into stores.
+
+    One object per image id. ``write`` replaces any previous data, raises
+    ``SizeLimitExceeded`` past ``max_size`` (keeping nothing), and returns the size written.
+    ``read``/``delete`` raise ``NotFound`` when nothing is staged.
+    """
+
+    def write(self, image_id: str, chunks: Iterable[bytes], *, max_size: int | None = None
+              ) -> int: ...
+
+    def read(self, image_id: str) -> DataStream: ...
+
+    def delete(self, image_id: str) -> None: ...
+
+    def exists(self, image_id: str) -> bool: ...
+
+
+@runtime_checkable
+class UriFetcher(Protocol):
+    """Fetches image data from a URL for the ``web-download`` import method.
+
+    ``check`` validates a URL before a task is created (scheme, host, port, network filtering)
+    and raises ``InvalidInput``; ``open`` streams the data (``NotFound``/``StoreUnavailable``
+    on failure), checking again at connection time.
+    """
+
+    def check(self, uri: str) -> None: ...
+
+    def open(self, uri: str) -> DataStream: ...
+
+
+@runtime_checkable
+class TaskExecutor(Protocol):
+    """Runs work in the background (a thread pool in a server, inline in tests)."""
+
+    def submit(self, work: Callable[[], None]) -> None: ...

@@ -19,6 +19,13 @@ import attrs
 from glance_domain.changes import Change, apply_changes
 from glance_domain.context import RequestContext
 from glance_domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from glance_domain.importing.importer import Importer
+from glance_domain.importing.request import (
+    COPY_IMAGE,
+    GLANCE_DIRECT,
+    WEB_DOWNLOAD,
+    ImportRequest,
+)
 from glance_domain.layers.base import Layer
 from glance_domain.model import validation
 from glance_domain.model.factory import ImageFactory
@@ -26,6 +33,7 @@ from glance_domain.model.image import Image
 from glance_domain.model.location import Location
 from glance_domain.model.member import MEMBER_STATUSES, Member
 from glance_domain.model.status import transition
+from glance_domain.model.task import Task
 from glance_domain.ports import BackendInfo, DataStream, ImageRepository, StoreRegistry, Usage
 from glance_domain.query import ImageQuery
 from glance_domain.settings import DomainSettings
@@ -49,7 +57,9 @@ class ImageService:
     every layer sees the same record and no layer re-reads it.
     """
 
-    __slots__ = ("_factory", "_repository", "_settings", "_stack", "_stores", "context")
+    __slots__ = (
+        "_factory", "_importer", "_repository", "_settings", "_stack", "_stores", "context",
+    )
 
     def __init__(
         self,
@@ -60,8 +70,10 @@ class ImageService:
         settings: DomainSettings,
         stores: StoreRegistry,
         repository: ImageRepository,
+        importer: Importer | None = None,
     ) -> None:
         self.context = context
+        self._importer = importer
         self._stack = stack
         self._factory = factory
         self._settings = settings
@@ -188,6 +200,79 @@ class ImageService:
     def get_locations(self, image_id: str) -> list[Location]:
         image = self._stack.fetch(image_id)
         return [loc for loc in image.locations if loc.status == "active"]
+
+    # -- interoperable import -----------------------------------------------------------------
+    def _require_importer(self) -> Importer:
+        if self._importer is None:
+            raise NotFound("Interoperable image import is not available at this site.")
+        return self._importer
+
+    def stage_data(
+        self, image_id: str, data: Iterable[bytes], *, size: int | None = None
+    ) -> Image:
+        """Stage bytes for a later ``glance-direct`` import (``queued -> uploading``).
+
+        NotFound when glance-direct is not enabled. On failure the image returns to
+        ``queued`` and nothing stays staged.
+        """
+        if GLANCE_DIRECT not in self._settings.enabled_import_methods:
+            raise NotFound("'glance-direct' method is not available at this site.")
+        self._require_importer()
+        image = self._stack.fetch(image_id)
+        if size is not None and (isinstance(size, bool) or size < 0):
+            raise InvalidInput("Invalid value for 'size': it must be a non-negative integer.")
+        return self._stack.stage(image, data, size)
+
+    def import_image(self, image_id: str, request: ImportRequest) -> Task | None:
+        """Start an import (Glance's ``POST /v2/images/{id}/import``); returns the pending
+        task, which runs in the background (None when there is nothing to do).
+
+        Errors: unknown method -> InvalidInput; wrong image status, missing formats, an import
+        already running, unknown store -> Conflict; a copy target that already holds the data
+        or a URL refused by filtering -> InvalidInput.
+        """
+        method = request.method
+        if method not in self._settings.enabled_import_methods:
+            raise InvalidInput(f"Unknown import method name '{method}'.")
+        importer = self._require_importer()
+        image = self._stack.fetch(image_id)
+        if image.status == "active" and method != COPY_IMAGE:
+            raise Conflict("Image with status active cannot be target for import")
+        if image.status != "active" and method == COPY_IMAGE:
+            raise Conflict("Only images with status active can be targeted for copying")
+        if image.status != "queued" and method == WEB_DOWNLOAD:
+            raise Conflict(f"Image needs to be in 'queued' state to use '{method}' method")
+        if image.status != "uploading" and method == GLANCE_DIRECT:
+            raise Conflict("Image needs to be staged before 'glance-direct' method can be used")
+        if not image.container_format:
+            raise Conflict("'container_format' needs to be set before import")
+        if not image.disk_format:
+            raise Conflict("'disk_format' needs to be set before import")
+        self._stack.check_import(image, request)
+        return importer.start(self.context, image, request)
+
+    def image_tasks(self, image_id: str) -> list[Task]:
+        """The (unexpired) tasks of an image the caller may see (NotFound otherwise)."""
+        image = self._stack.get(image_id)
+        if self._importer is None:
+            return []
+        return self._importer.tasks.list(image_id=image.id)
+
+    def list_tasks(self) -> list[Task]:
+        """Tasks visible to the caller: all for admins, else those of its project."""
+        if self._importer is None:
+            return []
+        owner = None if self.context.is_admin else (self.context.owner or "")
+        return self._importer.tasks.list(owner=owner)
+
+    def get_task(self, task_id: str) -> Task:
+        """One task (NotFound if absent or owned by another project, for non-admins)."""
+        if self._importer is None:
+            raise NotFound(f"Task with the given id {task_id} was not found")
+        task = self._importer.tasks.get(task_id)
+        if not self.context.is_admin and task.owner != self.context.owner:
+            raise NotFound(f"Task with the given id {task_id} was not found")
+        return task
 
     # -- members ----------------------------------------------------------------------------
     def list_members(self, image_id: str) -> list[Member]:

@@ -12,6 +12,8 @@ GLANCE_DISK_FORMATS = (
     "ami", "ari", "aki", "vhd", "vhdx", "vmdk", "raw", "qcow2", "vdi", "iso", "ploop",
 )
 GLANCE_CONTAINER_FORMATS = ("ami", "ari", "aki", "bare", "ovf", "ova", "docker", "compressed")
+#: Interoperable import methods this service implements (Glance 33's default set).
+IMPORT_METHODS = ("glance-direct", "web-download", "copy-image")
 
 
 @attrs.frozen(kw_only=True)
@@ -35,3 +37,5 @@ class DomainSettings:
     hashing_algorithm: str = "sha512"  # [DEFAULT] hashing_algorithm
     show_image_direct_url: bool = False  # [DEFAULT] show_image_direct_url
     show_multiple_locations: bool = False  # [DEFAULT] show_multiple_locations
+    enabled_import_methods: tuple[str, ...] = IMPORT_METHODS  # [DEFAULT] enabled_import_methods
+    task_time_to_live: int = 48  # [task] task_time_to_live (hours a finished task is kept)

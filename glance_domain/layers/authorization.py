@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from glance_domain import visibility
 from glance_domain.context import RequestContext
 from glance_domain.errors import Forbidden, NotFound
+from glance_domain.importing.request import COPY_IMAGE, ImportRequest
 from glance_domain.layers.base import Layer
 from glance_domain.model.image import Image
 from glance_domain.model.member import Member
@@ -89,6 +90,18 @@ class AuthorizationLayer(Layer):
     def delete_from_store(self, image: Image, backend: str) -> Image:
         self._mutable(image)
         return self.inner.delete_from_store(image, backend)
+
+    # -- import ---------------------------------------------------------------------------
+    def stage(self, image: Image, data: Iterable[bytes], size: int | None) -> Image:
+        self._mutable(image, "upload data to")
+        return self.inner.stage(image, data, size)
+
+    def check_import(self, image: Image, request: ImportRequest) -> None:
+        # copy-image may be done by non-owners the policy allows (admins by default), with
+        # service rights; every other method fills the image with data: owner or admin only.
+        if request.method != COPY_IMAGE:
+            self._mutable(image)
+        self.inner.check_import(image, request)
 
     # -- members --------------------------------------------------------------------------
     def _own_membership_only(self, image: Image) -> bool:

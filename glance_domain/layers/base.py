@@ -13,6 +13,9 @@ Operations:
   names what a save is for (``update``, ``deactivate``, ``reactivate``, ``add_location``...), so
   each rule fires once.
 - ``upload``, ``download``, ``delete_from_store``: data.
+- ``stage(image, data, size)``: data into the staging area (``queued -> uploading``);
+  ``check_import(image, request)``: authorization/policy for an import (the import itself is
+  run by :class:`glance_domain.importing.Importer`).
 - member operations, taking the (already fetched) image.
 """
 
@@ -21,6 +24,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Iterable
 
+from glance_domain.importing.request import ImportRequest
 from glance_domain.model.image import Image
 from glance_domain.model.member import Member
 from glance_domain.ports import DataStream
@@ -65,6 +69,13 @@ class Layer:
 
     def delete_from_store(self, image: Image, backend: str) -> Image:
         return self.inner.delete_from_store(image, backend)
+
+    # -- import ---------------------------------------------------------------------------
+    def stage(self, image: Image, data: Iterable[bytes], size: int | None) -> Image:
+        return self.inner.stage(image, data, size)
+
+    def check_import(self, image: Image, request: ImportRequest) -> None:
+        self.inner.check_import(image, request)
 
     # -- members --------------------------------------------------------------------------
     def member_status(self, image: Image, member_id: str) -> str | None:

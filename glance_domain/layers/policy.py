@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 from glance_domain.context import RequestContext
 from glance_domain.errors import Forbidden, NotFound
+from glance_domain.importing.request import COPY_IMAGE, ImportRequest
 from glance_domain.layers.base import Layer
 from glance_domain.model.image import Image
 from glance_domain.model.member import Member
@@ -108,6 +109,24 @@ class PolicyLayer(Layer):
     def delete_from_store(self, image: Image, backend: str) -> Image:
         self._enforce("delete_image_location", image)
         return self.inner.delete_from_store(image, backend)
+
+    # -- import ---------------------------------------------------------------------------
+    def stage(self, image: Image, data: Iterable[bytes], size: int | None) -> Image:
+        # Staging has no rule of its own in Glance: it checks modify_image.
+        self._enforce("modify_image", image)
+        return self.inner.stage(image, data, size)
+
+    def check_import(self, image: Image, request: ImportRequest) -> None:
+        if request.method == COPY_IMAGE:
+            ctx = self.context
+            target = image_target(ctx, image)
+            if not self.policy.check(ctx, "copy_image", target):
+                if not self.policy.check(ctx, "get_image", target):
+                    raise NotFound(f"No image found with ID {image.id}")
+                raise Forbidden("You are not authorized to complete copy_image action.")
+        else:
+            self._enforce("modify_image", image)
+        self.inner.check_import(image, request)
 
     # -- members --------------------------------------------------------------------------
     def _member_rule(self, rule: str, image: Image) -> None:

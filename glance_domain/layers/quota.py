@@ -79,6 +79,14 @@ class QuotaLayer(Layer):
     def upload(
         self, image: Image, data: Iterable[bytes], size: int | None, backend: str | None
     ) -> Image:
+        data = self._capped(image, data, size)
+        return self.inner.upload(image, data, size, backend)
+
+    def stage(self, image: Image, data: Iterable[bytes], size: int | None) -> Image:
+        return self.inner.stage(image, self._capped(image, data, size), size)
+
+    def _capped(self, image: Image, data: Iterable[bytes], size: int | None) -> Iterable[bytes]:
+        """``data`` limited to the size cap and the owner's remaining storage quota."""
         limit = self.settings.image_size_cap
         message = f"Image exceeds the size cap of {limit} bytes."
         storage = self.settings.user_storage_quota
@@ -89,7 +97,7 @@ class QuotaLayer(Layer):
                 message = f"Image exceeds the storage quota of {storage} bytes."
         if size is not None and size > limit:
             raise SizeLimitExceeded(message)
-        return self.inner.upload(image, capped(data, limit, message), size, backend)
+        return capped(data, limit, message)
 
     def add_member(self, image: Image, member: Member) -> Member:
         quota = self.settings.image_member_quota

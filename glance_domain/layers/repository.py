@@ -6,6 +6,7 @@ import builtins
 from collections.abc import Iterable
 
 from glance_domain.errors import StoreUnavailable
+from glance_domain.importing.request import ImportRequest
 from glance_domain.layers.base import Layer
 from glance_domain.model.image import Image
 from glance_domain.model.member import Member
@@ -51,6 +52,12 @@ class RepositoryLayer(Layer):
 
     def delete_from_store(self, image: Image, backend: str) -> Image:
         raise StoreUnavailable("No store is configured.")
+
+    def stage(self, image: Image, data: Iterable[bytes], size: int | None) -> Image:
+        raise StoreUnavailable("No staging area is configured.")
+
+    def check_import(self, image: Image, request: ImportRequest) -> None:
+        return None
 
     def member_status(self, image: Image, member_id: str) -> str | None:
         return self.repo.member_status(image.id, member_id)

@@ -19,20 +19,51 @@ from glance_domain.errors import (
     NotFound,
     RangeNotSatisfiable,
     SizeLimitExceeded,
+    StoreUnavailable,
 )
 from glance_domain.layers.base import Layer
 from glance_domain.model.image import Image
 from glance_domain.model.location import Location
 from glance_domain.model.status import transition
-from glance_domain.ports import DataStream, StoredData, StoreRegistry
+from glance_domain.ports import DataStream, StagingArea, StoredData, StoreRegistry
 
 
 class StoreLayer(Layer):
-    __slots__ = ("stores",)
+    __slots__ = ("staging", "stores")
 
-    def __init__(self, inner: Layer, stores: StoreRegistry) -> None:
+    def __init__(
+        self, inner: Layer, stores: StoreRegistry, staging: StagingArea | None = None
+    ) -> None:
         self.inner = inner
         self.stores = stores
+        self.staging = staging
+
+    # -- staging (glance-direct) ----------------------------------------------------------
+    def stage(self, image: Image, data: Iterable[bytes], size: int | None) -> Image:
+        """``queued -> uploading``, bytes into the staging area, then the staged size.
+
+        On any failure the staged data is deleted and the image returns to ``queued``.
+        """
+        if self.staging is None:
+            raise StoreUnavailable("No staging area is configured.")
+        uploading = self.inner.save(image, transition(image, "uploading"), "stage")
+        written = False
+        try:
+            staged = self.staging.write(image.id, data)
+            written = True
+            if size is not None and staged != size:
+                raise SizeLimitExceeded(
+                    f"Size of uploaded data ({staged}) does not match the expected "
+                    f"size ({size})."
+                )
+            return self.inner.save(uploading, evolve(uploading, size=staged), "stage")
+        except BaseException:
+            if written:
+                with contextlib.suppress(Exception):
+                    self.staging.delete(image.id)
+            with contextlib.suppress(Exception):
+                self.inner.save(uploading, transition(uploading, "queued"), "stage")
+            raise
 
     # -- upload ---------------------------------------------------------------------------
     def upload(
@@ -94,6 +125,9 @@ class StoreLayer(Layer):
         for location in image.locations:
             with contextlib.suppress(NotFound):
                 self.stores.delete(location.url)
+        if self.staging is not None and image.status in ("uploading", "importing"):
+            with contextlib.suppress(NotFound):
+                self.staging.delete(image.id)
         return self.inner.remove(image)
 
     def delete_from_store(self, image: Image, backend: str) -> Image:

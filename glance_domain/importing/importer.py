@@ -1,0 +1,371 @@
+"""The import workflow: request-time checks and task creation, then the background run.
+
+``start`` (in the request; authorization and policy were checked by the layer stack):
+resolve the target stores, validate the source (``web-download`` URL filtering, ``copy-image``
+targets), take the image's import lock (the ``os_glance_import_task`` property), record a
+``pending`` task and hand ``run`` to the executor.
+
+``run`` (in the background, with service rights like Glance's admin repository): the task goes
+``processing``; the image goes ``importing`` (not for copy-image) with
+``os_glance_importing_to_stores``; the data is brought into the staging area (already there for
+glance-direct, downloaded for web-download, read from an existing location for copy-image); it
+is written to each target store, adding a location each time, and the image becomes ``active``
+with the last required store. Staging is emptied, the lock dropped, the task ``success``.
+
+Any failure reverts: data written by this task is deleted from the stores and its locations
+removed, staging is emptied, the stores still pending are moved to ``os_glance_failed_import``,
+the image returns to ``queued`` (copy-image leaves it active), the lock is dropped and the task
+ends in ``failure`` with the error as its message.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Callable, Iterable
+
+import attrs
+
+from glance_domain.context import RequestContext
+from glance_domain.errors import Conflict, DomainError, InvalidInput, NotFound
+from glance_domain.importing.request import COPY_IMAGE, GLANCE_DIRECT, WEB_DOWNLOAD, ImportRequest
+from glance_domain.model.image import Image
+from glance_domain.model.location import Location
+from glance_domain.model.status import transition
+from glance_domain.model.task import TASK_TYPE_IMPORT, Task, task_transition
+from glance_domain.ports import (
+    Clock,
+    ImageRepository,
+    StagingArea,
+    StoredData,
+    StoreRegistry,
+    TaskExecutor,
+    TaskRepository,
+    UriFetcher,
+)
+from glance_domain.settings import DomainSettings
+
+LOG = logging.getLogger(__name__)
+
+LOCK_KEY = "os_glance_import_task"
+IMPORTING_KEY = "os_glance_importing_to_stores"
+FAILED_KEY = "os_glance_failed_import"
+STAGE_HOST_KEY = "os_glance_stage_host"
+#: A lock held by an unfinished task older than this may be taken over (Glance: 1 hour,
+#: doubled for pending tasks).
+LOCK_EXPIRY = dt.timedelta(minutes=60)
+
+
+class ImportAborted(DomainError):
+    """The import cannot go on (lost lock, image deleted, no store succeeded)."""
+
+
+def merge_stores(value: str | None, stores: Iterable[str], *, remove: bool = False) -> str:
+    """A comma-separated store list with ``stores`` added (or removed), sorted like Glance's."""
+    current = {s for s in (value or "").split(",") if s}
+    wanted = {s for s in stores if s}
+    merged = current - wanted if remove else current | wanted
+    return ",".join(sorted(merged))
+
+
+class Importer:
+    """Runs interoperable imports over the domain's ports (one per gateway)."""
+
+    def __init__(
+        self,
+        *,
+        repository: ImageRepository,
+        stores: StoreRegistry,
+        staging: StagingArea,
+        tasks: TaskRepository,
+        executor: TaskExecutor,
+        settings: DomainSettings,
+        clock: Clock,
+        fetcher: UriFetcher | None = None,
+    ) -> None:
+        self.repository = repository
+        self.stores = stores
+        self.staging = staging
+        self.tasks = tasks
+        self.executor = executor
+        self.settings = settings
+        self.clock = clock
+        self.fetcher = fetcher
+
+    # -- request time -------------------------------------------------------------------------
+    def target_stores(self, image: Image, request: ImportRequest) -> list[str]:
+        """The backends to import into (Glance's rules for ``stores``/``all_stores``/header)."""
+        backends = self.stores.backends()
+        known = {b.id for b in backends}
+        if request.all_stores:
+            if request.stores is not None or request.store_header is not None:
+                raise InvalidInput("All_stores parameter can't be used with x-image-meta-store "
+                                   "header or stores parameter")
+            stores = [b.id for b in backends
+                      if not b.read_only and not b.id.startswith("os_glance_")]
+        elif request.stores is not None:
+            if request.store_header is not None:
+                raise InvalidInput("Stores parameter and x-image-meta-store header can't be "
+                                   "both specified")
+            stores = list(request.stores)
+        else:
+            stores = [request.store_header or self.stores.default_backend()]
+        for store in stores:
+            if store not in known:
+                raise Conflict(f"Store for identifier {store} not found")
+        if request.method == COPY_IMAGE:
+            present = {loc.backend for loc in image.locations if loc.status == "active"}
+            if request.all_stores:
+                stores = [s for s in stores if s not in present]
+            else:
+                for store in stores:
+                    if store in present:
+                        raise InvalidInput(f"Image is already present at store '{store}'")
+        return stores
+
+    def start(
+        self, context: RequestContext, image: Image, request: ImportRequest
+    ) -> Task | None:
+        """Validate, lock the image, record a pending task and schedule it (None: nothing to
+        do, e.g. a copy to all stores of an image already in all of them)."""
+        if LOCK_KEY in image.extra_properties:
+            self._check_lock(image)
+        stores = self.target_stores(image, request)
+        if not stores:
+            return None
+        if request.method == WEB_DOWNLOAD:
+            self._check_uri(request.uri)
+        now = self.clock.now()
+        task = Task(
+            id=str(uuid.uuid4()),
+            type=TASK_TYPE_IMPORT,
+            owner=context.owner,
+            image_id=image.id,
+            user_id=context.user_id,
+            request_id=context.request_id,
+            input={"image_id": image.id, "import_req": dict(request.body), "backend": stores},
+            created_at=now,
+            updated_at=now,
+        )
+        properties = {**image.extra_properties, LOCK_KEY: task.id}
+        self.repository.save(image, attrs.evolve(image, extra_properties=properties))
+        self.tasks.add(task)
+        self.executor.submit(lambda: self.run(task.id, request, stores))
+        return task
+
+    def _check_uri(self, uri: str | None) -> None:
+        if not isinstance(uri, str) or not uri:
+            raise InvalidInput(f"URI for web-download does not pass filtering: {uri}")
+        if self.fetcher is None:
+            raise InvalidInput(f"URI for web-download does not pass filtering: {uri}")
+        try:
+            self.fetcher.check(uri)
+        except DomainError:
+            raise InvalidInput(f"URI for web-download does not pass filtering: {uri}") from None
+
+    def _check_lock(self, image: Image) -> None:
+        """Conflict while another import holds the image; a stale lock may be taken over."""
+        holder = str(image.extra_properties[LOCK_KEY])
+        try:
+            other = self.tasks.get(holder)
+        except NotFound:
+            return  # the task is gone: the lock is stale
+        expiry = LOCK_EXPIRY * 2 if other.status == "pending" else LOCK_EXPIRY
+        if self.clock.now() - other.updated_at >= expiry:
+            return
+        if other.finished:
+            return
+        raise Conflict(f"Image {image.id} has active task {holder} in status {other.status}; "
+                       "new operation on image is not permitted until it completes")
+
+    # -- background ---------------------------------------------------------------------------
+    def run(self, task_id: str, request: ImportRequest, stores: list[str]) -> None:
+        """Execute the task (see module docstring); never raises."""
+        try:
+            task = self.tasks.save(task_transition(self.tasks.get(task_id), "processing"))
+        except DomainError:
+            LOG.exception("import task %s cannot start", task_id)
+            return
+        image_id = str(task.image_id)
+        written: list[StoredData] = []
+        try:
+            self._update(image_id, task.id, lambda img: self._prepare(img, request, stores))
+            self._fill_staging(image_id, request)
+            copied = self._import_to_stores(image_id, task.id, request, stores, written)
+            with contextlib.suppress(NotFound):
+                self.staging.delete(image_id)
+            image = self._update(image_id, task.id, self._check_active)
+            self._release(image)
+            self._finish(task, "success", f"Copied {copied // (1 << 20)} MiB",
+                         {"image_id": image_id})
+        except BaseException as exc:
+            LOG.info("import task %s for image %s failed: %s", task_id, image_id, exc)
+            self._revert(image_id, task.id, request, stores, written)
+            self._finish(task, "failure", str(exc) or type(exc).__name__, None)
+            if not isinstance(exc, Exception):
+                raise
+
+    def _update(self, image_id: str, task_id: str, change: Callable[[Image], Image]) -> Image:
+        """Apply ``change`` to the current image, if this task still holds its lock."""
+        image = self.repository.get(image_id)
+        if image.extra_properties.get(LOCK_KEY) != task_id:
+            raise ImportAborted(f"Import task {task_id} lost its lock on image {image_id}.")
+        after = change(image)
+        if after is image:
+            return image
+        return self.repository.save(image, after)
+
+    @staticmethod
+    def _prepare(image: Image, request: ImportRequest, stores: list[str]) -> Image:
+        props = dict(image.extra_properties)
+        props[IMPORTING_KEY] = merge_stores(props.get(IMPORTING_KEY), stores)
+        props[FAILED_KEY] = merge_stores(props.get(FAILED_KEY), stores, remove=True)
+        props.pop(STAGE_HOST_KEY, None)
+        if request.method == COPY_IMAGE:
+            return attrs.evolve(image, extra_properties=props)
+        if request.method == GLANCE_DIRECT and image.status != "uploading":
+            raise ImportAborted("Image needs to be staged before 'glance-direct' method can "
+                                "be used")
+        return transition(image, "importing", extra_properties=props)
+
+    def _fill_staging(self, image_id: str, request: ImportRequest) -> None:
+        cap = self.settings.image_size_cap
+        if request.method == WEB_DOWNLOAD:
+            assert self.fetcher is not None and request.uri is not None
+            stream = self.fetcher.open(request.uri)
+            try:
+                self.staging.write(image_id, stream, max_size=cap)
+            finally:
+                stream.close()
+        elif request.method == COPY_IMAGE:
+            image = self.repository.get(image_id)
+            error: Exception = NotFound(f"Image {image_id} has no data to copy.")
+            for location in image.locations:
+                if location.status != "active":
+                    continue
+                try:
+                    stream = self.stores.read(location.url)
+                except Exception as exc:  # try the next copy
+                    error = exc
+                    continue
+                try:
+                    self.staging.write(image_id, stream, max_size=cap)
+                finally:
+                    stream.close()
+                return
+            raise error
+        elif not self.staging.exists(image_id):
+            raise ImportAborted(f"No data is staged for image {image_id}.")
+
+    def _import_to_stores(
+        self, image_id: str, task_id: str, request: ImportRequest, stores: list[str],
+        written: list[StoredData],
+    ) -> int:
+        copied = 0
+        for index, store in enumerate(stores, 1):
+            set_active = request.method != COPY_IMAGE and (
+                not request.all_stores_must_succeed or index == len(stores)
+            )
+            stream = self.staging.read(image_id)
+            try:
+                stored = self.stores.write(
+                    image_id, stream, backend=store, max_size=self.settings.image_size_cap
+                )
+            except Exception:
+                if request.all_stores_must_succeed:
+                    raise
+                LOG.warning("import task %s: store %s failed, continuing", task_id, store)
+                self._update(image_id, task_id, _failed_store(store))
+                continue
+            finally:
+                stream.close()
+            written.append(stored)
+            copied = stored.size
+            self._update(image_id, task_id, _location_adder(stored, set_active))
+        return copied
+
+    @staticmethod
+    def _check_active(image: Image) -> Image:
+        if image.status != "active":
+            raise ImportAborted("None of the uploads finished!")
+        return image
+
+    def _release(self, image: Image) -> None:
+        props = {k: v for k, v in image.extra_properties.items() if k != LOCK_KEY}
+        self.repository.save(image, attrs.evolve(image, extra_properties=props))
+
+    def _revert(
+        self, image_id: str, task_id: str, request: ImportRequest, stores: list[str],
+        written: list[StoredData],
+    ) -> None:
+        for stored in written:
+            with contextlib.suppress(Exception):
+                self.stores.delete(stored.url)
+        with contextlib.suppress(Exception):
+            self.staging.delete(image_id)
+        urls = {s.url for s in written}
+        with contextlib.suppress(Exception):
+            image = self.repository.get(image_id)
+            props = dict(image.extra_properties)
+            pending = [s for s in stores if s in (props.get(IMPORTING_KEY) or "").split(",")]
+            props[IMPORTING_KEY] = merge_stores(props.get(IMPORTING_KEY), stores, remove=True)
+            props[FAILED_KEY] = merge_stores(props.get(FAILED_KEY), pending)
+            if props.get(LOCK_KEY) == task_id:
+                del props[LOCK_KEY]
+            after = attrs.evolve(
+                image,
+                extra_properties=props,
+                locations=tuple(loc for loc in image.locations if loc.url not in urls),
+            )
+            if request.method != COPY_IMAGE and after.status in ("importing", "uploading"):
+                after = transition(after, "queued", checksum=None, os_hash_algo=None,
+                                   os_hash_value=None)
+            self.repository.save(image, after)
+
+    def _finish(
+        self, task: Task, status: str, message: str, result: dict[str, str] | None
+    ) -> None:
+        now = self.clock.now()
+        expires = now + dt.timedelta(hours=self.settings.task_time_to_live)
+        try:
+            current = self.tasks.get(task.id)
+            self.tasks.save(task_transition(current, status, message=message, result=result,
+                                            expires_at=expires))
+        except DomainError:
+            LOG.exception("cannot record the end of import task %s", task.id)
+
+
+def _failed_store(store: str) -> Callable[[Image], Image]:
+    """A change moving ``store`` from the importing list to the failed list."""
+
+    def change(image: Image) -> Image:
+        props = dict(image.extra_properties)
+        props[FAILED_KEY] = merge_stores(props.get(FAILED_KEY), [store])
+        props[IMPORTING_KEY] = merge_stores(props.get(IMPORTING_KEY), [store], remove=True)
+        return attrs.evolve(image, extra_properties=props)
+
+    return change
+
+
+def _location_adder(stored: StoredData, set_active: bool) -> Callable[[Image], Image]:
+    """A change adding the new copy's location; active (with size and hashes) when asked."""
+
+    def change(image: Image) -> Image:
+        location = Location(url=stored.url,
+                            metadata={**stored.metadata, "store": stored.backend})
+        props = dict(image.extra_properties)
+        props[IMPORTING_KEY] = merge_stores(props.get(IMPORTING_KEY), [stored.backend],
+                                            remove=True)
+        after = attrs.evolve(image, locations=(*image.locations, location),
+                             extra_properties=props)
+        if image.checksum is None:
+            after = attrs.evolve(after, size=stored.size, checksum=stored.checksum,
+                                 os_hash_algo=stored.hash_algo,
+                                 os_hash_value=stored.hash_value)
+        if set_active and image.status == "importing":
+            return transition(after, "active")
+        return after
+
+    return change
