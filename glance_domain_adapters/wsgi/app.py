@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
+import attrs
 import webob.exc
 
 from glance_domain.context import RequestContext
@@ -29,6 +30,7 @@ from glance_domain_adapters.wsgi import (
     misc,
     schemas,
     tags,
+    tasks,
 )
 from glance_domain_adapters.wsgi.context import (
     ContextFactory,
@@ -101,6 +103,8 @@ class GlanceApp:
     ) -> None:
         self.gateway = gateway
         self.settings = settings
+        if api.enabled_import_methods is None:
+            api = attrs.evolve(api, enabled_import_methods=settings.enabled_import_methods)
         self.api = api
         self.context_factory = context_factory
         self.router = Router()
@@ -121,7 +125,7 @@ class GlanceApp:
             "image_actions": actions.create_resource(),
             "info": info.create_resource(api),
             "schemas": misc.schemas_resource(documents),
-            "tasks": misc.tasks_resource(),
+            "tasks": tasks.create_resource(),
             "cache_manage": misc.cache_resource(),
             "metadefs": misc.metadefs_resource(),
         }

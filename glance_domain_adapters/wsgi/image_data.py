@@ -48,7 +48,7 @@ class DataDeserializer:
         return {"size": _image_size(req)}
 
     def stage(self, req: Request) -> dict[str, Any]:
-        if "glance-direct" not in self.api.enabled_import_methods:
+        if "glance-direct" not in (self.api.enabled_import_methods or ()):
             raise http_error(404, "'glance-direct' method is not available at this site.")
         _check_octet_stream(req)
         return {"size": _image_size(req)}
@@ -72,7 +72,10 @@ class DataController:
             raise bad_request(f"Error reading the image data from the request: {exc}") from None
 
     def stage(self, req: Request, size: int | None) -> None:
-        raise http_error(501, "Staging image data is not supported by this service.")
+        try:
+            req.service.stage_data(req.urlvars["image_id"], iter_body(req), size=size)
+        except OSError as exc:
+            raise bad_request(f"Error reading the image data from the request: {exc}") from None
 
     def download(self, req: Request) -> tuple[ImageDownload | None, bool]:
         svc = req.service

@@ -6,7 +6,9 @@ from typing import Any
 
 from glance_domain.changes import Change
 from glance_domain.errors import NotFound
+from glance_domain.importing.request import ImportRequest
 from glance_domain.model.image import Image
+from glance_domain.model.task import Task
 from glance_domain.query import ImageQuery
 from glance_domain.settings import DomainSettings
 from glance_domain_adapters.wsgi.errors import (
@@ -22,7 +24,7 @@ from glance_domain_adapters.wsgi.patch import ACCEPT_PATCH, MEDIA_TYPES, parse_p
 from glance_domain_adapters.wsgi.resource import Resource, read_json
 from glance_domain_adapters.wsgi.schemas import SchemaValidator
 from glance_domain_adapters.wsgi.settings import ApiSettings
-from glance_domain_adapters.wsgi.views import ImageView
+from glance_domain_adapters.wsgi.views import ImageView, image_task_view
 
 #: Response-only attributes a create body may not carry (Glance's "disallowed" list).
 DISALLOWED_ON_CREATE = ("direct_url", "self", "file", "schema", "stores")
@@ -36,9 +38,12 @@ RESERVED_PREFIX = "os_glance"
 
 
 class ImagesDeserializer:
-    def __init__(self, settings: DomainSettings, validator: SchemaValidator) -> None:
+    def __init__(
+        self, settings: DomainSettings, validator: SchemaValidator, api: ApiSettings
+    ) -> None:
         self.settings = settings
         self.validator = validator
+        self.api = api
 
     def index(self, req: Request) -> dict[str, Any]:
         query = parse_image_query(
@@ -85,7 +90,30 @@ class ImagesDeserializer:
         method = body["method"]
         if not isinstance(method, dict) or "name" not in method:
             raise bad_request("Import request requires a 'name' field.")
-        return {"body": body}
+        if method["name"] not in (self.api.enabled_import_methods or ()):
+            raise bad_request(f"Unknown import method name '{method['name']}'.")
+        if not isinstance(body.get("all_stores_must_succeed", True), bool):
+            raise bad_request("'all_stores_must_succeed' must be boolean value only")
+        if not isinstance(body.get("all_stores", False), bool):
+            raise bad_request("'all_stores' must be boolean value only")
+        stores = body.get("stores")
+        if stores is not None:
+            # Glance iterates whatever it is given (a string is a list of one-letter stores).
+            if isinstance(stores, str):
+                stores = list(stores)
+            if not isinstance(stores, list) or not all(isinstance(s, str) for s in stores):
+                raise bad_request("'stores' must be a list of store identifiers.")
+        uri = method.get("uri")
+        request = ImportRequest(
+            method=str(method["name"]),
+            uri=uri if isinstance(uri, str) else None,
+            stores=None if stores is None else tuple(stores),
+            all_stores=body.get("all_stores", False),
+            all_stores_must_succeed=body.get("all_stores_must_succeed", True),
+            store_header=req.header("X-Image-Meta-Store"),
+            body=body,
+        )
+        return {"request": request}
 
     def add_location(self, req: Request) -> dict[str, Any]:
         body = read_json(req)
@@ -143,18 +171,14 @@ class ImagesController:
             raise conflict(f"The selected store {store_id} is not available on this node.")
         svc.delete_from_store(req.urlvars["image_id"], store_id)
 
-    def get_task_info(self, req: Request) -> dict[str, Any]:
+    def get_task_info(self, req: Request) -> list[Task]:
         try:
-            req.service.get_image(req.urlvars["image_id"])
+            return req.service.image_tasks(req.urlvars["image_id"])
         except NotFound:
             raise not_found() from None
-        return {"tasks": []}
 
-    def import_image(self, req: Request, body: dict[str, Any]) -> None:
-        name = body["method"]["name"]
-        if name not in self.api.enabled_import_methods:
-            raise bad_request(f"Unknown import method name '{name}'.")
-        raise http_error(501, "Interoperable image import is not supported by this service.")
+    def import_image(self, req: Request, request: ImportRequest) -> None:
+        req.service.import_image(req.urlvars["image_id"], request)
 
     def get_locations(self, req: Request) -> list[dict[str, Any]]:
         locations = req.service.get_locations(req.urlvars["image_id"])
@@ -195,6 +219,7 @@ class ImagesSerializer:
             ("Location", f"{req.application_url}/v2/images/{image.id}")
         )
         if self.api.enabled_import_methods:
+            # Glance lists the methods in its configured order.
             response.headers.append(
                 ("OpenStack-image-import-methods", ",".join(self.api.enabled_import_methods))
             )
@@ -213,8 +238,8 @@ class ImagesSerializer:
 
     delete_from_store = delete
 
-    def get_task_info(self, req: Request, result: dict[str, Any]) -> Response:
-        return json_response(result)
+    def get_task_info(self, req: Request, result: list[Task]) -> Response:
+        return json_response({"tasks": [image_task_view(t) for t in result]})
 
     def import_image(self, req: Request, result: None) -> Response:
         return empty_response(202)
@@ -231,6 +256,6 @@ def create_resource(
     return Resource(
         "images",
         ImagesController(api),
-        ImagesDeserializer(settings, validator),
+        ImagesDeserializer(settings, validator, api),
         ImagesSerializer(view, api),
     )

@@ -19,7 +19,7 @@ class InfoController:
             "import-methods": {
                 "description": "Import methods available.",
                 "type": "array",
-                "value": list(self.api.enabled_import_methods),
+                "value": list(self.api.enabled_import_methods or ()),
             }
         }
 

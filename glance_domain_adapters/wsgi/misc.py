@@ -1,8 +1,6 @@
 """Routes Glance mounts that this service answers minimally: schemas, tasks, cache, metadefs.
 
 - ``/v2/schemas/*``: the documents (built once at start-up).
-- ``/v2/tasks``: the task API is not implemented; listing shows no task and anything else is
-  404 (a task id can never be found).
 - ``/v2/cache*``: as a Glance without the cache filters: 404 "Caching via API is not supported".
 - ``/v2/metadefs/*``: metadata definitions are not implemented; collections list empty, single
   resources are 404, creations are 501.
@@ -34,19 +32,6 @@ class SchemasController:
 class SchemasSerializer:
     def default(self, req: Request, body: bytes) -> Response:
         return Response(200, body, [("Content-Type", "application/json")])
-
-
-class TasksController:
-    def index(self, req: Request) -> dict[str, Any]:
-        return {"tasks": [], "first": "/v2/tasks", "schema": "/v2/schemas/tasks"}
-
-    def get(self, req: Request) -> None:
-        raise not_found(f"Task with the given id {req.urlvars['task_id']} was not found")
-
-    delete = get
-
-    def create(self, req: Request) -> None:
-        raise http_error(501, "The tasks API is not supported by this service.")
 
 
 class CacheController:
@@ -87,10 +72,6 @@ class _Dispatch:
 
 def schemas_resource(documents: dict[str, Any]) -> Resource:
     return Resource("schemas", SchemasController(documents), serializer=SchemasSerializer())
-
-
-def tasks_resource() -> Resource:
-    return Resource("tasks", TasksController())
 
 
 def cache_resource() -> Resource:

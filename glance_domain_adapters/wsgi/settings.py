@@ -33,13 +33,14 @@ class ApiSettings:
     - ``multi_store``: behave like a Glance with ``enabled_backends`` set (the common case, and
       what our store registry always is): images show ``stores``, ``/v2/info/stores`` answers,
       ``DELETE /v2/stores/{store}/{image}`` is available, versions 2.8 and 2.10-2.13 are listed.
-    - ``enabled_import_methods``: advertised by ``/v2/info/import`` and the create response. The
-      domain has no interoperable-import workflow yet, so the default advertises none.
+    - ``enabled_import_methods``: advertised by ``/v2/info/import`` and the create response;
+      None (the default) takes the domain's ``DomainSettings.enabled_import_methods``, which
+      is also what the import and stage calls accept.
     - ``public_endpoint``: base URL for the versions document (default: the request's own URL).
     """
 
     multi_store: bool = True  # [DEFAULT] enabled_backends is set
-    enabled_import_methods: tuple[str, ...] = ()  # [DEFAULT] enabled_import_methods
+    enabled_import_methods: tuple[str, ...] | None = None  # [DEFAULT] enabled_import_methods
     public_endpoint: str | None = None  # [DEFAULT] public_endpoint
     store_details: Mapping[str, StoreDetail] = attrs.field(factory=dict)
     max_request_id_length: int = 64  # [DEFAULT] max_request_id_length

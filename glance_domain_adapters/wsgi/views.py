@@ -7,6 +7,7 @@ from typing import Any
 
 from glance_domain.model.image import Image
 from glance_domain.model.member import Member
+from glance_domain.model.task import Task
 
 #: Extra properties Glance never shows (internal bookkeeping of the import workflow).
 HIDDEN_PROPERTIES = frozenset({"os_glance_stage_host", "os_glance_hash_op_host"})
@@ -79,6 +80,76 @@ class ImageView:
             if stores:
                 view["stores"] = ",".join(stores)
         return view
+
+
+def _naive_iso(value: dt.datetime | None) -> str | None:
+    """``2026-01-01T00:00:00.123456`` (how Glance dumps raw task rows; naive values are UTC)."""
+    if value is None:
+        return None
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.UTC).replace(tzinfo=None)
+    return value.isoformat()
+
+
+def task_view(task: Task) -> dict[str, Any]:
+    """``GET /v2/tasks/{id}``: the full task document."""
+    view: dict[str, Any] = {
+        "id": task.id,
+        "input": dict(task.input),
+        "type": task.type,
+        "status": task.status,
+        "owner": task.owner,
+        "message": task.message,
+        "result": None if task.result is None else dict(task.result),
+        "created_at": isotime(task.created_at),
+        "updated_at": isotime(task.updated_at),
+        "self": "/v2/tasks/" + task.id,
+        "schema": "/v2/schemas/task",
+        "image_id": task.image_id,
+        "request_id": task.request_id,
+        "user_id": task.user_id,
+    }
+    if task.expires_at is not None:
+        view["expires_at"] = isotime(task.expires_at)
+    return view
+
+
+def task_summary_view(task: Task) -> dict[str, Any]:
+    """One entry of ``GET /v2/tasks`` (no input, result or message)."""
+    view: dict[str, Any] = {
+        "id": task.id,
+        "type": task.type,
+        "status": task.status,
+        "owner": task.owner,
+        "created_at": isotime(task.created_at),
+        "updated_at": isotime(task.updated_at),
+        "self": "/v2/tasks/" + task.id,
+        "schema": "/v2/schemas/task",
+    }
+    if task.expires_at is not None:
+        view["expires_at"] = isotime(task.expires_at)
+    return view
+
+
+def image_task_view(task: Task) -> dict[str, Any]:
+    """One entry of ``GET /v2/images/{id}/tasks`` (Glance returns its database rows)."""
+    return {
+        "id": task.id,
+        "type": task.type,
+        "status": task.status,
+        "owner": task.owner,
+        "expires_at": _naive_iso(task.expires_at),
+        "created_at": _naive_iso(task.created_at),
+        "updated_at": _naive_iso(task.updated_at),
+        "deleted_at": None,
+        "deleted": False,
+        "image_id": task.image_id,
+        "request_id": task.request_id,
+        "user_id": task.user_id,
+        "input": dict(task.input),
+        "result": None if task.result is None else dict(task.result),
+        "message": task.message,
+    }
 
 
 def member_view(member: Member) -> dict[str, Any]:

@@ -9,7 +9,7 @@ import pytest
 from glance_domain.settings import DomainSettings
 from glance_domain_adapters.wsgi.settings import ApiSettings
 
-from .conftest import ADMIN, BOB, Client, build_app
+from .conftest import ADMIN, ALICE, BOB, Client, build_app
 
 UUID = "3b1a7d0e-0000-4000-8000-000000000001"
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
@@ -20,7 +20,8 @@ def test_create_shape_and_headers(client: Client) -> None:
     assert resp.status_int == 201
     assert resp.headers["Location"] == f"http://localhost/v2/images/{UUID}"
     assert resp.headers["OpenStack-image-store-ids"] == "fast,slow"
-    assert "OpenStack-image-import-methods" not in resp.headers
+    assert resp.headers["OpenStack-image-import-methods"] == (
+        "glance-direct,web-download,copy-image")
     body = resp.json
     assert set(body) == {
         "hw_x", "name", "disk_format", "container_format", "visibility", "size", "virtual_size",
@@ -233,7 +234,8 @@ def test_image_tasks_route(client: Client) -> None:
     assert client.get(f"/v2/images/{UUID}/tasks").status_int == 404
 
 
-def test_import_not_available(client: Client) -> None:
+def test_import_not_available() -> None:
+    client = Client(build_app(DomainSettings(enabled_import_methods=())), ALICE)
     image = client.create(name="i")
     url = f"/v2/images/{image['id']}/import"
     assert client.post(url, {}).status_int == 400
