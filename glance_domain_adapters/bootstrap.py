@@ -10,6 +10,7 @@ or a test can stop at any level::
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -54,8 +55,16 @@ def prepare_database(conf: cfg.ConfigOpts) -> str:
     if config.uses_default_database(conf):
         from glance_domain_adapters.db import migrate
 
-        os.makedirs(config.data_dir(conf), exist_ok=True)
-        migrate.upgrade(url)
+        folder = config.data_dir(conf)
+        os.makedirs(folder, exist_ok=True)
+        # Several processes may start at once (workers of an external WSGI server building
+        # the app lazily): one migrates, the others wait and then find nothing to do.
+        with open(os.path.join(folder, ".migrate.lock"), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                migrate.upgrade(url)
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
     return url
 
 
