@@ -230,9 +230,15 @@ def scope_condition(scope: ListScope) -> Any:
 
 def where_conditions(query: ImageQuery, scope: ListScope) -> list[Any]:
     """All conditions of a listing except pagination."""
-    conditions: list[Any] = [images.c.deleted == false(), scope_condition(scope)]
+    # "IS NOT true" rather than "= false" (same rows: both columns are NOT NULL): SQLite without
+    # ANALYZE statistics (the embedded default never runs ANALYZE) would otherwise search the
+    # boolean deleted/os_hidden index, where nearly every row matches, and sort every match;
+    # with no usable boolean term it walks the (created_at, id) index and stops at the limit.
+    conditions: list[Any] = [images.c.deleted.is_not(true()), scope_condition(scope)]
     if query.os_hidden is not None:
-        conditions.append(images.c.os_hidden == (true() if query.os_hidden else false()))
+        conditions.append(
+            images.c.os_hidden == true() if query.os_hidden else images.c.os_hidden.is_not(true())
+        )
     conditions.extend(filter_condition(f) for f in query.filters)
     conditions.extend(tag_condition(t) for t in query.tags)
     return conditions
