@@ -139,8 +139,32 @@ def build_gateway(
 ) -> Any:
     """The domain gateway wired from ``conf``; any dependency may be handed in instead."""
     from glance_domain.gateway import Gateway
+    from glance_domain.importing import ThreadExecutor
+    from glance_domain_adapters.importing import (
+        FileStagingArea,
+        FileTaskRepository,
+        HttpFetcher,
+        ImportFilter,
+    )
 
+    filtering = conf.import_filtering_opts
+    fetcher = HttpFetcher(
+        uri_filter=ImportFilter(
+            allowed_schemes=tuple(filtering.allowed_schemes),
+            disallowed_schemes=tuple(filtering.disallowed_schemes),
+            allowed_hosts=tuple(filtering.allowed_hosts),
+            disallowed_hosts=tuple(filtering.disallowed_hosts),
+            allowed_ports=tuple(filtering.allowed_ports),
+            disallowed_ports=tuple(filtering.disallowed_ports),
+        ),
+        allowed_networks=tuple(filtering.allowed_networks),
+    )
+    data = config.data_dir(conf)
     return Gateway(
+        tasks=FileTaskRepository(os.path.join(data, "tasks")),
+        staging=FileStagingArea(os.path.join(data, "staging")),
+        executor=ThreadExecutor(conf.task.task_executor_threads),
+        fetcher=fetcher,
         repository=repository if repository is not None else build_repository(
             conf, migrate=migrate),
         stores=stores if stores is not None else build_stores(conf),

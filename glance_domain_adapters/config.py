@@ -33,6 +33,7 @@ from oslo_config import cfg
 from glance_domain.settings import (
     GLANCE_CONTAINER_FORMATS,
     GLANCE_DISK_FORMATS,
+    IMPORT_METHODS,
     DomainSettings,
 )
 from glance_domain_adapters.notifier.factory import notifier_opts
@@ -158,6 +159,44 @@ common_opts: list[cfg.Opt] = [
         "'fast:file, slow:s3'. Each backend is configured in the group of its name. When set, "
         "[glance_store] default_backend names the default one.",
     ),
+]
+
+import_opts: list[cfg.Opt] = [
+    cfg.ListOpt(
+        "enabled_import_methods",
+        item_type=cfg.types.String(quotes=True),
+        bounds=True,
+        default=list(IMPORT_METHODS),
+        help="Interoperable image import methods offered (glance-direct, web-download, "
+        "copy-image). Staged data lives in '<data_dir>/staging', task records in "
+        "'<data_dir>/tasks'.",
+    ),
+]
+
+task_opts: list[cfg.Opt] = [
+    cfg.IntOpt("task_time_to_live", default=48, min=1, help="Hours a finished import task "
+               "stays visible before it expires."),
+    cfg.IntOpt("task_executor_threads", default=4, min=1, help="Threads per API process "
+               "running import tasks (glance-domain)."),
+]
+
+import_filtering_opts: list[cfg.Opt] = [
+    cfg.ListOpt("allowed_schemes", default=["http", "https"], help="web-download: URL "
+                "schemes allowed (an empty list: all but disallowed_schemes)."),
+    cfg.ListOpt("disallowed_schemes", default=[], help="web-download: URL schemes refused "
+                "when allowed_schemes is empty."),
+    cfg.ListOpt("allowed_hosts", default=[], help="web-download: hosts allowed (an empty "
+                "list: all but disallowed_hosts)."),
+    cfg.ListOpt("disallowed_hosts", default=[], help="web-download: hosts refused when "
+                "allowed_hosts is empty."),
+    cfg.ListOpt("allowed_ports", item_type=cfg.types.Integer(min=1, max=65535),
+                default=[80, 443], help="web-download: ports allowed (an empty list: all "
+                "but disallowed_ports)."),
+    cfg.ListOpt("disallowed_ports", item_type=cfg.types.Integer(min=1, max=65535),
+                default=[], help="web-download: ports refused when allowed_ports is empty."),
+    cfg.ListOpt("allowed_networks", default=[], help="web-download (glance-domain): "
+                "non-public networks (CIDRs) that may still be reached. Loopback, private, "
+                "link-local and other non-routable addresses are refused otherwise."),
 ]
 
 image_format_opts: list[cfg.Opt] = [
@@ -291,7 +330,9 @@ def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
     ``weight``.
     """
     return [
-        ("DEFAULT", server_opts + common_opts + identity_opts + notifier_opts),
+        ("DEFAULT", server_opts + common_opts + identity_opts + notifier_opts + import_opts),
+        ("task", task_opts),
+        ("import_filtering_opts", import_filtering_opts),
         ("image_format", image_format_opts),
         ("database", database_opts),
         ("glance_store", glance_store_opts + _all_store_opts()),
@@ -352,6 +393,18 @@ def parse(
     return conf
 
 
+def config_files_from_argv(argv: Sequence[str]) -> list[str]:
+    """The values of every ``--config-file`` option in ``argv`` (other arguments ignored)."""
+    files = []
+    args = list(argv)
+    for i, arg in enumerate(args):
+        if arg == "--config-file" and i + 1 < len(args):
+            files.append(args[i + 1])
+        elif arg.startswith("--config-file="):
+            files.append(arg.split("=", 1)[1])
+    return files
+
+
 # -- reading the parsed configuration ----------------------------------------------------------
 
 _QUOTA_PATTERN = re.compile(r"^(\d+)((K|M|G|T)?B)?$")
@@ -389,6 +442,8 @@ def domain_settings(conf: cfg.ConfigOpts) -> DomainSettings:
         hashing_algorithm=conf.hashing_algorithm,
         show_image_direct_url=conf.show_image_direct_url,
         show_multiple_locations=conf.show_multiple_locations,
+        enabled_import_methods=tuple(conf.enabled_import_methods),
+        task_time_to_live=conf.task.task_time_to_live,
     )
 
 

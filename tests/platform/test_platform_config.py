@@ -110,6 +110,7 @@ def test_operator_glance_api_conf_loads(tmp_path: Path) -> None:
         hashing_algorithm="sha256",
         show_image_direct_url=True,
         show_multiple_locations=True,
+        enabled_import_methods=("glance-direct", "web-download"),
     )
 
 

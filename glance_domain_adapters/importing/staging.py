@@ -1,0 +1,82 @@
+"""``StagingArea`` on a local directory (``<data_dir>/staging`` by default).
+
+Each image's data is written to a temporary file and renamed into place once complete, so a
+reader never sees a partial file and a failed write leaves nothing behind. The directory may be
+shared by the worker processes of one host.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import uuid
+from collections.abc import Iterable, Iterator
+from typing import BinaryIO
+
+from glance_domain.errors import InvalidInput, NotFound, SizeLimitExceeded
+from glance_domain.ports import DataStream
+
+CHUNK_SIZE = 1 << 20
+
+
+def _checked_id(image_id: str) -> str:
+    try:
+        return str(uuid.UUID(image_id))
+    except ValueError:
+        raise InvalidInput(f"Invalid image id {image_id!r}.") from None
+
+
+class FileStagingArea:
+    """Staged data as ``<directory>/<image_id>`` files."""
+
+    def __init__(self, directory: str) -> None:
+        self.directory = os.path.abspath(directory)
+        os.makedirs(self.directory, exist_ok=True)
+
+    def path(self, image_id: str) -> str:
+        return os.path.join(self.directory, _checked_id(image_id))
+
+    def write(
+        self, image_id: str, chunks: Iterable[bytes], *, max_size: int | None = None
+    ) -> int:
+        target = self.path(image_id)
+        fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".staging-")
+        total = 0
+        try:
+            with os.fdopen(fd, "wb") as out:
+                for chunk in chunks:
+                    total += len(chunk)
+                    if max_size is not None and total > max_size:
+                        raise SizeLimitExceeded(
+                            f"Image exceeds the maximum size of {max_size} bytes.")
+                    out.write(chunk)
+            os.replace(tmp, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        return total
+
+    def read(self, image_id: str) -> DataStream:
+        try:
+            file = open(self.path(image_id), "rb")  # noqa: SIM115 - closed by the stream
+        except FileNotFoundError:
+            raise NotFound(f"No data staged for image {image_id}.") from None
+        size = os.fstat(file.fileno()).st_size
+        return DataStream(chunks=_chunks(file), length=size, file=None)
+
+    def delete(self, image_id: str) -> None:
+        try:
+            os.unlink(self.path(image_id))
+        except FileNotFoundError:
+            raise NotFound(f"No data staged for image {image_id}.") from None
+
+    def exists(self, image_id: str) -> bool:
+        return os.path.isfile(self.path(image_id))
+
+
+def _chunks(file: BinaryIO) -> Iterator[bytes]:
+    with file:
+        while chunk := file.read(CHUNK_SIZE):
+            yield chunk
