@@ -3,7 +3,8 @@
 The domain must never see a raw driver traceback: a server that cannot be reached (refused,
 timed out, connection dropped mid-request, pool exhausted) becomes ``ServiceUnavailable``; a
 deadlock or serialization failure is retried by :func:`retry_on_deadlock` and, when it persists,
-becomes ``Conflict``.
+becomes ``Conflict``; a value the database cannot store (too long, out of range) becomes
+``InvalidInput``.
 """
 
 from __future__ import annotations
@@ -50,6 +51,17 @@ def translated() -> Iterator[None]:
         raise
     except sa_exc.IntegrityError:
         raise  # callers translate constraint violations themselves
+    except OverflowError as exc:  # SQLite: an integer wider than 64 bits
+        LOG.info("database rejected a value: %s", exc)
+        raise errors.InvalidInput(
+            "A value is too long or out of range for the image database."
+        ) from None
+    except sa_exc.DataError as exc:
+        # A value the column cannot hold (too long, out of range) that validation let through.
+        LOG.info("database rejected a value: %s", exc.orig)
+        raise errors.InvalidInput(
+            "A value is too long or out of range for the image database."
+        ) from None
     except sa_exc.DBAPIError as exc:
         if is_deadlock(exc):
             raise

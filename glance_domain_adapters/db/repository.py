@@ -206,17 +206,16 @@ class SqlImageRepository:
         assert marker is not None
         row = None
         if len(marker) <= _ID_LENGTH:
-            row = conn.execute(
-                select(images).where(images.c.id == marker, images.c.deleted == false())
+            visible = true() if scope.unrestricted else _visible_condition(scope)
+            row = conn.execute(  # the marker and whether the caller may see it: one trip
+                select(images, visible.label("gd_visible")).where(
+                    images.c.id == marker, images.c.deleted == false()
+                )
             ).first()
         if row is None:
             raise errors.InvalidInput(f"No image found with ID {marker}")
-        if not scope.unrestricted:
-            visible = conn.execute(
-                select(literal(1)).where(images.c.id == marker, _visible_condition(scope))
-            ).first()
-            if visible is None:
-                raise errors.Forbidden(f"Forbidding request, image {marker} not visible")
+        if not row.gd_visible:
+            raise errors.Forbidden(f"Forbidding request, image {marker} not visible")
         sort = listing.effective_sort(query.sort)
         return [listing.sort_value(k.key, getattr(row, k.key)) for k in sort]
 

@@ -149,3 +149,16 @@ def test_repository_recovers_when_the_database_comes_back(
     finally:
         proxy.stop()
         engine.dispose()
+
+
+def test_a_value_the_database_cannot_hold_is_invalid_input(
+    db_engine: Any, make_image: Any
+) -> None:
+    """SQLite stores anything; PostgreSQL and MariaDB (strict mode) refuse it."""
+    repo = SqlImageRepository(db_engine)
+    with pytest.raises(errors.InvalidInput):
+        repo.add(make_image(size=2**70))
+    if db_engine.dialect.name == "sqlite":
+        return
+    with pytest.raises(errors.InvalidInput):
+        repo.add(make_image(name="x" * 300))
