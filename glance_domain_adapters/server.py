@@ -7,7 +7,8 @@ own application (database engine, stores, policy) after the fork and serves requ
 concurrently and a long upload or download occupies one thread, not a whole process. Request
 bodies are streamed to the store and downloads are streamed to the client; file-store downloads
 use ``wsgi.file_wrapper`` (sendfile). SIGTERM stops accepting connections and lets running
-requests finish (up to the graceful timeout) before exiting; SIGINT does the same.
+requests finish (up to the graceful timeout) before exiting; SIGINT does the same. SIGHUP
+re-reads the configuration files and gracefully replaces the workers.
 
 The defaults listen on 127.0.0.1:9292 only; see ``bind_host`` for why.
 """
@@ -88,6 +89,14 @@ def _application_class() -> type:
             for key, value in self.options.items():
                 if key in self.cfg.settings and value is not None:
                     self.cfg.set(key, value)
+
+        def reload(self) -> None:
+            # SIGHUP: re-read the configuration files, then gunicorn replaces the workers
+            # (and rebinds if the address changed).
+            if self.conf.reload_config_files():
+                config.register_backend_opts(self.conf)
+                self.options = gunicorn_options(self.conf)
+            super().reload()
 
         def load(self) -> Any:
             # Runs in each worker after the fork: own engine, connections and policy cache.

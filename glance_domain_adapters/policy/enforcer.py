@@ -85,10 +85,11 @@ def get_enforcer(conf: cfg.ConfigOpts | None = None) -> policy.Enforcer:
     parsed from the command line's ``--config-file`` options, if any.
     """
     if conf is None:
+        import sys
+
         from glance_domain_adapters import config
 
-        conf = config.new_conf()
-        conf([], project=config.PROJECT, default_config_files=[], default_config_dirs=[])
+        conf = config.parse(config.new_conf(), [], config.config_files_from_argv(sys.argv[1:]))
     _install_argspec_cache()
     enforcer = ThrottledEnforcer(conf, use_conf=True, overwrite=False)
     # Defaults changed wholesale with secure RBAC; a warning per rule only fills the logs.

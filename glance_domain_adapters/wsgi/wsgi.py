@@ -18,7 +18,7 @@ import threading
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from glance_domain_adapters import bootstrap
+from glance_domain_adapters import bootstrap, config
 
 CONFIG_ENV = "GLANCE_DOMAIN_CONFIG"
 
@@ -27,12 +27,7 @@ def config_files_from_environment(argv: Sequence[str] | None = None) -> list[str
     """Config files from ``GLANCE_DOMAIN_CONFIG`` or ``--config-file`` in ``argv``."""
     env = os.environ.get(CONFIG_ENV, "")
     files = [p for p in env.split(os.pathsep) if p]
-    args = list(sys.argv[1:] if argv is None else argv)
-    for i, arg in enumerate(args):
-        if arg == "--config-file" and i + 1 < len(args):
-            files.append(args[i + 1])
-        elif arg.startswith("--config-file="):
-            files.append(arg.split("=", 1)[1])
+    files.extend(config.config_files_from_argv(sys.argv[1:] if argv is None else argv))
     return files
 
 

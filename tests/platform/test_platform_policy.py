@@ -148,12 +148,16 @@ def test_oslopolicy_sample_generator(tmp_path: Path) -> None:
 
 
 def test_oslopolicy_policy_generator_uses_enforcer_entry_point(tmp_path: Path) -> None:
+    (tmp_path / "policy.yaml").write_text('"get_images": "role:admin"\n')
+    conf_file = tmp_path / "glance-api.conf"
+    conf_file.write_text(f"[oslo_policy]\npolicy_file = {tmp_path / 'policy.yaml'}\n")
     script = Path(sys.executable).parent / "oslopolicy-policy-generator"
     result = subprocess.run(
-        [str(script), "--namespace", "glance_domain"],
+        [str(script), "--namespace", "glance_domain", "--config-file", str(conf_file)],
         check=True, capture_output=True, text=True, timeout=60,
     )
     assert '"context_is_admin": "role:admin"' in result.stdout
+    assert '"get_images": "role:admin"' in result.stdout
 
 
 GLANCE_SRC = Path("/tmp/glance-src/src")
