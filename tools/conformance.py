@@ -73,6 +73,7 @@ COMPARED_HEADERS = (
 
 DATA = b"glance-domain conformance payload " * 31  # 1054 bytes, deterministic
 DATA2 = b"0123456789" * 10
+POLL_SECONDS = 20.0
 TOO_BIG = 2 * 1024 * 1024 + 1  # one byte over image_size_cap = 2097152
 
 
@@ -98,6 +99,10 @@ class Step:
     headers: dict[str, str] = field(default_factory=dict)
     save: str | None = None  # on 2xx, remember body["id"] as image NAME
     only_run_images: bool = True  # drop foreign images from list bodies
+    # Resend (up to POLL_SECONDS) until this is true of the JSON body: for asynchronous work
+    # such as image import.
+    poll_until: Callable[[Any], bool] | None = None
+    chunked: bool = False  # send the body with Transfer-Encoding: chunked
     skip_body: bool = False  # compare status + headers only
     compare: bool = True  # False: housekeeping request, sent but never compared
 
@@ -106,10 +111,11 @@ class Step:
         return f"{self.area}.{self.name}"
 
 
-def _img_create(name: str, who: str = "A", **attrs: Any) -> Step:
-    body = {"id": f"{{img:{name}}}", "name": name, "tags": ["{tag}"]}
+def _img_create(key: str, who: str = "A", **attrs: Any) -> Step:
+    """Create image ``key`` (checker-chosen id, named ``key`` unless ``name=`` is given)."""
+    body = {"id": f"{{img:{key}}}", "name": key, "tags": ["{tag}"]}
     body.update(attrs)
-    return Step("images.create", name, "POST", "/v2/images", who, json=body)
+    return Step("images.create", key, "POST", "/v2/images", who, json=body)
 
 
 def _patch(name: str, img: str, ops: Any, who: str = "A", ct: str = PATCH_CT) -> Step:
@@ -127,6 +133,13 @@ def _upload(name: str, img: str, data: bytes = DATA, who: str = "A", ct: str = O
 def _list(name: str, query: str = "", who: str = "A", **kw: Any) -> Step:
     path = "/v2/images" + (f"?{query}" if query else "")
     return Step("images.list", name, "GET", path, who, **kw)
+
+
+def _import_finished(image: Any) -> bool:
+    """An import is over when the image left 'importing' and its import lock is gone."""
+    return image.get("status") not in ("uploading", "importing") and (
+        "os_glance_import_task" not in image
+    )
 
 
 def scenario() -> list[Step]:
@@ -626,6 +639,87 @@ def scenario() -> list[Step]:
              json={}))
     add(Step("tasks", "list", "GET", "/v2/tasks", "admin", skip_body=True))
 
+    # --- interoperable import: glance-direct (stage + import), copy-image, bad requests --
+    def imp(name: str, img: str, body: Any, who: str = "A") -> Step:
+        return Step("images.import", name, "POST", f"/v2/images/{{img:{img}}}/import", who,
+                    json=body)
+
+    add(_img_create("imp", disk_format="raw", container_format="bare"))
+    add(Step("images.import", "stage", "PUT", "/v2/images/{img:imp}/stage", "A", body=DATA2,
+             content_type=OCTET))
+    add(Step("images.import", "show_uploading", "GET", "/v2/images/{img:imp}", "A"))
+    add(Step("images.import", "stage_again", "PUT", "/v2/images/{img:imp}/stage", "A",
+             body=DATA2, content_type=OCTET))
+    add(Step("images.import", "upload_after_stage", "PUT", "/v2/images/{img:imp}/file", "A",
+             body=DATA2, content_type=OCTET))
+    add(imp("by_other_project", "imp", {"method": {"name": "glance-direct"}}, who="B"))
+    add(imp("by_reader", "imp", {"method": {"name": "glance-direct"}}, who="readerA"))
+    add(imp("unknown_store", "imp", {"method": {"name": "glance-direct"}, "stores": ["nope"]}))
+    add(imp("glance_direct", "imp", {"method": {"name": "glance-direct"}}))
+    add(Step("images.import", "show_after_import", "GET", "/v2/images/{img:imp}", "A",
+             poll_until=_import_finished))
+    add(Step("images.import", "download_imported", "GET", "/v2/images/{img:imp}/file", "A"))
+    add(Step("images.import", "image_tasks", "GET", "/v2/images/{img:imp}/tasks", "A"))
+    add(imp("glance_direct_again", "imp", {"method": {"name": "glance-direct"}}))
+    add(imp("copy_image_same_store", "imp", {"method": {"name": "copy-image"}, "stores": ["fs"]},
+            who="admin"))
+    add(imp("copy_image_by_member", "imp", {"method": {"name": "copy-image"},
+                                            "all_stores": True}))
+    add(imp("web_download_no_uri", "plain", {"method": {"name": "web-download"}}))
+    add(imp("web_download_bad_uri", "plain", {"method": {"name": "web-download",
+                                                          "uri": "ftp://x"}}))
+    add(imp("all_stores_and_stores", "plain", {"method": {"name": "glance-direct"},
+                                               "stores": ["fs"], "all_stores": True}))
+    add(Step("images.import", "stage_chunked", "PUT", "/v2/images/{img:data2}/stage", "A",
+             body=DATA2, content_type=OCTET, chunked=True))
+
+    # --- more parameters and odd requests ------------------------------------------------
+    add(_img_create("chunked", disk_format="raw", container_format="bare"))
+    add(_upload("chunked_upload", "chunked", data=DATA * 100, chunked=True))
+    add(Step("images.upload", "show_chunked", "GET", "/v2/images/{img:chunked}", "A"))
+    add(Step("images.download", "chunked_full", "GET", "/v2/images/{img:chunked}/file", "A"))
+    add(Step("images.show", "head_image", "HEAD", "/v2/images/{img:chunked}", "A",
+             skip_body=True))
+    add(Step("images.list", "head_images", "HEAD", "/v2/images", "A", skip_body=True))
+    for nm, query in {
+        "limit_empty": "limit=",
+        "limit_twice": "limit=1&limit=2&tag={tag}",
+        "limit_float": "limit=1.5",
+        "visibility_upper": "visibility=PUBLIC",
+        "protected_capital": "protected=True&tag={tag}",
+        "os_hidden_capital": "os_hidden=True&tag={tag}",
+        "size_min_float": "size_min=1.5",
+        "tag_empty": "tag=",
+        "name_unicode": "name=%C3%A9t%C3%A9",
+        "name_in_quoted_comma": 'name=in:"a,b",c&tag={tag}',
+        "name_in_unterminated_quote": 'name=in:"a,b',
+        "sort_dir_only": "sort_dir=asc&tag={tag}",
+        "sort_key_empty": "sort_key=",
+        "sort_empty": "sort=",
+        "marker_queued_image": "marker={img:plain}",
+        "member_status_with_public": "member_status=accepted&visibility=public&tag={tag}",
+        "owner_and_visibility_private_admin": "owner={proj:B}&visibility=private",
+        "id_in_bad": "id=in:abc",
+        "status_deleted": "status=deleted&tag={tag}",
+        "changes_since": "changes-since=2000-01-01T00:00:00Z&tag={tag}",
+        "updated_at_two_ops": "updated_at=gt:2000-01-01T00:00:00Z"
+        "&updated_at=lt:2100-01-01T00:00:00Z&tag={tag}",
+    }.items():
+        add(_list(nm, query))
+    add(_img_create("unicode_name", name="\u00e9t\u00e9 \u2603", tags=["{tag}", "\u2603"]))
+    add(_list("by_unicode_name", "name=%C3%A9t%C3%A9%20%E2%98%83&tag={tag}"))
+    add(_list("by_unicode_tag", "tag=%E2%98%83"))
+    add(_patch("many_ops_quota", "unicode_name",
+               [{"op": "add", "path": f"/p{i}", "value": "v"} for i in range(130)]))
+    add(_patch("tags_with_duplicates", "unicode_name",
+               [{"op": "replace", "path": "/tags", "value": ["{tag}", "d", "d"]}]))
+    add(_patch("os_hidden_null", "unicode_name",
+               [{"op": "replace", "path": "/os_hidden", "value": None}]))
+    add(_patch("add_locations_member", "unicode_name",
+               [{"op": "add", "path": "/locations/-",
+                 "value": {"url": "http://127.0.0.1:1/x", "metadata": {}}}]))
+    add(Step("images.update", "show_unicode", "GET", "/v2/images/{img:unicode_name}", "A"))
+
     # --- other routes -----------------------------------------------------------------
     add(Step("routes", "cache", "GET", "/v2/cache", "admin"))
     add(Step("routes", "cache_put_405", "POST", "/v2/cache", "admin"))
@@ -763,6 +857,21 @@ class Target:
 
     # -- HTTP ----------------------------------------------------------------------------
     def send(self, step: Step) -> Result:
+        result = self._send_once(step)
+        if step.poll_until is None:
+            return result
+        deadline = time.monotonic() + POLL_SECONDS
+        while time.monotonic() < deadline:
+            try:
+                if step.poll_until(json.loads(result.body)):
+                    break
+            except (ValueError, AttributeError, TypeError):
+                pass
+            time.sleep(0.2)
+            result = self._send_once(step)
+        return result
+
+    def _send_once(self, step: Step) -> Result:
         path = self.resolve(step.path)
         headers = {**self.identity(step.who), **{k: self.resolve(v)
                                                  for k, v in step.headers.items()}}
@@ -778,7 +887,12 @@ class Target:
             body = self.resolve(body.decode()).encode()
         conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
         try:
-            conn.request(step.method, path, body=body, headers=headers)
+            if step.chunked and body is not None:
+                chunks = [body[i:i + 65536] for i in range(0, len(body), 65536)]
+                conn.request(step.method, path, body=iter(chunks), headers=headers,
+                             encode_chunked=True)
+            else:
+                conn.request(step.method, path, body=body, headers=headers)
             resp = conn.getresponse()
             data = resp.read()
             hdrs = {k.lower(): v for k, v in resp.getheaders()}
