@@ -11,7 +11,10 @@ import attrs
 from glance_domain_adapters.wsgi.errors import bad_request
 from glance_domain_adapters.wsgi.http import Request, Response, json_response
 
-CHUNK_SIZE = 65536
+#: Bytes asked of ``wsgi.input`` per read. Large reads matter for uploads: with gunicorn, 64 KiB
+#: reads cap a loopback upload near 250 MB/s while 1 MiB reads pass 800 MB/s (bench/bench_api.py);
+#: a read never asks for more than the remaining Content-Length, so small bodies are unaffected.
+CHUNK_SIZE = 1 << 20
 #: environ key counting the body bytes read so far (so the rest can be drained after an error).
 BODY_READ_KEY = "glance_domain.body_read"
 _VALID_TRANSFER_ENCODINGS = frozenset({"chunked", "compress", "deflate", "gzip", "identity"})
