@@ -206,3 +206,31 @@ def test_upload_over_size_cap_is_rejected(alice: Any, run_id: str) -> None:
         assert alice.images.get(image["id"])["status"] == "queued"
     finally:
         alice.images.delete(image["id"])
+
+
+def test_interoperable_import_glance_direct(alice: Any, run_id: str) -> None:
+    """Stage the bytes, then import them with the glance-direct method (asynchronous)."""
+    import time
+
+    data = b"imported through the staging area\n" * 100
+    image = alice.images.create(name=f"gc-import-{run_id}", disk_format="raw",
+                                container_format="bare")
+    try:
+        alice.images.stage(image["id"], io.BytesIO(data), len(data))
+        assert alice.images.get(image["id"])["status"] == "uploading"
+        alice.images.image_import(image["id"], method="glance-direct")
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            shown = alice.images.get(image["id"])
+            if shown["status"] not in ("uploading", "importing"):
+                break
+            time.sleep(0.2)
+        assert shown["status"] == "active"
+        assert shown["checksum"] == hashlib.md5(data).hexdigest()
+        assert b"".join(alice.images.data(image["id"])) == data
+        tasks = alice.images.get_associated_image_tasks(image["id"])["tasks"]
+        assert [t["type"] for t in tasks] == ["api_image_import"]
+        with pytest.raises(exc.HTTPConflict):
+            alice.images.image_import(image["id"], method="glance-direct")
+    finally:
+        alice.images.delete(image["id"])
