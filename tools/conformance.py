@@ -169,6 +169,32 @@ def scenario() -> list[Step]:
                  headers=dict(hdrs)))
         add(Step("errors", f"403_accept_{acc_name}", "POST", "/v2/images", "readerA",
                  json={"name": "x"}, headers=dict(hdrs)))
+    # --- identity headers (as keystonemiddleware would set them) -------------------------
+    def ident(name: str, path: str, method: str = "GET", **hdrs: str) -> Step:
+        return Step("identity", name, method, path, None, headers=dict(hdrs),
+                    json={"name": name} if method == "POST" else None, save=f"maybe_id_{name}")
+
+    confirmed = {"X-Identity-Status": "Confirmed", "X-User-Id": "someone"}
+    add(ident("roles_upper_case", "/v2/images", "POST", **confirmed,
+              **{"X-Project-Id": "{proj:A}", "X-Roles": "Member,READER"}))
+    add(ident("tenant_id_only", "/v2/images", "POST", **confirmed,
+              **{"X-Tenant-Id": "{proj:A}", "X-Roles": "member,reader"}))
+    add(ident("no_roles", "/v2/images", "POST", **confirmed, **{"X-Project-Id": "{proj:A}"}))
+    add(ident("no_roles_list", "/v2/images?tag={tag}", **confirmed,
+              **{"X-Project-Id": "{proj:A}"}))
+    add(ident("admin_role_only", "/v2/images", "POST", **confirmed,
+              **{"X-Project-Id": "{proj:A}", "X-Roles": "admin"}))
+    add(ident("reader_role_only_list", "/v2/images?tag={tag}", **confirmed,
+              **{"X-Project-Id": "{proj:A}", "X-Roles": "reader"}))
+    add(ident("identity_invalid", "/v2/images?tag={tag}", **{
+        "X-Identity-Status": "Invalid", "X-Project-Id": "{proj:A}", "X-Roles": "member"}))
+    add(ident("no_project", "/v2/images", "POST", **confirmed, **{"X-Roles": "member,reader"}))
+    add(ident("spaces_in_roles", "/v2/images?tag={tag}", **confirmed,
+              **{"X-Project-Id": "{proj:A}", "X-Roles": " member , reader "}))
+    for nm in ("roles_upper_case", "tenant_id_only", "no_roles", "admin_role_only",
+               "no_project"):
+        add(Step("cleanup", f"id_{nm}", "DELETE", f"/v2/images/{{img:maybe_id_{nm}}}", "admin",
+                 compare=False))
     # --- schemas ----------------------------------------------------------------------
     for sch in ("image", "images", "member", "members", "task", "tasks"):
         add(Step("schemas", sch, "GET", f"/v2/schemas/{sch}", "A"))
