@@ -19,6 +19,7 @@ from sqlalchemy import Engine, and_, delete, insert, inspect, select, true
 from glance_domain import errors
 from glance_domain_adapters.db.engine import make_engine
 from glance_domain_adapters.db.errors import translated
+from glance_domain_adapters.db.sqlite_stats import seed_planner_statistics
 from glance_domain_adapters.db.tables import CHILD_TABLES, image_id_tombstones, images
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -43,13 +44,19 @@ def _engine(url: str | Engine | None) -> tuple[Engine, bool]:
 
 
 def upgrade(url: str | Engine | None = None, revision: str = "head") -> str | None:
-    """Bring the database at ``url`` (or an engine) to ``revision``; returns the new version."""
+    """Bring the database at ``url`` (or an engine) to ``revision``; returns the new version.
+
+    On SQLite it also gives the planner typical statistics if it has none (see
+    :mod:`.sqlite_stats`).
+    """
     engine, owned = _engine(url)
     try:
         with translated(), engine.begin() as conn:
             config = _config()
             config.attributes["connection"] = conn
             command.upgrade(config, revision)
+            if conn.dialect.name == "sqlite":
+                seed_planner_statistics(conn)
         return current_version(engine)
     finally:
         if owned:

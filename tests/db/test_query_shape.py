@@ -151,3 +151,40 @@ def explain(engine: Engine, query: ImageQuery, scope: ListScope, marker: Any) ->
             return "\n".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + sql))
         rows = conn.exec_driver_sql("EXPLAIN " + sql).mappings().all()
         return "\n".join(f"{r['table']} {r['type']} {r['key']} {r['Extra']}" for r in rows)
+
+
+def test_sqlite_plans_from_typical_statistics(sqlite_url: str, fresh_engine: Any) -> None:
+    """Never ANALYZEd, a migrated SQLite database still walks (created_at, id) in order."""
+    engine = fresh_engine("sqlite")
+    seed(engine, 300)
+    for name, query in COMMON_QUERIES.items():
+        if name not in ORDERED:
+            continue
+        for marker in (None, [dt.datetime(2024, 1, 1, 0, 1), str(uuid.UUID(int=61))]):
+            stmt = listing.build_select(query, user_scope("project-7"), dialect="sqlite",
+                                        marker_values=marker)
+            sql = str(stmt.compile(dialect=engine.dialect,
+                                   compile_kwargs={"literal_binds": True}))
+            with engine.connect() as conn:
+                plan = "\n".join(str(r[-1]) for r in
+                                 conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
+            assert "gd_images_created_at_id_idx" in plan, plan
+            assert "TEMP B-TREE" not in plan and "MULTI-INDEX OR" not in plan, plan
+            assert "ix_image_members_deleted" not in plan, plan
+
+
+def test_real_statistics_are_not_overwritten(tmp_path: Any) -> None:
+    from glance_domain_adapters.db import migrate
+    from glance_domain_adapters.db.engine import make_engine
+
+    url = f"sqlite:///{tmp_path / 'g.sqlite'}"
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE sqlite_stat1 SET stat = '7 7' WHERE idx = 'owner_image_idx'"))
+    migrate.upgrade(url)
+    with engine.connect() as conn:
+        stat = conn.execute(text(
+            "SELECT stat FROM sqlite_stat1 WHERE idx = 'owner_image_idx'")).scalar_one()
+    assert stat == "7 7"
+    engine.dispose()
