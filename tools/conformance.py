@@ -10,6 +10,7 @@ URL), error bodies by title and message, binary bodies by digest.
 
     python3 tools/conformance.py --glance http://127.0.0.1:9393 --ours http://127.0.0.1:9292
     python3 tools/conformance.py --glance URL --ours URL --markdown report.md --only images.list
+    python3 tools/conformance.py --glance URL --ours-serve   # start a fresh glance-domain
 
 Exit status: 0 = no difference, 1 = differences (except ignored categories), 2 = usage/network.
 
@@ -29,13 +30,19 @@ Uses only the standard library.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import html
 import http.client
 import json
+import os
 import re
 import secrets
+import signal
+import socket
+import subprocess
 import sys
+import tempfile
 import time
 import urllib.parse
 from collections.abc import Callable, Iterable, Iterator
@@ -699,6 +706,54 @@ def scenario() -> list[Step]:
     add(Step("images.import", "stage_chunked", "PUT", "/v2/images/{img:data2}/stage", "A",
              body=DATA2, content_type=OCTET, chunked=True))
 
+    # --- admin on other projects' images, community images, quotas, staged deletes ------
+    add(_img_create("b_priv", who="B", disk_format="raw", container_format="bare"))
+    add(_img_create("b_shared", who="B", visibility="shared"))
+    add(_img_create("b_comm", who="B", visibility="community", disk_format="raw",
+                    container_format="bare"))
+    add(Step("admin", "show_other_private", "GET", "/v2/images/{img:b_priv}", "admin"))
+    add(_patch("admin_update_other", "b_priv",
+               [{"op": "add", "path": "/adm", "value": "1"}], who="admin"))
+    add(_upload("admin_upload_other", "b_priv", data=DATA2, who="admin"))
+    add(Step("admin", "download_other_private", "GET", "/v2/images/{img:b_priv}/file",
+             "admin"))
+    add(Step("admin", "add_member_other", "POST", "/v2/images/{img:b_shared}/members", "admin",
+             json={"member": "{proj:A}"}))
+    add(Step("admin", "list_members_other", "GET", "/v2/images/{img:b_shared}/members",
+             "admin"))
+    add(Step("admin", "accept_for_member", "PUT",
+             "/v2/images/{img:b_shared}/members/{proj:A}", "admin", json={"status": "accepted"}))
+    add(_patch("admin_make_public", "b_shared",
+               [{"op": "replace", "path": "/visibility", "value": "public"}], who="admin"))
+    add(Step("admin", "list_members_after_public", "GET",
+             "/v2/images/{img:b_shared}/members", "admin"))
+    add(_list("admin_visibility_private", "visibility=private&tag={tag}", who="admin"))
+    add(Step("admin", "locations_queued", "GET", "/v2/images/{img:b_comm}/locations", "admin"))
+    add(_upload("community_data", "b_comm", data=DATA2, who="B"))
+    add(Step("community", "show_by_A", "GET", "/v2/images/{img:b_comm}", "A"))
+    add(Step("community", "download_by_A", "GET", "/v2/images/{img:b_comm}/file", "A"))
+    add(_patch("community_update_by_A", "b_comm",
+               [{"op": "replace", "path": "/name", "value": "x"}]))
+    add(Step("community", "tag_by_A", "PUT", "/v2/images/{img:b_comm}/tags/x", "A"))
+    add(Step("community", "members_by_A", "GET", "/v2/images/{img:b_comm}/members", "A"))
+    add(Step("community", "delete_by_A", "DELETE", "/v2/images/{img:b_comm}", "A"))
+    add(_list("community_listed_for_A", "visibility=community&tag={tag}"))
+    add(_list("community_not_in_default_for_A", "tag={tag}&owner={proj:B}"))
+    add(_patch("tag_quota", "plain",
+               [{"op": "replace", "path": "/tags", "value": [f"t{i}" for i in range(129)]}]))
+    add(Step("images.tags", "tag_quota_one_more", "PUT", "/v2/images/{img:b_priv}/tags/t",
+             "B"))
+    add(_img_create("staged_del", disk_format="raw", container_format="bare"))
+    add(Step("images.import", "stage_then_delete", "PUT", "/v2/images/{img:staged_del}/stage",
+             "A", body=DATA2, content_type=OCTET))
+    add(_patch("update_while_uploading", "staged_del",
+               [{"op": "replace", "path": "/name", "value": "renamed"}]))
+    add(Step("images.delete", "staged_image", "DELETE", "/v2/images/{img:staged_del}", "A"))
+    add(Step("images.delete", "show_staged_deleted", "GET", "/v2/images/{img:staged_del}",
+             "A"))
+    for nm in ("b_priv", "b_shared", "b_comm"):
+        add(Step("cleanup", nm, "DELETE", f"/v2/images/{{img:{nm}}}", "admin", compare=False))
+
     # --- more parameters and odd requests ------------------------------------------------
     add(_img_create("chunked", disk_format="raw", container_format="bare"))
     add(_upload("chunked_upload", "chunked", data=DATA * 100, chunked=True))
@@ -1280,10 +1335,69 @@ def markdown_report(outcomes: list[Outcome], glance: Target, ours: Target) -> st
     return "\n".join(out) + "\n"
 
 
+OURS_CONFIG = """\
+[DEFAULT]
+bind_host = 127.0.0.1
+bind_port = {port}
+workers = 1
+data_dir = {data}
+enabled_backends = fs:file
+image_size_cap = 2097152
+
+[glance_store]
+default_backend = fs
+
+[fs]
+filesystem_store_datadir = {data}/images
+"""
+
+
+@contextlib.contextmanager
+def serve_ours() -> Iterator[str]:
+    """Run a throw-away ``glance-domain serve`` on a free loopback port; yield its URL."""
+    with tempfile.TemporaryDirectory(prefix="conformance-") as tmp:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        conf = os.path.join(tmp, "glance-api.conf")
+        with open(conf, "w", encoding="utf-8") as fh:
+            fh.write(OURS_CONFIG.format(port=port, data=os.path.join(tmp, "data")))
+        exe = os.path.join(os.path.dirname(sys.executable), "glance-domain")
+        log = open(os.path.join(tmp, "server.log"), "wb")  # noqa: SIM115 - closed below
+        proc = subprocess.Popen([exe, "serve", "--config-file", conf], stdout=log,
+                                stderr=subprocess.STDOUT, cwd=tmp, start_new_session=True)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            probe = Target("ours", url)
+            deadline = time.monotonic() + 60
+            while probe.send(Step("probe", "versions", "GET", "/versions", None)).error:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    log.flush()
+                    with open(log.name, encoding="utf-8", errors="replace") as fh:
+                        sys.exit(f"glance-domain serve did not start:\n{fh.read()[-3000:]}")
+                time.sleep(0.2)
+            yield url
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            log.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--glance", required=True, help="base URL of the real Glance")
-    parser.add_argument("--ours", required=True, help="base URL of glance-domain")
+    target = parser.add_mutually_exclusive_group(required=True)
+    target.add_argument("--ours", help="base URL of a running glance-domain")
+    target.add_argument(
+        "--ours-serve",
+        action="store_true",
+        help="start a fresh glance-domain (glance-domain serve next to this Python, SQLite and "
+        "file store 'fs' in a temporary directory, image_size_cap=2097152) and stop it at the end",
+    )
     parser.add_argument("--only", action="append", default=[],
                         help="compare only steps whose area.name starts with this (repeatable);"
                              " all steps are still sent")
@@ -1301,9 +1415,15 @@ def main(argv: list[str] | None = None) -> int:
         for st in steps:
             print(f"{st.key}: {describe_request(st)}")
         return 0
+    with contextlib.ExitStack() as stack:
+        ours_url = args.ours or stack.enter_context(serve_ours())
+        return _check(args, steps, ours_url)
+
+
+def _check(args: argparse.Namespace, steps: list[Step], ours_url: str) -> int:
     try:
         glance = Target("glance", args.glance)
-        ours = Target("ours", args.ours)
+        ours = Target("ours", ours_url)
     except ValueError as exc:
         print(exc, file=sys.stderr)
         return 2
