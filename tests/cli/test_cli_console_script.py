@@ -11,7 +11,7 @@ import select
 import subprocess
 from pathlib import Path
 
-from cli_harness import SCRIPT, Console
+from tests.cli.cli_harness import SCRIPT, Console
 
 DATA = os.urandom(300_000)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from cli_harness import Cli
+from tests.cli.cli_harness import Cli
 
 DATA = bytes(range(256)) * 1000  # 256 kB: several 64 KiB chunks
 

@@ -11,7 +11,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from cli_harness import SCRIPT, Cli, write_config
+from tests.cli.cli_harness import SCRIPT, Cli, write_config
 
 
 def _explicit_database(tmp_path: Path) -> Path:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cli_harness import Cli, Result
 
 from glance_domain import (
     DefaultPolicy,
@@ -16,6 +15,7 @@ from glance_domain import (
     MemoryStoreRegistry,
     RecordingNotifier,
 )
+from tests.cli.cli_harness import Cli, Result
 
 
 @pytest.fixture

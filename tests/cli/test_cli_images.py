@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cli_harness import Cli
+from tests.cli.cli_harness import Cli
 
 
 def test_create_shows_the_new_image_as_a_table(cli: Cli) -> None:

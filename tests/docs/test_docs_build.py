@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from docblocks import DOCS
+from tests.docs.docblocks import DOCS
 
 
 def test_sphinx_builds_the_docs_without_warnings(tmp_path: Path) -> None:

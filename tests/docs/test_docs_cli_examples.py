@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from docblocks import DOCS, page_blocks
+from tests.docs.docblocks import DOCS, page_blocks
 
 CLI_PAGE = DOCS / "cli.md"
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from docblocks import blocks, page_blocks, pages
+
+from tests.docs.docblocks import blocks, page_blocks, pages
 
 PAGES_WITH_PYTHON = [p for p in pages() if any(not b.skipped for b in page_blocks(p, "python"))]
 

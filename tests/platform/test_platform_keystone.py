@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 import webob
-from conftest import Keystone  # type: ignore[import-not-found]
 
 from glance_domain_adapters import bootstrap
 from glance_domain_adapters.policy.enforcer import make_policy
+from tests.platform.conftest import Keystone
 
 
 def _conf(tmp_path: Path, keystone: Keystone, extra: str = "") -> Any:

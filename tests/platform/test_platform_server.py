@@ -15,7 +15,8 @@ from typing import Any
 
 import attrs
 import pytest
-from conftest import free_port, stop, wait_http  # type: ignore[import-not-found]
+
+from tests.platform.conftest import free_port, stop, wait_http
 
 CLI = Path(sys.executable).parent / "glance-domain"
 

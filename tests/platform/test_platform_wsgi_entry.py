@@ -10,9 +10,9 @@ import urllib.request
 from pathlib import Path
 
 import webob
-from conftest import free_port, stop, wait_http  # type: ignore[import-not-found]
 
 from glance_domain_adapters.wsgi import wsgi
+from tests.platform.conftest import free_port, stop, wait_http
 
 ROOT = Path(__file__).resolve().parents[2]
 
