@@ -27,6 +27,8 @@ LOG = logging.getLogger(__name__)
 
 #: gunicorn worker class: threads in each process (chosen by bench/bench_server.py measurements).
 WORKER_CLASS = "gthread"
+#: tmpfs for the workers' heartbeat files (used when present; else the default temp dir).
+HEARTBEAT_DIR = "/dev/shm"
 #: Seconds running requests get to finish after SIGTERM.
 GRACEFUL_TIMEOUT = 30
 
@@ -68,6 +70,11 @@ def gunicorn_options(conf: cfg.ConfigOpts) -> dict[str, Any]:
         # gunicorn >= 25 opens a control socket at a fixed per-user path: two servers would
         # clash, and nothing of ours uses it.
         "control_socket_disable": True,
+        # The heartbeat touches this file on every turn of a worker's event loop (several per
+        # request); on a disk filesystem that utime waits on the journal when the disk is busy
+        # (a fifth of a busy worker's samples in bench/bench_api.py profiles). gunicorn's docs
+        # recommend a tmpfs.
+        "worker_tmp_dir": HEARTBEAT_DIR if os.path.isdir(HEARTBEAT_DIR) else None,
         "accesslog": None,
         "errorlog": "-",
         "loglevel": "info",
