@@ -41,7 +41,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from _common import MiB, hash_limits, loopback_limits
+from _common import MiB, file_write_limits, hash_limits, loopback_limits
 
 JSON = "application/json"
 PATCH = "application/openstack-images-v2.1-json-patch"
@@ -413,8 +413,11 @@ def main() -> None:
           f"{'yes' if shutil.which('wrk') and not args.no_wrk else 'no'}", flush=True)
     limits: dict[str, float] = {}
     if not args.no_limits:
-        limits.update(hash_limits(os.urandom(MiB), 256))
+        block = os.urandom(MiB)
+        limits.update(hash_limits(block, 256))
         limits.update(loopback_limits(max(args.mib, 256) * MiB))
+        with tempfile.TemporaryDirectory(prefix="bench-api-limits-") as scratch:
+            limits.update(file_write_limits(block, max(args.mib, 256), scratch))
     if args.url:
         api = Api(args.url, headers)
         wait_ready(api, None, timeout=10)
@@ -437,9 +440,11 @@ def main() -> None:
         loop = max(loop, limits["loopback TCP, sendall from memory"])
         up = next((v for k, v in rows.items() if k.startswith("upload")), None)
         down = next((v for k, v in rows.items() if k.startswith("download")), None)
+        store = limits["md5 || sha512 || new file write + fsync"]
         if up is not None and down is not None:
-            print(f"\nupload / best hashing limit   {up / hashing:6.0%} (target 80%)")
-            print(f"download / loopback limit     {down / loop:6.0%} (target 90%)")
+            print(f"\nupload / best hashing limit            {up / hashing:6.0%} (target 80%)")
+            print(f"upload / hash || new-file write limit  {up / store:6.0%}")
+            print(f"download / loopback limit              {down / loop:6.0%} (target 90%)")
 
 
 if __name__ == "__main__":
