@@ -4,5 +4,8 @@
   tombstone table of deleted image ids);
 - :mod:`.engine` ``make_engine(url)`` with pool and per-dialect settings;
 - :mod:`.repository` ``SqlImageRepository`` implementing the domain's ``ImageRepository`` port;
-- :mod:`.migrate` ``upgrade``, ``current_version`` and ``purge`` (used by ``glance-domain db``).
+- :mod:`.migrate` ``upgrade``, ``current_version`` and ``purge`` (used by ``glance-domain db``);
+- internals: :mod:`.listing` (ImageQuery + ListScope -> SELECT), :mod:`.mapping` (rows <->
+  entities), :mod:`.errors` (driver errors -> domain errors), :mod:`.sqlite_stats` (planner
+  statistics for never-analyzed SQLite databases).
 """
