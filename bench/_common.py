@@ -136,17 +136,23 @@ def loopback_limits(size: int, chunk: int = MiB, repeat: int = 3) -> dict[str, f
 
 
 def file_write_limits(block: bytes, count: int, directory: str) -> dict[str, float]:
-    """New-file write speeds in ``directory`` (MB/s); each run writes and deletes a new file."""
+    """New-file write speeds in ``directory`` (MB/s).
+
+    Files are kept until every run is done, as a store keeps its images: a file deleted between
+    runs would hand its already-backed pages to the next run and flatter the figure.
+    """
     size = len(block) * count
     serial = itertools.count()
+    paths: list[str] = []
 
-    def new_file() -> tuple[int, str]:
+    def new_file() -> int:
         path = os.path.join(directory, f".bench-write-{os.getpid()}-{next(serial)}")
-        return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), path
+        paths.append(path)
+        return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
 
     def write(fsync: bool) -> Callable[[], None]:
         def run() -> None:
-            fd, path = new_file()
+            fd = new_file()
             try:
                 for _ in range(count):
                     os.write(fd, block)
@@ -154,12 +160,11 @@ def file_write_limits(block: bytes, count: int, directory: str) -> dict[str, flo
                     os.fsync(fd)
             finally:
                 os.close(fd)
-                os.unlink(path)
         return run
 
     def pipeline() -> None:
         md5, sha = hashlib.md5(), hashlib.sha512()
-        fd, path = new_file()
+        fd = new_file()
         try:
             with ThreadPoolExecutor(1) as p1, ThreadPoolExecutor(1) as p2:
                 for _ in range(count):
@@ -170,10 +175,13 @@ def file_write_limits(block: bytes, count: int, directory: str) -> dict[str, flo
             os.fsync(fd)
         finally:
             os.close(fd)
-            os.unlink(path)
 
-    return {
-        "new file write (page cache)": best_rate(write(False), size),
-        "new file write + fsync": best_rate(write(True), size),
-        "md5 || sha512 || new file write + fsync": best_rate(pipeline, size),
-    }
+    try:
+        return {
+            "new file write (page cache)": best_rate(write(False), size),
+            "new file write + fsync": best_rate(write(True), size),
+            "md5 || sha512 || new file write + fsync": best_rate(pipeline, size),
+        }
+    finally:
+        for path in paths:
+            os.unlink(path)
