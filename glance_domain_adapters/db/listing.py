@@ -143,7 +143,12 @@ def _property_exists(name: str, condition: Any) -> Any:
     return exists(
         select(literal(1))
         .select_from(p)
-        .where(p.c.image_id == images.c.id, p.c.name == name, p.c.deleted == false(), condition(p))
+        .where(
+            p.c.image_id == images.c.id,
+            p.c.name == name,
+            p.c.deleted.is_not(true()),
+            condition(p),
+        )
     )
 
 
@@ -193,7 +198,7 @@ def tag_condition(tag: str) -> Any:
     return exists(
         select(literal(1))
         .select_from(t)
-        .where(t.c.image_id == images.c.id, t.c.value == tag, t.c.deleted == false())
+        .where(t.c.image_id == images.c.id, t.c.value == tag, t.c.deleted.is_not(true()))
     )
 
 
@@ -206,7 +211,7 @@ def clause_condition(clause: ScopeClause) -> Any:
         parts.append(images.c.visibility.in_(sorted(clause.visibilities)))
     if clause.member is not None or clause.member_statuses is not None:
         m = image_members.alias()
-        member_parts = [m.c.image_id == images.c.id, m.c.deleted == false()]
+        member_parts = [m.c.image_id == images.c.id, m.c.deleted.is_not(true())]
         if clause.member is not None:
             member_parts.append(m.c.member == clause.member)
         if clause.member_statuses is not None:
