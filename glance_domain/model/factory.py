@@ -7,12 +7,15 @@ import uuid
 from typing import Any
 
 from glance_domain.context import RequestContext
-from glance_domain.errors import InvalidInput
+from glance_domain.errors import InvalidInput, ReservedAttribute
 from glance_domain.model import validation
 from glance_domain.model.image import Image
 from glance_domain.model.member import Member
 from glance_domain.ports import Clock
 from glance_domain.settings import DomainSettings
+
+#: Computed attributes Glance silently drops from a create request instead of refusing them.
+IGNORED_ON_CREATE = frozenset({"os_hash_algo", "os_hash_value"})
 
 
 class ImageFactory:
@@ -24,8 +27,9 @@ class ImageFactory:
 
     def new_image(self, context: RequestContext, **attributes: Any) -> Image:
         """A queued Image. Core attributes are validated; any other name is an extra property
-        (string value). Read-only and reserved names raise ``ReadOnlyAttribute`` /
-        ``ReservedAttribute``. Ownership rules (who may set ``owner``) are the authorization
+        (string value). Read-only and reserved names (``locations`` included) raise
+        ``ReadOnlyAttribute`` / ``ReservedAttribute``; ``os_hash_algo``/``os_hash_value`` are
+        ignored, as Glance does. Ownership rules (who may set ``owner``) are the authorization
         layer's job, not the factory's.
         """
         settings = self._settings
@@ -33,11 +37,13 @@ class ImageFactory:
         extra: dict[str, str] = {}
         extra_in = attributes.pop("extra_properties", None) or {}
         for name, value in (*attributes.items(), *extra_in.items()):
+            if name in IGNORED_ON_CREATE:
+                continue
             validation.check_writable_name(name)
             if name in validation.WRITABLE_ATTRIBUTES:
                 core[name] = validation.attribute(name, value, settings)
             elif name == "locations":
-                raise InvalidInput("Attribute 'locations' cannot be set when creating an image.")
+                raise ReservedAttribute("Attribute 'locations' is reserved.")
             else:
                 extra[validation.property_name(name)] = validation.property_value(name, value)
         image_id = core.pop("id", None) or str(uuid.uuid4())

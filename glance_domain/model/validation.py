@@ -15,6 +15,8 @@ from glance_domain.model.image import READ_ONLY_ATTRIBUTES, VISIBILITIES
 from glance_domain.settings import DomainSettings
 
 MAX_LENGTH = 255
+#: Largest value of the 32-bit signed integer columns (``min_disk``, ``min_ram``).
+MAX_INT32 = 2**31 - 1
 RESERVED_PREFIX = "os_glance"
 #: Names that are neither core attributes nor allowed as extra properties (Glance's list).
 RESERVED_NAMES = frozenset({"location", "deleted", "deleted_at"})
@@ -60,11 +62,14 @@ def optional_string(field: str, value: Any, max_length: int = MAX_LENGTH) -> str
 
 
 def non_negative_int(field: str, value: Any) -> int:
+    """A 32-bit non-negative integer (Glance stores ``min_disk``/``min_ram`` as INT)."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidInput(f"Invalid value for '{field}': it must be an integer.")
     if value < 0:
         raise InvalidInput(f"Invalid value '{value}' for parameter '{field}': "
-                           "Cannot be a negative value.")
+                           "Cannot be a negative value")
+    if value > MAX_INT32:
+        raise InvalidInput(f"'{field}' value out of range, must not exceed {MAX_INT32}.")
     return value
 
 
