@@ -87,10 +87,18 @@ class Api:
         if body is not None:
             data = json.dumps(body).encode()
             headers["Content-Type"] = content_type
-        conn = self.conn()
-        conn.request(method, self.prefix + path, body=data, headers=headers)
-        resp = conn.getresponse()
-        raw = resp.read()
+        for attempt in (1, 2):
+            conn = self.conn()
+            try:
+                conn.request(method, self.prefix + path, body=data, headers=headers)
+                resp = conn.getresponse()
+                raw = resp.read()
+                break
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                # the server closed an idle keep-alive connection: once more on a new one
+                self.close()
+                if attempt == 2:
+                    raise
         expected = (expect,) if isinstance(expect, int) else expect
         if resp.status not in expected:
             raise RuntimeError(f"{method} {path}: {resp.status} {raw[:300]!r}")
@@ -201,8 +209,8 @@ def image_body(i: int) -> dict[str, Any]:
     return body
 
 
-def measure_create(api: Api, images: int, ids: list[str]) -> dict[str, float]:
-    """Create ``images`` images: the first 10% with one client, the rest with 8."""
+def measure_create(api: Api, images: int, ids: list[str], clients: int) -> dict[str, float]:
+    """Create ``images`` images: the first 10% with one client, the rest with ``clients``."""
     lock = threading.Lock()
 
     def create(i: int) -> None:
@@ -213,9 +221,9 @@ def measure_create(api: Api, images: int, ids: list[str]) -> dict[str, float]:
     serial = max(1, images // 10)
     t1 = run_parallel(1, serial, create)
     rest = images - serial
-    t8 = run_parallel(CONCURRENCY, rest, lambda i: create(serial + i)) if rest else 0.0
+    tn = run_parallel(clients, rest, lambda i: create(serial + i)) if rest else 0.0
     return {"create, 1 client (images/s)": serial / t1,
-            f"create, {CONCURRENCY} clients (images/s)": rest / t8 if t8 else 0.0}
+            f"create, {clients} clients (images/s)": rest / tn if tn else 0.0}
 
 
 def wrk_show(api: Api, image_id: str, seconds: int) -> float | None:
@@ -278,16 +286,16 @@ def measure_list(api: Api, images: int, repeat: int) -> dict[str, float]:
             f"list full walk, {seen} images in {pages} pages (s)": min(walks)}
 
 
-def measure_patch(api: Api, ids: list[str], count: int) -> dict[str, float]:
+def measure_patch(api: Api, ids: list[str], count: int, clients: int) -> dict[str, float]:
     def patch(i: int) -> None:
         ops = [{"op": "replace", "path": "/bench_prop_0", "value": f"patched-{i}"},
                {"op": "add", "path": "/bench_extra", "value": str(i)}]
         api.request("PATCH", f"/v2/images/{ids[i % len(ids)]}", ops, content_type=PATCH)
 
     t1 = run_parallel(1, count // 4, patch)
-    t8 = run_parallel(CONCURRENCY, count, patch)
+    tn = run_parallel(clients, count, patch)
     return {"patch, 1 client (updates/s)": (count // 4) / t1,
-            f"patch, {CONCURRENCY} clients (updates/s)": count / t8}
+            f"patch, {clients} clients (updates/s)": count / tn}
 
 
 def upload(api: Api, image_id: str, block: bytes, count: int) -> float:
@@ -296,6 +304,7 @@ def upload(api: Api, image_id: str, block: bytes, count: int) -> float:
     headers = dict(api.headers)
     headers.update({"Content-Type": "application/octet-stream",
                     "Content-Length": str(size)})
+    api.close()  # a new connection: an idle one may be closed by the server mid-send
     conn = api.conn()
     start = time.perf_counter()
     conn.putrequest("PUT", f"{api.prefix}/v2/images/{image_id}/file",
@@ -316,6 +325,7 @@ def upload(api: Api, image_id: str, block: bytes, count: int) -> float:
 
 def download(api: Api, image_id: str, size: int) -> float:
     """GET the image data into a reused buffer; seconds until the last byte."""
+    api.close()
     conn = api.conn()
     start = time.perf_counter()
     conn.request("GET", f"{api.prefix}/v2/images/{image_id}/file", headers=api.headers)
@@ -371,14 +381,25 @@ def parse_headers(values: list[str]) -> dict[str, str]:
     return headers
 
 
+class Rows(dict[str, float]):
+    """Measures, printed as they arrive (a long run against a slow server shows progress)."""
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        new = dict(*args, **kwargs)
+        for name, value in new.items():
+            print(f"{name:52} {value:10.1f}", flush=True)
+        super().update(new)
+
+
 def run(api: Api, args: argparse.Namespace) -> dict[str, float]:
     ids: list[str] = []
-    rows: dict[str, float] = {}
+    rows = Rows()
+    print(f"{'measure':52} {'value':>10}", flush=True)
     try:
-        rows.update(measure_create(api, args.images, ids))
+        rows.update(measure_create(api, args.images, ids, args.write_clients))
         rows.update(measure_show(api, ids, args))
         rows.update(measure_list(api, args.images, args.repeat))
-        rows.update(measure_patch(api, ids, args.patches))
+        rows.update(measure_patch(api, ids, args.patches, args.write_clients))
         if args.mib:
             rows.update(measure_data(api, args.mib, args.repeat, ids))
     finally:
@@ -396,6 +417,9 @@ def main() -> None:
     parser.add_argument("--patches", type=int, default=800, help="JSON-patch requests")
     parser.add_argument("--show-requests", type=int, default=4000,
                         help="GETs of the Python show client")
+    parser.add_argument("--write-clients", type=int, default=CONCURRENCY,
+                        help="concurrent clients of the create and patch phases (Glance on "
+                        "SQLite answers concurrent writers with 500 'database is locked': use 1)")
     parser.add_argument("--seconds", type=int, default=5, help="wrk duration")
     parser.add_argument("--mib", type=int, default=512, help="upload/download size (0: skip)")
     parser.add_argument("--repeat", type=int, default=2, help="runs of list/upload/download")
@@ -428,9 +452,6 @@ def main() -> None:
             print(f"# server: {what}", flush=True)
             rows = run(api, args)
 
-    print(f"{'measure':52} {'value':>10}")
-    for name, value in rows.items():
-        print(f"{name:52} {value:10.1f}")
     if limits:
         print(f"\n{'machine limit (same run)':52} {'MB/s':>10}")
         for name, value in limits.items():
