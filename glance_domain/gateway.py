@@ -20,6 +20,9 @@ from glance_domain.layers.policy import PolicyLayer
 from glance_domain.layers.quota import QuotaLayer
 from glance_domain.layers.repository import RepositoryLayer
 from glance_domain.layers.store import StoreLayer
+from glance_domain.metadefs.memory import MemoryMetadefRepository
+from glance_domain.metadefs.ports import MetadefRepository
+from glance_domain.metadefs.service import MetadefService
 from glance_domain.model.factory import ImageFactory
 from glance_domain.ports import (
     Clock,
@@ -52,9 +55,11 @@ class Gateway:
         staging: StagingArea | None = None,
         executor: TaskExecutor | None = None,
         fetcher: UriFetcher | None = None,
+        metadefs: MetadefRepository | None = None,
     ) -> None:
         """``tasks``/``staging``/``executor`` default to in-memory ones and a small thread
-        pool; without a ``fetcher`` the web-download method refuses every URL."""
+        pool; without a ``fetcher`` the web-download method refuses every URL; ``metadefs``
+        (metadata definitions) defaults to an in-memory repository."""
         self.repository = repository
         self.stores = stores
         self.policy = policy
@@ -62,6 +67,8 @@ class Gateway:
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
         self.factory = ImageFactory(settings, self.clock)
+        self.metadefs: MetadefRepository = (
+            metadefs if metadefs is not None else MemoryMetadefRepository())
         self.staging: StagingArea = staging if staging is not None else MemoryStagingArea()
         self.importer = Importer(
             repository=repository,
@@ -93,4 +100,11 @@ class Gateway:
             stores=self.stores,
             repository=self.repository,
             importer=self.importer,
+        )
+
+    def metadef_service(self, context: RequestContext) -> MetadefService:
+        """The metadata-definitions operations for ``context``."""
+        return MetadefService(
+            context=context, repository=self.metadefs, policy=self.policy,
+            notifier=self.notifier, clock=self.clock,
         )

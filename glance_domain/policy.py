@@ -89,6 +89,28 @@ def _allow(c: _Creds, t: Target) -> bool:
     return True
 
 
+def _get_namespace(c: _Creds, t: Target) -> bool:
+    """admin, or reader and (own project or a public namespace)."""
+    return c.admin or ("reader" in c.roles and (c.owns(t) or t.get("visibility") == "public"))
+
+
+#: Metadata-definition rules: reads as ``_get_namespace`` (``get_metadef_namespaces`` is a
+#: plain project reader rule), writes for admins only.
+METADEF_READ_RULES = (
+    "get_metadef_namespace", "get_metadef_object", "get_metadef_objects",
+    "list_metadef_resource_types", "get_metadef_resource_type", "get_metadef_property",
+    "get_metadef_properties", "get_metadef_tag", "get_metadef_tags",
+)
+METADEF_WRITE_RULES = (
+    "modify_metadef_namespace", "add_metadef_namespace", "delete_metadef_namespace",
+    "modify_metadef_object", "add_metadef_object", "delete_metadef_object",
+    "add_metadef_resource_type_association", "remove_metadef_resource_type_association",
+    "modify_metadef_property", "add_metadef_property", "remove_metadef_property",
+    "modify_metadef_tag", "add_metadef_tag", "add_metadef_tags", "delete_metadef_tag",
+    "delete_metadef_tags",
+)
+
+
 RULES: dict[str, Check] = {
     "context_is_admin": _admin,
     "service_api": _service,
@@ -127,6 +149,11 @@ RULES: dict[str, Check] = {
     "cache_delete": _admin,
     "cache_clean": _admin,
     "cache_prune": _admin,
+    "metadef_default": _allow,
+    "metadef_admin": _admin,
+    "get_metadef_namespaces": _project("reader"),
+    **{name: _get_namespace for name in METADEF_READ_RULES},
+    **{name: _admin for name in METADEF_WRITE_RULES},
 }
 
 

@@ -7,8 +7,8 @@ Targets carry the image's owner as ``project_id`` (plus ``owner`` when creating)
 registered: with ``[oslo_policy] enforce_new_defaults = True`` (oslo.policy's default) they would
 be ignored anyway.
 
-Metadata-definition (metadef) rules are not registered because glance-domain does not serve the
-metadefs API; such rules in a policy file are loaded and simply never used.
+Metadata-definition (metadef) rules are Glance's too: reads need a reader of the namespace's
+project or a public namespace, writes ``metadef_admin`` (admins).
 """
 
 from __future__ import annotations
@@ -158,6 +158,77 @@ discovery_rules = [
 ]
 
 
+METADEF_ADMIN = "rule:metadef_admin"
+ADMIN_OR_READER_GET_NAMESPACE = (
+    f"{ADMIN} or (role:reader and (project_id:%(project_id)s or 'public':%(visibility)s))"
+)
+_NS_PATH = "/v2/metadefs/namespaces/{namespace_name}"
+
+
+def _md(name: str, check_str: str, description: str, method: str, path: str
+        ) -> policy.DocumentedRuleDefault:
+    return _rule(name, check_str, description, (method, path))
+
+
+metadef_rules = [
+    policy.RuleDefault(name="metadef_default", check_str="",
+                       description="Unused by default; kept for policy-file compatibility."),
+    policy.RuleDefault(name="metadef_admin", check_str=ADMIN,
+                       description="Who may change metadata definitions."),
+    _md("get_metadef_namespace", ADMIN_OR_READER_GET_NAMESPACE, "Show a namespace.",
+        "GET", _NS_PATH),
+    _md("get_metadef_namespaces", ADMIN_OR_READER, "List namespaces.",
+        "GET", "/v2/metadefs/namespaces"),
+    _md("modify_metadef_namespace", METADEF_ADMIN, "Update a namespace.", "PUT", _NS_PATH),
+    _md("add_metadef_namespace", METADEF_ADMIN, "Create a namespace.",
+        "POST", "/v2/metadefs/namespaces"),
+    _md("delete_metadef_namespace", METADEF_ADMIN, "Delete a namespace.", "DELETE", _NS_PATH),
+    _md("get_metadef_object", ADMIN_OR_READER_GET_NAMESPACE, "Show an object.",
+        "GET", _NS_PATH + "/objects/{object_name}"),
+    _md("get_metadef_objects", ADMIN_OR_READER_GET_NAMESPACE, "List a namespace's objects.",
+        "GET", _NS_PATH + "/objects"),
+    _md("modify_metadef_object", METADEF_ADMIN, "Update an object.",
+        "PUT", _NS_PATH + "/objects/{object_name}"),
+    _md("add_metadef_object", METADEF_ADMIN, "Create an object.",
+        "POST", _NS_PATH + "/objects"),
+    _md("delete_metadef_object", METADEF_ADMIN, "Delete an object.",
+        "DELETE", _NS_PATH + "/objects/{object_name}"),
+    _md("list_metadef_resource_types", ADMIN_OR_READER_GET_NAMESPACE, "List resource types.",
+        "GET", "/v2/metadefs/resource_types"),
+    _md("get_metadef_resource_type", ADMIN_OR_READER_GET_NAMESPACE,
+        "List a namespace's resource-type associations.",
+        "GET", _NS_PATH + "/resource_types"),
+    _md("add_metadef_resource_type_association", METADEF_ADMIN,
+        "Associate a namespace with a resource type.", "POST", _NS_PATH + "/resource_types"),
+    _md("remove_metadef_resource_type_association", METADEF_ADMIN,
+        "Remove a resource-type association.", "DELETE", _NS_PATH + "/resource_types/{name}"),
+    _md("get_metadef_property", ADMIN_OR_READER_GET_NAMESPACE, "Show a property definition.",
+        "GET", _NS_PATH + "/properties/{property_name}"),
+    _md("get_metadef_properties", ADMIN_OR_READER_GET_NAMESPACE,
+        "List a namespace's property definitions.", "GET", _NS_PATH + "/properties"),
+    _md("modify_metadef_property", METADEF_ADMIN, "Update a property definition.",
+        "PUT", _NS_PATH + "/properties/{property_name}"),
+    _md("add_metadef_property", METADEF_ADMIN, "Create a property definition.",
+        "POST", _NS_PATH + "/properties"),
+    _md("remove_metadef_property", METADEF_ADMIN, "Delete a property definition.",
+        "DELETE", _NS_PATH + "/properties/{property_name}"),
+    _md("get_metadef_tag", ADMIN_OR_READER_GET_NAMESPACE, "Show a tag.",
+        "GET", _NS_PATH + "/tags/{tag_name}"),
+    _md("get_metadef_tags", ADMIN_OR_READER_GET_NAMESPACE, "List a namespace's tags.",
+        "GET", _NS_PATH + "/tags"),
+    _md("modify_metadef_tag", METADEF_ADMIN, "Rename a tag.",
+        "PUT", _NS_PATH + "/tags/{tag_name}"),
+    _md("add_metadef_tag", METADEF_ADMIN, "Create a tag.",
+        "POST", _NS_PATH + "/tags/{tag_name}"),
+    _md("add_metadef_tags", METADEF_ADMIN, "Create tags in bulk.", "POST", _NS_PATH + "/tags"),
+    _md("delete_metadef_tag", METADEF_ADMIN, "Delete a tag.",
+        "DELETE", _NS_PATH + "/tags/{tag_name}"),
+    _md("delete_metadef_tags", METADEF_ADMIN, "Delete every tag of a namespace.",
+        "DELETE", _NS_PATH + "/tags"),
+]
+
+
 def list_rules() -> list[policy.RuleDefault]:
     """All default rules (the ``oslo.policy.policies`` entry point)."""
-    return [*base_rules, *image_rules, *task_rules, *cache_rules, *discovery_rules]
+    return [*base_rules, *image_rules, *task_rules, *cache_rules, *discovery_rules,
+            *metadef_rules]

@@ -27,6 +27,7 @@ from glance_domain_adapters.wsgi import (
     images,
     info,
     members,
+    metadefs,
     misc,
     schemas,
     tags,
@@ -58,7 +59,7 @@ class GatewayLike(Protocol):
 
 
 def schema_documents(settings: DomainSettings) -> dict[str, Any]:
-    """Every document served under ``/v2/schemas/`` (metadefs ones are minimal stubs)."""
+    """Every document served under ``/v2/schemas/``."""
     image = schemas.image_schema(settings.disk_formats, settings.container_formats)
     docs: dict[str, Any] = {
         "image": image,
@@ -68,26 +69,7 @@ def schema_documents(settings: DomainSettings) -> dict[str, Any]:
         "task": schemas.task_schema(),
         "tasks": schemas.tasks_schema(),
     }
-    for single, plural in (
-        ("namespace", "namespaces"), ("resource_type", "resource_types"),
-        ("property", "properties"), ("object", "objects"), ("tag", "tags"),
-    ):
-        item = {"name": f"metadef_{single}", "properties": {}, "additionalProperties": False}
-        docs[f"metadefs/{single}"] = item
-        docs[f"metadefs/{plural}"] = {
-            "name": plural,
-            "properties": {
-                plural: {"type": "array", "items": item},
-                "first": {"type": "string"},
-                "next": {"type": "string"},
-                "schema": {"type": "string"},
-            },
-            "links": [
-                {"rel": "first", "href": "{first}"},
-                {"rel": "next", "href": "{next}"},
-                {"rel": "describedby", "href": "{schema}"},
-            ],
-        }
+    docs.update(metadefs.schema_documents())
     return docs
 
 
@@ -127,9 +109,16 @@ class GlanceApp:
             "schemas": misc.schemas_resource(documents),
             "tasks": tasks.create_resource(),
             "cache_manage": misc.cache_resource(),
-            "metadefs": misc.metadefs_resource(),
+            "metadefs": metadefs.create_resource(self._metadef_service),
         }
         self._service = gateway.service
+
+    def _metadef_service(self, req: Request) -> Any:
+        """The caller's MetadefService (a gateway without metadefs answers 501)."""
+        factory = getattr(self.gateway, "metadef_service", None)
+        if factory is None:
+            raise http_error(501, "Metadata definitions are not supported by this service.")
+        return factory(req.context)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO") or ""

@@ -86,34 +86,40 @@ ROUTE_TABLE: tuple[tuple[str, Methods, str | None], ...] = (
     ("/v2/metadefs/resource_types", {
         "GET": ("metadefs", "index_resource_types", False)}, "GET"),
     (_NS + "/resource_types", {
-        "GET": ("metadefs", "not_found", False), "POST": ("metadefs", "create", False),
+        "GET": ("metadefs", "show_associations", False),
+        "POST": ("metadefs", "create_association", False),
     }, "GET, POST"),
     (_NS + "/resource_types/{resource_type}", {
-        "DELETE": ("metadefs", "not_found", False)}, "DELETE"),
+        "DELETE": ("metadefs", "delete_association", False)}, "DELETE"),
     ("/v2/metadefs/namespaces", {
-        "GET": ("metadefs", "index_namespaces", False), "POST": ("metadefs", "create", False),
+        "GET": ("metadefs", "index_namespaces", False),
+        "POST": ("metadefs", "create_namespace", False),
     }, "GET, POST"),
     (_NS, {
-        "GET": ("metadefs", "not_found", False), "PUT": ("metadefs", "not_found", False),
-        "DELETE": ("metadefs", "not_found", False),
+        "GET": ("metadefs", "show_namespace", False),
+        "PUT": ("metadefs", "update_namespace", False),
+        "DELETE": ("metadefs", "delete_namespace", False),
     }, "GET, PUT, DELETE"),
     *(
         (_NS + f"/{kind}", {
-            "GET": ("metadefs", "not_found", False), "POST": ("metadefs", "create", False),
-            "DELETE": ("metadefs", "not_found", False),
+            "GET": ("metadefs", f"index_{kind}", False),
+            "POST": ("metadefs", f"create_{single}", False),
+            "DELETE": ("metadefs", f"delete_{kind}", False),
         }, "GET, POST, DELETE")
-        for kind in ("properties", "objects", "tags")
+        for kind, single in (("properties", "property"), ("objects", "object"),
+                             ("tags", "tags"))
     ),
     *(
         (_NS + f"/{kind}/{{name}}", {
-            "GET": ("metadefs", "not_found", False), "PUT": ("metadefs", "not_found", False),
-            "DELETE": ("metadefs", "not_found", False),
+            "GET": ("metadefs", f"show_{single}", False),
+            "PUT": ("metadefs", f"update_{single}", False),
+            "DELETE": ("metadefs", f"delete_{single}", False),
         }, "GET, PUT, DELETE")
-        for kind in ("properties", "objects")
+        for kind, single in (("properties", "property"), ("objects", "object"))
     ),
     (_NS + "/tags/{name}", {
-        "GET": ("metadefs", "not_found", False), "POST": ("metadefs", "create", False),
-        "PUT": ("metadefs", "not_found", False), "DELETE": ("metadefs", "not_found", False),
+        "GET": ("metadefs", "show_tag", False), "POST": ("metadefs", "create_tag", False),
+        "PUT": ("metadefs", "update_tag", False), "DELETE": ("metadefs", "delete_tag", False),
     }, "GET, POST, PUT, DELETE"),
 )
 
