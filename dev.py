@@ -22,8 +22,8 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PY = BIN / "python"
 
 EXTRAS = {
-    "serve": "s3,postgresql,mysql,keystone,server",
-    "test": "s3,postgresql,mysql,keystone,server,test",
+    "serve": "s3,postgresql,mysql,keystone,server,clients",
+    "test": "s3,postgresql,mysql,keystone,server,clients,notifications,test",
 }
 
 
