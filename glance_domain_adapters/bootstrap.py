@@ -160,18 +160,30 @@ def build_gateway(
         allowed_networks=tuple(filtering.allowed_networks),
     )
     data = config.data_dir(conf)
+    if repository is None:
+        repository = build_repository(conf, migrate=migrate)
     return Gateway(
         tasks=FileTaskRepository(os.path.join(data, "tasks")),
         staging=FileStagingArea(os.path.join(data, "staging")),
         executor=ThreadExecutor(conf.task.task_executor_threads),
         fetcher=fetcher,
-        repository=repository if repository is not None else build_repository(
-            conf, migrate=migrate),
+        repository=repository,
+        metadefs=_metadef_repository(repository),
         stores=stores if stores is not None else build_stores(conf),
         policy=policy if policy is not None else build_policy(conf),
         notifier=make_notifier(conf),
         settings=config.domain_settings(conf),
     )
+
+
+def _metadef_repository(repository: Any) -> Any:
+    """Metadata definitions in the image repository's SQL database (None: in memory)."""
+    engine = getattr(repository, "engine", None)
+    if engine is None:
+        return None
+    from glance_domain_adapters.db.metadefs import SqlMetadefRepository
+
+    return SqlMetadefRepository(engine)
 
 
 def api_settings(conf: cfg.ConfigOpts) -> Any:

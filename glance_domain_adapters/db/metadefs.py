@@ -9,6 +9,7 @@ domain's ``Duplicate`` with Glance's messages; every write is one transaction.
 from __future__ import annotations
 
 import builtins
+import datetime as dt
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -29,7 +30,7 @@ from glance_domain.metadefs.model import (
 )
 from glance_domain_adapters.db.engine import WRITE_OPTION
 from glance_domain_adapters.db.errors import retry_on_deadlock, translated
-from glance_domain_adapters.db.mapping import from_db_time, to_db_time
+from glance_domain_adapters.db.mapping import to_db_time
 from glance_domain_adapters.db.metadef_tables import (
     metadef_namespace_resource_types as assoc_t,
 )
@@ -66,6 +67,11 @@ def _json(text: str | None, default: Any) -> Any:
         return json.loads(text)
     except ValueError:
         return default
+
+
+def from_db_time(value: dt.datetime | None) -> dt.datetime | None:
+    """Stored naive UTC -> aware UTC (what the domain hands in and the memory repo keeps)."""
+    return value.replace(tzinfo=dt.UTC) if value is not None else None
 
 
 def _pk(result: Any) -> int:
