@@ -13,6 +13,7 @@ from glance_domain.errors import (
     DomainError,
     Duplicate,
     Forbidden,
+    InvalidImageData,
     InvalidInput,
     InvalidStatusTransition,
     NotFound,
@@ -24,6 +25,7 @@ from glance_domain.errors import (
     SizeLimitExceeded,
     StoreUnavailable,
 )
+from glance_domain.formats import RawFormatInspector
 from glance_domain.gateway import Gateway
 from glance_domain.memory import MemoryImageRepository, MemoryStoreRegistry
 from glance_domain.model.factory import ImageFactory
@@ -37,7 +39,9 @@ from glance_domain.ports import (
     BackendInfo,
     Clock,
     DataStream,
+    FormatInspector,
     ImageRepository,
+    InspectedData,
     Notifier,
     PolicyEnforcer,
     StoredData,
@@ -85,6 +89,8 @@ __all__ = [
     "DataStream",
     "BackendInfo",
     "Usage",
+    "FormatInspector",
+    "InspectedData",
     # embedding kit
     "MemoryImageRepository",
     "MemoryStoreRegistry",
@@ -92,6 +98,7 @@ __all__ = [
     "NullNotifier",
     "RecordingNotifier",
     "SystemClock",
+    "RawFormatInspector",
     # errors
     "DomainError",
     "NotFound",
@@ -99,6 +106,7 @@ __all__ = [
     "ReadOnlyAttribute",
     "ReservedAttribute",
     "InvalidInput",
+    "InvalidImageData",
     "Conflict",
     "Duplicate",
     "InvalidStatusTransition",

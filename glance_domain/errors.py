@@ -59,6 +59,10 @@ class SizeLimitExceeded(QuotaExceeded):
     """Uploaded data is larger than the size cap or the remaining storage quota."""
 
 
+class InvalidImageData(DomainError):
+    """Uploaded bytes do not match the image's ``disk_format`` or fail its safety checks."""
+
+
 class RangeNotSatisfiable(DomainError):
     """A requested byte range lies outside the image data."""
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from glance_domain.clock import SystemClock
 from glance_domain.context import RequestContext
+from glance_domain.formats import RawFormatInspector
 from glance_domain.importing.executor import ThreadExecutor
 from glance_domain.importing.importer import Importer
 from glance_domain.importing.memory import MemoryStagingArea, MemoryTaskRepository
@@ -26,6 +27,7 @@ from glance_domain.metadefs.service import MetadefService
 from glance_domain.model.factory import ImageFactory
 from glance_domain.ports import (
     Clock,
+    FormatInspector,
     ImageRepository,
     Notifier,
     PolicyEnforcer,
@@ -55,6 +57,7 @@ class Gateway:
         staging: StagingArea | None = None,
         executor: TaskExecutor | None = None,
         fetcher: UriFetcher | None = None,
+        format_inspector: FormatInspector | None = None,
         metadefs: MetadefRepository | None = None,
     ) -> None:
         """``tasks``/``staging``/``executor`` default to in-memory ones and a small thread
@@ -67,6 +70,9 @@ class Gateway:
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
         self.factory = ImageFactory(settings, self.clock)
+        #: Checks uploaded/imported data against disk_format and computes virtual_size
+        #: (default: raw-only, ``glance_domain.formats``).
+        self.format_inspector: FormatInspector = format_inspector or RawFormatInspector()
         self.metadefs: MetadefRepository = (
             metadefs if metadefs is not None else MemoryMetadefRepository())
         self.staging: StagingArea = staging if staging is not None else MemoryStagingArea()
@@ -79,9 +85,12 @@ class Gateway:
             settings=settings,
             clock=self.clock,
             fetcher=fetcher,
+            inspector=self.format_inspector,
         )
         # The two bottom layers hold no per-request state: build them once.
-        self._bottom: Layer = StoreLayer(RepositoryLayer(repository), stores, self.staging)
+        self._bottom: Layer = StoreLayer(
+            RepositoryLayer(repository), stores, self.staging, self.format_inspector
+        )
 
     def stack(self, context: RequestContext) -> Layer:
         """The layered operations for one caller, top (authorization) to bottom."""

@@ -146,6 +146,30 @@ class StoreRegistry(Protocol):
     def backend_of(self, url: str) -> str: ...
 
 
+class InspectedData(Protocol):
+    """Image bytes on their way to a store, looked at by a format inspector as they pass.
+
+    Iterating yields the original chunks unchanged (the inspector never buffers the image);
+    ``verdict`` is called once the stream has been consumed.
+    """
+
+    def __iter__(self) -> Iterator[bytes]: ...
+
+    def verdict(self) -> int | None:
+        """The virtual size to record (None when unknown), or raise ``InvalidImageData`` when
+        the data does not match the image's ``disk_format`` or fails a safety check."""
+        ...
+
+
+@runtime_checkable
+class FormatInspector(Protocol):
+    """Inspects uploaded/imported data against ``disk_format`` (Glance 33's in-flight check)."""
+
+    def inspect(
+        self, chunks: Iterable[bytes], *, disk_format: str | None, container_format: str | None
+    ) -> InspectedData: ...
+
+
 @runtime_checkable
 class PolicyEnforcer(Protocol):
     """Decides whether ``context`` may perform ``rule`` on ``target``.

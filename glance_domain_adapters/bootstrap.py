@@ -21,6 +21,7 @@ from oslo_config import cfg
 from glance_domain.context import RequestContext
 from glance_domain.ports import PolicyEnforcer, StoreRegistry
 from glance_domain_adapters import config
+from glance_domain_adapters.formats import OsloFormatInspector
 from glance_domain_adapters.notifier import make_notifier
 from glance_domain_adapters.policy.enforcer import OsloPolicyEnforcer, make_policy
 
@@ -167,6 +168,10 @@ def build_gateway(
         staging=FileStagingArea(os.path.join(data, "staging")),
         executor=ThreadExecutor(conf.task.task_executor_threads),
         fetcher=fetcher,
+        format_inspector=OsloFormatInspector(
+            require_match=conf.image_format.require_image_format_match,
+            gpt_safety_checks_nonfatal=conf.image_format.gpt_safety_checks_nonfatal,
+        ),
         repository=repository,
         metadefs=_metadef_repository(repository),
         stores=stores if stores is not None else build_stores(conf),

@@ -212,6 +212,18 @@ image_format_opts: list[cfg.Opt] = [
         help="Allowed values of the disk_format image attribute.",
         deprecated_opts=[cfg.DeprecatedOpt("disk_formats", group="DEFAULT")],
     ),
+    cfg.BoolOpt(
+        "require_image_format_match",
+        default=True,
+        help="Inspect the data of uploads and imports of 'bare' images and refuse it (415) when "
+        "its format is not the image's disk_format. Off: a mismatch is only logged (and no "
+        "virtual_size is recorded); safety-check failures are refused either way.",
+    ),
+    cfg.ListOpt(
+        "gpt_safety_checks_nonfatal",
+        default=[],
+        help="Safety checks whose failure is tolerated for data detected as gpt (e.g. 'mbr').",
+    ),
 ]
 
 database_opts: list[cfg.Opt] = [

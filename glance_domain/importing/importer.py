@@ -30,6 +30,7 @@ import attrs
 
 from glance_domain.context import RequestContext
 from glance_domain.errors import Conflict, DomainError, InvalidInput, NotFound
+from glance_domain.formats import RawFormatInspector
 from glance_domain.importing.request import COPY_IMAGE, GLANCE_DIRECT, WEB_DOWNLOAD, ImportRequest
 from glance_domain.model.image import Image
 from glance_domain.model.location import Location
@@ -37,6 +38,7 @@ from glance_domain.model.status import transition
 from glance_domain.model.task import TASK_TYPE_IMPORT, Task, task_transition
 from glance_domain.ports import (
     Clock,
+    FormatInspector,
     ImageRepository,
     StagingArea,
     StoredData,
@@ -84,8 +86,10 @@ class Importer:
         settings: DomainSettings,
         clock: Clock,
         fetcher: UriFetcher | None = None,
+        inspector: FormatInspector | None = None,
     ) -> None:
         self.repository = repository
+        self.inspector: FormatInspector = inspector or RawFormatInspector()
         self.stores = stores
         self.staging = staging
         self.tasks = tasks
@@ -264,16 +268,33 @@ class Importer:
         written: list[StoredData],
     ) -> int:
         copied = 0
+        image = self.repository.get(image_id)
         for index, store in enumerate(stores, 1):
             set_active = request.method != COPY_IMAGE and (
                 not request.all_stores_must_succeed or index == len(stores)
             )
             stream = self.staging.read(image_id)
+            stored: StoredData | None = None
+            virtual_size: int | None = None
             try:
-                stored = self.stores.write(
-                    image_id, stream, backend=store, max_size=self.settings.image_size_cap
-                )
+                if request.method == COPY_IMAGE:  # the data was inspected when first stored
+                    stored = self.stores.write(
+                        image_id, stream, backend=store, max_size=self.settings.image_size_cap
+                    )
+                else:
+                    inspected = self.inspector.inspect(
+                        stream, disk_format=image.disk_format,
+                        container_format=image.container_format,
+                    )
+                    stored = self.stores.write(
+                        image_id, inspected, backend=store,
+                        max_size=self.settings.image_size_cap,
+                    )
+                    virtual_size = inspected.verdict()
             except Exception:
+                if stored is not None:
+                    with contextlib.suppress(Exception):
+                        self.stores.delete(stored.url)
                 if request.all_stores_must_succeed:
                     raise
                 LOG.warning("import task %s: store %s failed, continuing", task_id, store)
@@ -281,9 +302,10 @@ class Importer:
                 continue
             finally:
                 stream.close()
+            assert stored is not None
             written.append(stored)
             copied = stored.size
-            self._update(image_id, task_id, _location_adder(stored, set_active))
+            self._update(image_id, task_id, _location_adder(stored, set_active, virtual_size))
         return copied
 
     @staticmethod
@@ -349,8 +371,11 @@ def _failed_store(store: str) -> Callable[[Image], Image]:
     return change
 
 
-def _location_adder(stored: StoredData, set_active: bool) -> Callable[[Image], Image]:
-    """A change adding the new copy's location; active (with size and hashes) when asked."""
+def _location_adder(
+    stored: StoredData, set_active: bool, virtual_size: int | None = None
+) -> Callable[[Image], Image]:
+    """A change adding the new copy's location; active (with size, virtual size and hashes)
+    when asked."""
 
     def change(image: Image) -> Image:
         location = Location(url=stored.url,
@@ -361,7 +386,8 @@ def _location_adder(stored: StoredData, set_active: bool) -> Callable[[Image], I
         after = attrs.evolve(image, locations=(*image.locations, location),
                              extra_properties=props)
         if image.checksum is None:
-            after = attrs.evolve(after, size=stored.size, checksum=stored.checksum,
+            after = attrs.evolve(after, size=stored.size, virtual_size=virtual_size,
+                                 checksum=stored.checksum,
                                  os_hash_algo=stored.hash_algo,
                                  os_hash_value=stored.hash_value)
         if set_active and image.status == "importing":

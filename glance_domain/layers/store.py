@@ -1,9 +1,11 @@
 """Store: image bytes in and out through the StoreRegistry port.
 
-Upload: ``queued -> saving`` (compare-and-swap save), stream into a store, then
-``saving -> active`` with size, checksum, multihash and the location. On ANY failure (store error,
-size cap, client disconnect / GeneratorExit, a failed final save) the written data is deleted and
-the image goes back to ``queued``; the error is re-raised.
+Upload: ``queued -> saving`` (compare-and-swap save), stream into a store through the
+``FormatInspector`` port, then ``saving -> active`` with size, checksum, multihash, the
+inspector's virtual size and the location. On ANY failure (store error, size cap, data the
+inspector refuses as not matching ``disk_format``, client disconnect / GeneratorExit, a failed
+final save) the written data is deleted and the image goes back to ``queued``; the error is
+re-raised.
 """
 
 from __future__ import annotations
@@ -21,22 +23,31 @@ from glance_domain.errors import (
     SizeLimitExceeded,
     StoreUnavailable,
 )
+from glance_domain.formats import RawFormatInspector
 from glance_domain.layers.base import Layer
 from glance_domain.model.image import Image
 from glance_domain.model.location import Location
 from glance_domain.model.status import transition
-from glance_domain.ports import DataStream, StagingArea, StoredData, StoreRegistry
+from glance_domain.ports import (
+    DataStream,
+    FormatInspector,
+    StagingArea,
+    StoredData,
+    StoreRegistry,
+)
 
 
 class StoreLayer(Layer):
-    __slots__ = ("staging", "stores")
+    __slots__ = ("inspector", "staging", "stores")
 
     def __init__(
-        self, inner: Layer, stores: StoreRegistry, staging: StagingArea | None = None
+        self, inner: Layer, stores: StoreRegistry, staging: StagingArea | None = None,
+        inspector: FormatInspector | None = None,
     ) -> None:
         self.inner = inner
         self.stores = stores
         self.staging = staging
+        self.inspector: FormatInspector = inspector or RawFormatInspector()
 
     # -- staging (glance-direct) ----------------------------------------------------------
     def stage(self, image: Image, data: Iterable[bytes], size: int | None) -> Image:
@@ -72,12 +83,16 @@ class StoreLayer(Layer):
         saving = self.inner.save(image, transition(image, "saving"), "upload")
         stored: StoredData | None = None
         try:
-            stored = self.stores.write(image.id, data, backend=backend, size=size)
+            inspected = self.inspector.inspect(
+                data, disk_format=saving.disk_format, container_format=saving.container_format
+            )
+            stored = self.stores.write(image.id, inspected, backend=backend, size=size)
             if size is not None and stored.size != size:
                 raise SizeLimitExceeded(
                     f"Size of uploaded data ({stored.size}) does not match the expected "
                     f"size ({size})."
                 )
+            virtual_size = inspected.verdict()
             location = Location(
                 url=stored.url, metadata={**stored.metadata, "store": stored.backend}
             )
@@ -85,6 +100,7 @@ class StoreLayer(Layer):
                 saving,
                 "active",
                 size=stored.size,
+                virtual_size=virtual_size,
                 checksum=stored.checksum,
                 os_hash_algo=stored.hash_algo,
                 os_hash_value=stored.hash_value,

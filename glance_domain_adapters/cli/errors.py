@@ -38,6 +38,7 @@ _DOMAIN_PREFIXES: tuple[tuple[type[errors.DomainError], str], ...] = (
     (errors.SizeLimitExceeded, "Size limit exceeded"),
     (errors.QuotaExceeded, "Quota exceeded"),
     (errors.RangeNotSatisfiable, "Range not satisfiable"),
+    (errors.InvalidImageData, "Invalid image data"),
     (errors.StoreUnavailable, "Store unavailable"),
     (errors.ServiceUnavailable, "Service unavailable"),
 )

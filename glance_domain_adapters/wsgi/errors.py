@@ -30,6 +30,7 @@ STATUS_BY_ERROR: Mapping[type[e.DomainError], int] = {
     e.QuotaExceeded: 413,
     e.SizeLimitExceeded: 413,
     e.RangeNotSatisfiable: 416,
+    e.InvalidImageData: 415,
     e.StoreUnavailable: 503,
     e.ServiceUnavailable: 503,
     e.DomainError: 500,

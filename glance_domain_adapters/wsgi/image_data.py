@@ -12,6 +12,7 @@ from typing import Any
 
 import webob.byterange
 
+from glance_domain.errors import InvalidImageData
 from glance_domain.service import ImageDownload
 from glance_domain_adapters.wsgi.errors import bad_request, http_error
 from glance_domain_adapters.wsgi.http import ClosingIterator, Request, Response, empty_response
@@ -68,6 +69,8 @@ class DataController:
             req.service.upload_data(
                 req.urlvars["image_id"], iter_body(req), size=size, backend=backend
             )
+        except InvalidImageData as exc:  # webob's 415 body shows the detail, as Glance's does
+            raise http_error(415, detail=str(exc)) from None
         except OSError as exc:
             raise bad_request(f"Error reading the image data from the request: {exc}") from None
 
