@@ -358,7 +358,8 @@ def measure_data(api: Api, mib: int, repeat: int, ids: list[str]) -> dict[str, f
         ids.append(image["id"])
         up.append(upload(api, image["id"], block, count))
         image_id = image["id"]
-    down = [download(api, image_id, size) for _ in range(repeat)]
+    # a download takes a fraction of a second: a few more runs cost little and tame the noise
+    down = [download(api, image_id, size) for _ in range(max(repeat, 5))]
     return {f"upload {mib} MiB (MB/s)": size / min(up) / 1e6,
             f"download {mib} MiB (MB/s)": size / min(down) / 1e6}
 
