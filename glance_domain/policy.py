@@ -172,4 +172,4 @@ class DefaultPolicy:
 
     def enforce(self, context: RequestContext, rule: str, target: Mapping[str, Any]) -> None:
         if not self.check(context, rule, target):
-            raise Forbidden(f"Policy doesn't allow {rule} to be performed.")
+            raise Forbidden(f"You are not authorized to complete {rule} action.")

@@ -198,8 +198,9 @@ class ImageService:
         return self._stack.save(image, after, "add_location")
 
     def get_locations(self, image_id: str) -> list[Location]:
-        image = self._stack.fetch(image_id)
-        return [loc for loc in image.locations if loc.status == "active"]
+        """The image's active locations (policy ``fetch_image_location``: service role only by
+        default, as in Glance)."""
+        return self._stack.get_locations(self._stack.fetch(image_id))
 
     # -- interoperable import -----------------------------------------------------------------
     def _require_importer(self) -> Importer:

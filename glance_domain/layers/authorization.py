@@ -38,9 +38,11 @@ class AuthorizationLayer(Layer):
             raise NotFound(f"No image found with ID {image.id}")
         return image
 
-    def _mutable(self, image: Image, what: str = "modify") -> None:
+    def _mutable(self, image: Image, rule: str = "modify_image") -> None:
+        """Only admins and the owner change an image; the refusal names the policy ``rule``
+        Glance's default rules would have refused (Glance reports these as policy denials)."""
         if not visibility.is_admin_or_owner(self.context, image):
-            raise Forbidden(f"You are not permitted to {what} this image.")
+            raise Forbidden(f"You are not authorized to complete {rule} action.")
 
     def _shared(self, image: Image) -> None:
         if image.visibility != "shared":
@@ -69,7 +71,7 @@ class AuthorizationLayer(Layer):
         return self.inner.save(before, after, action)
 
     def remove(self, image: Image) -> Image:
-        self._mutable(image, "delete")
+        self._mutable(image, "delete_image")
         if image.protected:
             raise Forbidden(f"Image {image.id} is protected and cannot be deleted.")
         return self.inner.remove(image)
@@ -78,7 +80,7 @@ class AuthorizationLayer(Layer):
     def upload(
         self, image: Image, data: Iterable[bytes], size: int | None, backend: str | None
     ) -> Image:
-        self._mutable(image, "upload data to")
+        self._mutable(image, "upload_image")
         return self.inner.upload(image, data, size, backend)
 
     def download(self, image: Image, offset: int, length: int | None) -> DataStream | None:
@@ -88,12 +90,12 @@ class AuthorizationLayer(Layer):
         return self.inner.download(image, offset, length)
 
     def delete_from_store(self, image: Image, backend: str) -> Image:
-        self._mutable(image)
+        self._mutable(image, "delete_image_location")
         return self.inner.delete_from_store(image, backend)
 
     # -- import ---------------------------------------------------------------------------
     def stage(self, image: Image, data: Iterable[bytes], size: int | None) -> Image:
-        self._mutable(image, "upload data to")
+        self._mutable(image, "modify_image")
         return self.inner.stage(image, data, size)
 
     def check_import(self, image: Image, request: ImportRequest) -> None:
@@ -132,7 +134,7 @@ class AuthorizationLayer(Layer):
 
     def add_member(self, image: Image, member: Member) -> Member:
         self._shared(image)
-        self._mutable(image, "create image members for")
+        self._mutable(image, "add_member")
         return self.inner.add_member(image, member)
 
     def save_member(self, image: Image, before: Member, after: Member) -> Member:
@@ -144,5 +146,5 @@ class AuthorizationLayer(Layer):
 
     def remove_member(self, image: Image, member: Member) -> None:
         self._shared(image)
-        self._mutable(image, "delete members of")
+        self._mutable(image, "delete_member")
         self.inner.remove_member(image, member)

@@ -26,6 +26,7 @@ from collections.abc import Iterable
 
 from glance_domain.importing.request import ImportRequest
 from glance_domain.model.image import Image
+from glance_domain.model.location import Location
 from glance_domain.model.member import Member
 from glance_domain.ports import DataStream
 from glance_domain.query import ImageQuery, ListScope
@@ -69,6 +70,9 @@ class Layer:
 
     def delete_from_store(self, image: Image, backend: str) -> Image:
         return self.inner.delete_from_store(image, backend)
+
+    def get_locations(self, image: Image) -> builtins.list[Location]:
+        return self.inner.get_locations(image)
 
     # -- import ---------------------------------------------------------------------------
     def stage(self, image: Image, data: Iterable[bytes], size: int | None) -> Image:

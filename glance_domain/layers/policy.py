@@ -16,6 +16,7 @@ from glance_domain.errors import Forbidden, NotFound
 from glance_domain.importing.request import COPY_IMAGE, ImportRequest
 from glance_domain.layers.base import Layer
 from glance_domain.model.image import Image
+from glance_domain.model.location import Location
 from glance_domain.model.member import Member
 from glance_domain.ports import DataStream, PolicyEnforcer
 from glance_domain.query import ImageQuery, ListScope
@@ -46,7 +47,7 @@ class PolicyLayer(Layer):
             return
         if rule == "get_image" or not self.policy.check(ctx, "get_image", target):
             raise NotFound(f"No image found with ID {image.id}")
-        raise Forbidden(f"Policy doesn't allow {rule} to be performed.")
+        raise Forbidden(f"You are not authorized to complete {rule} action.")
 
     def _visibility_rule(self, visibility: str, target_image: Image) -> None:
         if visibility == "public":
@@ -74,7 +75,7 @@ class PolicyLayer(Layer):
                 raise Forbidden(
                     f"You are not permitted to create images owned by '{image.owner}'."
                 )
-            raise Forbidden("Policy doesn't allow add_image to be performed.")
+            raise Forbidden("You are not authorized to complete add_image action.")
         if image.visibility == "public":
             self.policy.enforce(ctx, "publicize_image", target)
         elif image.visibility == "community":
@@ -110,6 +111,10 @@ class PolicyLayer(Layer):
         self._enforce("delete_image_location", image)
         return self.inner.delete_from_store(image, backend)
 
+    def get_locations(self, image: Image) -> builtins.list[Location]:
+        self._enforce("fetch_image_location", image)
+        return self.inner.get_locations(image)
+
     # -- import ---------------------------------------------------------------------------
     def stage(self, image: Image, data: Iterable[bytes], size: int | None) -> Image:
         # Staging has no rule of its own in Glance: it checks modify_image.
@@ -133,7 +138,7 @@ class PolicyLayer(Layer):
         ctx = self.context
         target = image_target(ctx, image)
         if not self.policy.check(ctx, rule, target):
-            raise Forbidden(f"Policy doesn't allow {rule} to be performed.")
+            raise Forbidden(f"You are not authorized to complete {rule} action.")
 
     def list_members(self, image: Image) -> builtins.list[Member]:
         self._member_rule("get_members", image)

@@ -9,6 +9,7 @@ from glance_domain.errors import StoreUnavailable
 from glance_domain.importing.request import ImportRequest
 from glance_domain.layers.base import Layer
 from glance_domain.model.image import Image
+from glance_domain.model.location import Location
 from glance_domain.model.member import Member
 from glance_domain.ports import DataStream, ImageRepository
 from glance_domain.query import ImageQuery, ListScope
@@ -27,6 +28,9 @@ class RepositoryLayer(Layer):
 
     def fetch(self, image_id: str) -> Image:
         return self.repo.get(image_id)
+
+    def get_locations(self, image: Image) -> builtins.list[Location]:
+        return [loc for loc in image.locations if loc.status == "active"]
 
     def list(self, query: ImageQuery, scope: ListScope | None) -> list[Image]:
         if scope is None:

@@ -38,3 +38,45 @@ def test_locations_reserved_on_create(client: Client) -> None:
                        headers={"Accept": "application/json"})
     assert resp.status_int == 403
     assert resp.json["message"].startswith("Attribute 'locations' is reserved.<br />")
+
+
+def test_locations_need_fetch_image_location(client: Client) -> None:
+    from .conftest import ADMIN
+
+    image = client.create(name="x")
+    resp = client.get(f"/v2/images/{image['id']}/locations",
+                      headers={"Accept": "application/json"})
+    assert resp.status_int == 403
+    assert resp.json["message"].startswith(
+        "You are not authorized to complete fetch_image_location action.")
+    shared = client.create(name="y", visibility="public", as_=ADMIN)
+    assert client.get(f"/v2/images/{shared['id']}/locations", as_=ADMIN).json == []
+    service = {**client.default, "X-Roles": "service"}
+    assert client.get(f"/v2/images/{image['id']}/locations", as_=service).status_int == 200
+
+
+@pytest.mark.parametrize(("method", "suffix", "rule"), [
+    ("PATCH", "", "modify_image"),
+    ("DELETE", "", "delete_image"),
+    ("PUT", "/file", "upload_image"),
+    ("PUT", "/stage", "modify_image"),
+])
+def test_non_owner_refusals_name_glances_policy_rule(
+    client: Client, method: str, suffix: str, rule: str
+) -> None:
+    from .conftest import ADMIN, BOB
+
+    image = client.create(name="pub", visibility="public", disk_format="raw",
+                          container_format="bare", as_=ADMIN)
+    headers = {"Accept": "application/json"}
+    path = f"/v2/images/{image['id']}{suffix}"
+    if method == "PATCH":
+        resp = client.patch(path, [{"op": "add", "path": "/x", "value": "y"}], as_=BOB,
+                            headers=headers)
+    elif method == "PUT":
+        resp = client.request("PUT", path, body=b"x", content_type="application/octet-stream",
+                              as_=BOB, headers=headers)
+    else:
+        resp = client.request(method, path, as_=BOB, headers=headers)
+    assert resp.status_int == 403
+    assert resp.json["message"].startswith(f"You are not authorized to complete {rule} action.")
