@@ -219,6 +219,10 @@ class MemoryImageRepository:
     def remove(self, image: Image) -> Image:
         with self._lock:
             stored = self._live(image.id)
+            if stored.status != image.status:
+                raise Conflict(
+                    f"Image {image.id} status is {stored.status}, expected {image.status}."
+                )
             removed = attrs.evolve(stored, status="deleted", updated_at=self._clock.now())
             self._images[image.id] = removed
             self._tombstones.add(image.id)

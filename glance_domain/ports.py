@@ -51,7 +51,10 @@ class ImageRepository(Protocol):
     def save(self, before: Image, after: Image) -> Image: ...
 
     def remove(self, image: Image) -> Image:
-        """Soft-delete: status ``deleted`` (the caller may first set ``pending_delete``)."""
+        """Soft-delete: status ``deleted`` (the caller may first set ``pending_delete``).
+
+        Compare-and-swap like ``save``: ``Conflict`` if the stored status is no longer
+        ``image.status`` (a delete decided on a stale record would orphan new data)."""
         ...
 
     def usage(self, owner: str) -> Usage: ...

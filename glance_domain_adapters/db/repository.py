@@ -291,11 +291,25 @@ class SqlImageRepository:
             now = self._now()
             result = conn.execute(
                 images.update()
-                .where(images.c.id == image.id, images.c.deleted == false())
+                .where(
+                    images.c.id == image.id,
+                    images.c.deleted == false(),
+                    images.c.status == image.status,
+                )
                 .values(status="deleted", deleted=True, deleted_at=now, updated_at=now)
             )
             if result.rowcount == 0:
-                raise errors.NotFound(f"No image found with ID {image.id}")
+                current = conn.execute(
+                    select(images.c.status).where(
+                        images.c.id == image.id, images.c.deleted == false()
+                    )
+                ).first()
+                if current is None:
+                    raise errors.NotFound(f"No image found with ID {image.id}")
+                raise errors.Conflict(
+                    f"Image {image.id} status changed from {image.status} to "
+                    f"{current.status} concurrently"
+                )
             for table in (image_locations, image_properties, image_members, image_tags):
                 conn.execute(
                     table.update()

@@ -157,6 +157,22 @@ def test_saves_of_different_properties_from_one_snapshot_lose_nothing(
     assert stored.tags == frozenset({"t0", "t1", "t2"})
 
 
+def test_remove_is_compare_and_swap_on_status(repo: ImageRepository, make_image: Any) -> None:
+    """A delete decided on a stale record (e.g. queued, while an upload made the image active
+    with data) must not soft-delete the row: its data would never be deleted."""
+    queued = repo.add(make_image(status="queued"))
+    active = repo.save(queued, attrs.evolve(
+        queued, status="active", size=1,
+        locations=[Location(url="file:///data", metadata={"store": "fast"})],
+    ))
+    with pytest.raises(errors.Conflict):
+        repo.remove(queued)
+    assert repo.get(queued.id).status == "active"
+    assert repo.remove(active).status == "deleted"
+    with pytest.raises(errors.NotFound):
+        repo.remove(active)
+
+
 def test_save_of_a_deleted_image_is_not_found(repo: ImageRepository, make_image: Any) -> None:
     image = repo.add(make_image())
     repo.remove(image)
