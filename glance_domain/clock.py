@@ -6,7 +6,8 @@ import datetime as dt
 
 
 class SystemClock:
-    """The system's current time, in UTC, with microseconds dropped (as Glance stores them)."""
+    """The system's current time, naive UTC, with microseconds (Glance keeps them, so images
+    created within one second still sort by creation; responses print whole seconds)."""
 
     def now(self) -> dt.datetime:
-        return dt.datetime.now(dt.UTC).replace(microsecond=0, tzinfo=None)
+        return dt.datetime.now(dt.UTC).replace(tzinfo=None)

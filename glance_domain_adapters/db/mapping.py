@@ -43,12 +43,12 @@ FILTERABLE_COLUMNS = frozenset((*IMAGE_COLUMNS, "created_at", "updated_at"))
 
 
 def to_db_time(value: dt.datetime | None) -> dt.datetime | None:
-    """Aware (or naive UTC) datetime -> naive UTC, whole seconds."""
+    """Aware (or naive UTC) datetime -> naive UTC, microseconds kept (``DATETIME(6)``)."""
     if value is None:
         return None
     if value.tzinfo is not None:
         value = value.astimezone(dt.UTC).replace(tzinfo=None)
-    return value.replace(microsecond=0)
+    return value
 
 
 def from_db_time(value: dt.datetime | None) -> dt.datetime | None:

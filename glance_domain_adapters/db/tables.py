@@ -34,6 +34,7 @@ from sqlalchemy import (
     UniqueConstraint,
     sql,
 )
+from sqlalchemy.dialects import mysql
 
 metadata = MetaData()
 
@@ -51,11 +52,18 @@ def _big_int() -> BigInteger:
     return BigInteger().with_variant(Integer, "sqlite")  # type: ignore[return-value]
 
 
+def timestamp() -> DateTime:
+    """A naive UTC timestamp with microseconds on every database (MySQL/MariaDB need
+    ``DATETIME(6)``; PostgreSQL and SQLite keep microseconds anyway), so images created in the
+    same second sort as Glance sorts them (migration 0003)."""
+    return DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")  # type: ignore[return-value]
+
+
 def _soft_delete_columns() -> list[Column]:  # type: ignore[type-arg]
     return [
-        Column("created_at", DateTime(), nullable=False),
-        Column("updated_at", DateTime(), nullable=True),
-        Column("deleted_at", DateTime(), nullable=True),
+        Column("created_at", timestamp(), nullable=False),
+        Column("updated_at", timestamp(), nullable=True),
+        Column("deleted_at", timestamp(), nullable=True),
         Column("deleted", Boolean(), nullable=False, default=False),
     ]
 
@@ -164,7 +172,7 @@ image_id_tombstones = Table(
     "image_id_tombstones",
     metadata,
     Column("id", String(36), primary_key=True),
-    Column("deleted_at", DateTime(), nullable=False),
+    Column("deleted_at", timestamp(), nullable=False),
     **_MYSQL,
 )
 
