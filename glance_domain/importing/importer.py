@@ -322,13 +322,12 @@ class Importer:
         self, image_id: str, task_id: str, request: ImportRequest, stores: list[str],
         written: list[StoredData],
     ) -> None:
-        for stored in written:
-            with contextlib.suppress(Exception):
-                self.stores.delete(stored.url)
+        # Commit first, then delete the data best-effort: if the save fails, the image still
+        # lists the copies written so far, so their data must stay.
         with contextlib.suppress(Exception):
             self.staging.delete(image_id)
         urls = {s.url for s in written}
-        with contextlib.suppress(Exception):
+        try:
             image = self.repository.get(image_id)
             props = dict(image.extra_properties)
             pending = [s for s in stores if s in (props.get(IMPORTING_KEY) or "").split(",")]
@@ -345,6 +344,18 @@ class Importer:
                 after = transition(after, "queued", checksum=None, os_hash_algo=None,
                                    os_hash_value=None)
             self.repository.save(image, after)
+        except NotFound:
+            pass  # the image is gone: nothing points at the data any more
+        except Exception:
+            LOG.warning("import task %s: cannot revert image %s; its data is kept",
+                        task_id, image_id, exc_info=True)
+            return
+        for stored in written:
+            try:
+                self.stores.delete(stored.url)
+            except Exception:
+                LOG.warning("import task %s: cannot delete data written to %s (left behind)",
+                            task_id, stored.backend, exc_info=True)
 
     def _finish(
         self, task: Task, status: str, message: str, result: dict[str, str] | None

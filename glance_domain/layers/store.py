@@ -11,6 +11,7 @@ re-raised.
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Iterable
 
 from attrs import evolve
@@ -35,6 +36,8 @@ from glance_domain.ports import (
     StoredData,
     StoreRegistry,
 )
+
+LOG = logging.getLogger(__name__)
 
 
 class StoreLayer(Layer):
@@ -137,14 +140,32 @@ class StoreLayer(Layer):
         raise error
 
     # -- deletion -------------------------------------------------------------------------
+    # The database is committed first and the data deleted afterwards, best-effort: a failed
+    # commit must leave the image's data intact (an orphaned blob can be swept later; a
+    # location pointing at deleted data is corruption).
     def remove(self, image: Image) -> Image:
+        removed = self.inner.remove(image)
         for location in image.locations:
-            with contextlib.suppress(NotFound):
-                self.stores.delete(location.url)
+            self._discard(image.id, location.url)
         if self.staging is not None and image.status in ("uploading", "importing"):
-            with contextlib.suppress(NotFound):
+            try:
                 self.staging.delete(image.id)
-        return self.inner.remove(image)
+            except NotFound:
+                pass
+            except Exception:
+                LOG.warning("image %s: cannot delete its staged data", image.id,
+                            exc_info=True)
+        return removed
+
+    def _discard(self, image_id: str, url: str) -> None:
+        """Delete data no committed record points at any more; failures are only logged."""
+        try:
+            self.stores.delete(url)
+        except NotFound:
+            pass
+        except Exception:
+            LOG.warning("image %s: cannot delete data at a removed location (left behind)",
+                        image_id, exc_info=True)
 
     def delete_from_store(self, image: Image, backend: str) -> Image:
         if image.status != "active":
@@ -156,8 +177,8 @@ class StoreLayer(Layer):
         if not keep:
             raise Forbidden("Cannot delete image data from the only store containing it. "
                            "Consider deleting the image instead.")
+        saved = self.inner.save(image, evolve(image, locations=keep), "delete_from_store")
         for location in image.locations:
             if location.backend == backend:
-                with contextlib.suppress(NotFound):
-                    self.stores.delete(location.url)
-        return self.inner.save(image, evolve(image, locations=keep), "delete_from_store")
+                self._discard(image.id, location.url)
+        return saved
