@@ -45,6 +45,12 @@ def can_see(context: RequestContext, image: Image, member_status: str | None) ->
     return image.visibility == "shared" and member_status is not None
 
 
+def shows_locations(context: RequestContext, image: Image) -> bool:
+    """Whether ``context`` may see the image's locations (and so ``stores``/``direct_url``):
+    Glance hides them for deactivated images from everyone but admins."""
+    return image.status != "deactivated" or context.is_admin
+
+
 def needs_membership(context: RequestContext, image: Image) -> bool:
     """Whether ``can_see`` depends on the caller's membership (so it must be looked up)."""
     return (

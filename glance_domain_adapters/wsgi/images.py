@@ -197,10 +197,10 @@ class ImagesSerializer:
 
     def index(self, req: Request, result: tuple[list[Image], str | None]) -> Response:
         images, next_marker = result
-        view = self.view
+        view, context = self.view, req.context
         links = collection_links(req.params, next_marker)
         body: dict[str, Any] = {
-            "images": [view(i) for i in images],
+            "images": [view(i, context) for i in images],
             "first": links["first"],
             "schema": "/v2/schemas/images",
         }
@@ -209,12 +209,12 @@ class ImagesSerializer:
         return json_response(body)
 
     def show(self, req: Request, image: Image) -> Response:
-        return json_response(self.view(image))
+        return json_response(self.view(image, req.context))
 
     update = show
 
     def create(self, req: Request, image: Image) -> Response:
-        response = json_response(self.view(image), 201)
+        response = json_response(self.view(image, req.context), 201)
         response.headers.append(
             ("Location", f"{req.application_url}/v2/images/{image.id}")
         )

@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from glance_domain.context import RequestContext
 from glance_domain.model.image import Image
 from glance_domain.model.member import Member
 from glance_domain.model.task import Task
+from glance_domain.visibility import shows_locations
 
 #: Extra properties Glance never shows (internal bookkeeping of the import workflow).
 HIDDEN_PROPERTIES = frozenset({"os_glance_stage_host", "os_glance_hash_op_host"})
@@ -36,7 +38,9 @@ class ImageView:
         self.show_direct_url = show_direct_url
         self.show_stores = show_stores
 
-    def __call__(self, image: Image) -> dict[str, Any]:
+    def __call__(self, image: Image, context: RequestContext | None = None) -> dict[str, Any]:
+        """The image document; with the caller's ``context``, locations are shown only when
+        ``visibility.shows_locations`` allows it (deactivated images: admins only)."""
         view: dict[str, Any] = {}
         for key, value in image.extra_properties.items():
             if key in HIDDEN_PROPERTIES:
@@ -62,6 +66,8 @@ class ImageView:
         view["created_at"] = isotime(image.created_at)
         view["updated_at"] = isotime(image.updated_at)
         locations = image.locations
+        if locations and context is not None and not shows_locations(context, image):
+            locations = ()
         if locations:
             locations = tuple(loc for loc in locations if loc.status == "active")
         if self.show_locations:

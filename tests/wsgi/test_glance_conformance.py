@@ -80,3 +80,18 @@ def test_non_owner_refusals_name_glances_policy_rule(
         resp = client.request(method, path, as_=BOB, headers=headers)
     assert resp.status_int == 403
     assert resp.json["message"].startswith(f"You are not authorized to complete {rule} action.")
+
+
+def test_deactivated_images_hide_stores_from_non_admins(client: Client) -> None:
+    from .conftest import ADMIN
+
+    image = client.create(name="d", disk_format="raw", container_format="bare")
+    assert client.upload(image["id"], b"x").status_int == 204
+    url = f"/v2/images/{image['id']}"
+    assert client.get(url).json["stores"] == "fast"
+    assert client.post(url + "/actions/deactivate", as_=ADMIN).status_int == 204
+    shown = client.get(url).json
+    assert shown["status"] == "deactivated" and "stores" not in shown
+    listed = client.get(f"/v2/images?id={image['id']}").json["images"]
+    assert "stores" not in listed[0]
+    assert client.get(url, as_=ADMIN).json["stores"] == "fast"
