@@ -191,13 +191,38 @@ def _metadef_repository(repository: Any) -> Any:
     return SqlMetadefRepository(engine)
 
 
+_MiB = 1 << 20
+
+
+def store_properties(backend: config.BackendConfig) -> dict[str, Any]:
+    """The ``properties`` Glance shows for a backend in ``/v2/info/stores/detail``."""
+    options = backend.options
+    if backend.driver == "file":
+        datadirs = options.get("filesystem_store_datadirs") or []
+        return {
+            "data_dir": options.get("filesystem_store_datadir") or (
+                datadirs[0].rsplit(":", 1)[0] if datadirs else None),
+            "chunk_size": options.get("filesystem_store_chunk_size", 65536),
+            "thin_provisioning": bool(options.get("filesystem_thin_provisioning", False)),
+        }
+    if backend.driver == "s3":  # glance_store reports the sizes in bytes
+        return {
+            "s3_store_large_object_size":
+                options.get("s3_store_large_object_size", 100) * _MiB,
+            "s3_store_large_object_chunk_size":
+                options.get("s3_store_large_object_chunk_size", 10) * _MiB,
+            "s3_store_thread_pools": options.get("s3_store_thread_pools", 10),
+        }
+    return {}
+
+
 def api_settings(conf: cfg.ConfigOpts) -> Any:
     """The WSGI application's own settings (``glance_domain_adapters.wsgi.settings``)."""
     from glance_domain_adapters.wsgi.settings import ApiSettings, StoreDetail
 
     stores = config.stores_config(conf)
     details = {
-        b.name: StoreDetail(type=b.driver, properties={}, weight=b.weight)
+        b.name: StoreDetail(type=b.driver, properties=store_properties(b), weight=b.weight)
         for b in stores.backends
     }
     return ApiSettings(
