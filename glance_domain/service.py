@@ -18,8 +18,8 @@ import attrs
 
 from glance_domain.changes import Change, apply_changes
 from glance_domain.context import RequestContext
-from glance_domain.errors import Conflict, Forbidden, InvalidInput, NotFound
-from glance_domain.importing.importer import Importer
+from glance_domain.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from glance_domain.importing.importer import LOCK_KEY, Importer
 from glance_domain.importing.request import (
     COPY_IMAGE,
     GLANCE_DIRECT,
@@ -182,20 +182,63 @@ class ImageService:
         image = self._stack.fetch(image_id)
         return self._stack.delete_from_store(image, backend)
 
-    def add_location(self, image_id: str, url: str, metadata: dict[str, Any]) -> Image:
-        """Add a location to an active image (Glance's add-location API, minimal form)."""
+    def add_location(
+        self, image_id: str, url: str, metadata: dict[str, Any] | None = None, *,
+        validation_data: dict[str, Any] | None = None,
+    ) -> Image:
+        """Give a ``queued`` image its data at an existing location (Glance 33's add-location
+        API; done at once here, where Glance runs a task) and make it ``active``.
+
+        As in Glance: only ``queued`` images (Conflict); callers without the ``service`` role
+        only with http URLs an enabled http store owns (Forbidden); http(s) URLs must pass the
+        web-download URI filtering (InvalidInput); a running import holds the image
+        (Conflict). The location's ``store`` is the backend owning the URL, never the caller's.
+        """
         image = self._stack.fetch(image_id)
         if not isinstance(url, str) or not url or len(url) > 255:
             raise InvalidInput("Invalid value for 'url': a non-empty string of at most 255 "
                                "characters is required.")
-        if image.status != "active":
-            raise Conflict(f"Adding a location is only supported for active images, not "
-                           f"'{image.status}'.")
-        if any(loc.url == url for loc in image.locations):
-            raise InvalidInput(f"Location {url} is already present.")
-        location = Location(url=url, metadata=metadata or {})
-        after = attrs.evolve(image, locations=(*image.locations, location))
+        if image.status != "queued":
+            raise Conflict(f"It's not allowed to add locations if image status is "
+                           f"{image.status}.")
+        ctx = self.context
+        backend = self._location_backend(url)
+        if "service" not in (*ctx.roles, *ctx.service_roles) and (
+            not url.startswith("http") or backend is None
+        ):
+            raise Forbidden("http store must be enabled to use location API by normal user.")
+        scheme = url.split(":", 1)[0].lower()
+        if scheme in ("http", "https"):
+            fetcher = self._importer.fetcher if self._importer is not None else None
+            try:
+                if fetcher is None:
+                    raise InvalidInput("no URI filtering is configured")
+                fetcher.check(url)
+            except InvalidInput:
+                raise InvalidInput(
+                    f"URI for add location does not pass filtering: {url}") from None
+        if backend is None:
+            raise InvalidInput(f"Invalid location: {url}")
+        if self._importer is not None and LOCK_KEY in image.extra_properties:
+            self._importer.check_lock(image)
+        stream = self._stores.read(url)
+        try:
+            size = stream.length
+        finally:
+            stream.close()
+        extra = {k: v for k, v in (metadata or {}).items() if k != "store"}
+        location = Location(url=url, metadata={**extra, "store": backend})
+        hashes = {k: str(v) for k, v in (validation_data or {}).items()
+                  if k in ("os_hash_algo", "os_hash_value")}
+        after = transition(image, "active", size=size, locations=(location,), **hashes)
         return self._stack.save(image, after, "add_location")
+
+    def _location_backend(self, url: str) -> str | None:
+        """The backend that owns ``url``, or None when no configured store does."""
+        try:
+            return self._stores.backend_of(url)
+        except DomainError:
+            return None
 
     def get_locations(self, image_id: str) -> list[Location]:
         """The image's active locations (policy ``fetch_image_location``: service role only by

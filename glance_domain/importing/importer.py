@@ -135,7 +135,7 @@ class Importer:
         """Validate, lock the image, record a pending task and schedule it (None: nothing to
         do, e.g. a copy to all stores of an image already in all of them)."""
         if LOCK_KEY in image.extra_properties:
-            self._check_lock(image)
+            self.check_lock(image)
         stores = self.target_stores(image, request)
         if not stores:
             return None
@@ -169,7 +169,7 @@ class Importer:
         except DomainError:
             raise InvalidInput(f"URI for web-download does not pass filtering: {uri}") from None
 
-    def _check_lock(self, image: Image) -> None:
+    def check_lock(self, image: Image) -> None:
         """Conflict while another import holds the image; a stale lock may be taken over."""
         holder = str(image.extra_properties[LOCK_KEY])
         try:

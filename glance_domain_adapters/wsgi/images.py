@@ -185,8 +185,13 @@ class ImagesController:
         return [{"url": loc.url, "metadata": dict(loc.metadata)} for loc in locations]
 
     def add_location(self, req: Request, body: dict[str, Any]) -> None:
-        metadata = body.get("metadata") or {}
-        req.service.add_location(req.urlvars["image_id"], body["url"], dict(metadata))
+        metadata = body.get("metadata")
+        validation = body.get("validation_data")
+        req.service.add_location(
+            req.urlvars["image_id"], body["url"],
+            dict(metadata) if isinstance(metadata, dict) else None,
+            validation_data=dict(validation) if isinstance(validation, dict) else None,
+        )
 
 
 class ImagesSerializer:
