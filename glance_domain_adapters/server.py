@@ -72,8 +72,8 @@ def gunicorn_options(conf: cfg.ConfigOpts) -> dict[str, Any]:
         "control_socket_disable": True,
         # The heartbeat touches this file on every turn of a worker's event loop (several per
         # request); on a disk filesystem that utime waits on the journal when the disk is busy
-        # (a fifth of a busy worker's samples in bench/bench_api.py profiles). gunicorn's docs
-        # recommend a tmpfs.
+        # (a fifth of a busy worker's samples in one profile under heavy disk load; nothing
+        # measurable at moderate load, see docs/benchmarks.md). gunicorn's docs recommend a tmpfs.
         "worker_tmp_dir": HEARTBEAT_DIR if os.path.isdir(HEARTBEAT_DIR) else None,
         "accesslog": None,
         "errorlog": "-",
