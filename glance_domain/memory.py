@@ -314,7 +314,7 @@ class MemoryStoreRegistry:
     """StoreRegistry port with the bytes held in memory; every backend is a dict.
 
     Data is committed only once the whole stream was read and hashed, so an interrupted or
-    oversized upload leaves nothing behind.
+    oversized upload leaves nothing behind. Existing data is never overwritten (``Duplicate``).
     """
 
     CHUNK_SIZE = 65536
@@ -368,6 +368,8 @@ class MemoryStoreRegistry:
             parts.append(bytes(chunk))
         url = f"memory://{name}/{image_id}"
         with self._lock:
+            if url in self._data[name]:  # like the plugin stores: never overwrite data
+                raise Duplicate(f"Image data for {image_id} already exists in store {name}.")
             self._data[name][url] = b"".join(parts)
         return StoredData(
             url=url,
