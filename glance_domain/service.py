@@ -124,9 +124,6 @@ class ImageService:
             raise Forbidden(f"Not allowed to {action} image in status '{image.status}'")
         # A no-op save still goes through the stack so the rule fires (Glance checks it too).
         after = transition(image, target) if image.status == source else image
-        if after is image:
-            self._stack.save(image, image, action)
-            return image
         return self._stack.save(image, after, action)
 
     def add_tag(self, image_id: str, tag: str) -> Image:
