@@ -263,12 +263,16 @@ def build_app(conf: cfg.ConfigOpts, *, gateway: Any = None, migrate: bool = True
     """The WSGI application for ``conf`` (behind ``auth_token`` when flavor = keystone)."""
     from glance_domain_adapters.wsgi.app import make_app
 
-    policy = build_policy(conf)
+    # One enforcer per application: a handed-in gateway's policy also decides who is admin.
+    policy = getattr(gateway, "policy", None) if gateway is not None else None
+    if policy is None:
+        policy = build_policy(conf)
     if gateway is None:
         gateway = build_gateway(conf, migrate=migrate, policy=policy)
+    is_admin = getattr(policy, "is_admin", None)
     app = make_app(
         gateway,
         api_settings(conf),
-        context_factory=context_factory(conf, policy.is_admin),
+        context_factory=context_factory(conf, is_admin),
     )
     return wrap_auth(conf, app)
