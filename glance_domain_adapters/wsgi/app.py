@@ -41,7 +41,12 @@ from glance_domain_adapters.wsgi.context import (
 )
 from glance_domain_adapters.wsgi.errors import from_domain, http_error
 from glance_domain_adapters.wsgi.http import Request, Response
-from glance_domain_adapters.wsgi.resource import BODY_READ_KEY, Resource, has_body
+from glance_domain_adapters.wsgi.resource import (
+    BODY_READ_KEY,
+    MAX_JSON_BODY_KEY,
+    Resource,
+    has_body,
+)
 from glance_domain_adapters.wsgi.routes import Router
 from glance_domain_adapters.wsgi.settings import ApiSettings
 from glance_domain_adapters.wsgi.versions import VersionsDocument, allowed_versions, negotiate
@@ -161,6 +166,7 @@ class GlanceApp:
             return self._error(environ, start_response,
                                http_error(match.status, headers=headers), request_id)
         req = Request(environ, match.urlvars, context, self._service)
+        environ[MAX_JSON_BODY_KEY] = self.api.max_json_body_size
         try:
             if match.body_reject and has_body(req):
                 raise http_error(400, "A body is not expected with this request.")

@@ -8,7 +8,7 @@ from typing import Any
 
 import attrs
 
-from glance_domain_adapters.wsgi.errors import bad_request
+from glance_domain_adapters.wsgi.errors import bad_request, http_error
 from glance_domain_adapters.wsgi.http import Request, Response, json_response
 
 #: Bytes asked of ``wsgi.input`` per read. Large reads matter for uploads: with gunicorn, 64 KiB
@@ -19,6 +19,9 @@ CHUNK_SIZE = 1 << 20
 BODY_READ_KEY = "glance_domain.body_read"
 _VALID_TRANSFER_ENCODINGS = frozenset({"chunked", "compress", "deflate", "gzip", "identity"})
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+#: environ key of the largest JSON body accepted (set by the app from ``ApiSettings``).
+MAX_JSON_BODY_KEY = "glance_domain.max_json_body"
+DEFAULT_MAX_JSON_BODY = 1 << 20
 
 
 def has_body(req: Request) -> bool:
@@ -59,11 +62,26 @@ def iter_body(req: Request, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
             yield chunk
 
 
+def _too_large(limit: int) -> Exception:
+    return http_error(413, f"The JSON request body exceeds the maximum of {limit} bytes.")
+
+
 def read_json(req: Request) -> Any:
     """The JSON body: 400 when absent, malformed, or neither an object nor an array."""
     if not has_body(req):
         raise bad_request("Body expected in request.")
-    raw = b"".join(iter_body(req))
+    limit = req.environ.get(MAX_JSON_BODY_KEY, DEFAULT_MAX_JSON_BODY)
+    length = req.content_length
+    if length is not None and length > limit and req.transfer_encoding != "chunked":
+        raise _too_large(limit)
+    parts: list[bytes] = []
+    size = 0
+    for chunk in iter_body(req, min(CHUNK_SIZE, limit + 1)):
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        parts.append(chunk)
+    raw = b"".join(parts)
     try:
         data = json.loads(raw)
     except ValueError:

@@ -44,3 +44,6 @@ class ApiSettings:
     public_endpoint: str | None = None  # [DEFAULT] public_endpoint
     store_details: Mapping[str, StoreDetail] = attrs.field(factory=dict)
     max_request_id_length: int = 64  # [DEFAULT] max_request_id_length
+    #: Largest JSON request body accepted (bytes); past it the API answers 413 without
+    #: buffering more (Glance has no such bound; a client could make it buffer gigabytes).
+    max_json_body_size: int = 1 << 20
