@@ -147,8 +147,10 @@ def _missing(name: str) -> Exception:
 
 
 def _refuse_locations(change: Change, settings: DomainSettings) -> None:
+    if change.op == "replace" and not change.value:  # Glance checks this first
+        raise Forbidden("Cannot set locations to empty list.")
     if not settings.show_multiple_locations:
-        verb = "remove" if change.op == "remove" else "update"
+        verb = {"remove": "remove", "add": "add"}.get(change.op, "update")
         raise Forbidden(f"It's not allowed to {verb} locations if locations are invisible.")
     raise Forbidden("Changing locations through a patch is not supported; use the "
                     "locations API.")

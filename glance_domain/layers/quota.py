@@ -46,16 +46,13 @@ class QuotaLayer(Layer):
 
     def _check_counts(self, image: Image) -> None:
         s = self.settings
-        if _over(len(image.extra_properties), s.image_property_quota):
-            raise QuotaExceeded(
-                f"Maximum number of image properties exceeded ({s.image_property_quota})."
-            )
-        if _over(len(image.tags), s.image_tag_quota):
-            raise QuotaExceeded(f"Maximum number of image tags exceeded ({s.image_tag_quota}).")
-        if _over(len(image.locations), s.image_location_quota):
-            raise QuotaExceeded(
-                f"Maximum number of image locations exceeded ({s.image_location_quota})."
-            )
+        for what, count, quota in (
+            ("properties", len(image.extra_properties), s.image_property_quota),
+            ("tags", len(image.tags), s.image_tag_quota),
+            ("locations", len(image.locations), s.image_location_quota),
+        ):
+            if _over(count, quota):
+                raise QuotaExceeded(_limit_text(f"image {what}", count, quota))
 
     def add(self, image: Image) -> Image:
         self._check_counts(image)
@@ -88,19 +85,30 @@ class QuotaLayer(Layer):
     def _capped(self, image: Image, data: Iterable[bytes], size: int | None) -> Iterable[bytes]:
         """``data`` limited to the size cap and the owner's remaining storage quota."""
         limit = self.settings.image_size_cap
-        message = f"Image exceeds the size cap of {limit} bytes."
+        message = "The incoming image is too large: The provided image is too large."
         storage = self.settings.user_storage_quota
         if storage > 0 and image.owner is not None:
             remaining = storage - self.usage(image.owner).stored_bytes
             if remaining < limit:
                 limit = max(remaining, 0)
-                message = f"Image exceeds the storage quota of {storage} bytes."
+                message = (
+                    "Image exceeds the storage quota: The size of the data "
+                    f"{size if size is not None else limit + 1} will exceed the limit. "
+                    f"{limit} bytes remaining."
+                )
         if size is not None and size > limit:
             raise SizeLimitExceeded(message)
         return capped(data, limit, message)
 
     def add_member(self, image: Image, member: Member) -> Member:
         quota = self.settings.image_member_quota
-        if quota >= 0 and len(self.inner.list_members(image)) + 1 > quota:
-            raise QuotaExceeded(f"Maximum number of image members exceeded ({quota}).")
+        attempted = len(self.inner.list_members(image)) + 1 if quota >= 0 else 0
+        if quota >= 0 and attempted > quota:
+            raise QuotaExceeded(_limit_text("image members for this image", attempted, quota))
         return self.inner.add_member(image, member)
+
+
+def _limit_text(what: str, attempted: int, maximum: int) -> str:
+    """Glance's text for a count quota (``image_property_quota``, ``image_member_quota``...)."""
+    return (f"The limit has been exceeded on the number of allowed {what}. "
+            f"Attempted: {attempted}, Maximum: {maximum}")

@@ -143,8 +143,14 @@ def test_formats_only_while_queued() -> None:
 
 
 def test_locations_refused_when_invisible() -> None:
-    with pytest.raises(Forbidden, match="locations are invisible"):
+    loc = [{"url": "file:///x", "metadata": {}}]
+    with pytest.raises(Forbidden, match="not allowed to update locations if locations are"):
+        patch(new(), ("replace", "/locations", loc))
+    with pytest.raises(Forbidden, match="not allowed to add locations if locations are invisible"):
+        patch(new(), ("add", "/locations/-", loc[0]))
+    with pytest.raises(Forbidden) as err:
         patch(new(), ("replace", "/locations", []))
+    assert str(err.value) == "Cannot set locations to empty list."
 
 
 def test_diff_reports_what_changed() -> None:

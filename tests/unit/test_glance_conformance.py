@@ -59,3 +59,37 @@ def test_locations_on_create_are_reserved() -> None:
     with pytest.raises(ReservedAttribute) as err:
         new(locations=[])
     assert str(err.value) == "Attribute 'locations' is reserved."
+
+
+def test_count_quota_texts_are_glances() -> None:
+    from glance_domain import QuotaExceeded
+
+    from .helpers import formats, make_world
+
+    world = make_world(image_property_quota=2, image_tag_quota=1, image_member_quota=1)
+    svc = world.service("p1")
+    with pytest.raises(QuotaExceeded) as err:
+        svc.create_image(a="1", b="2", c="3")
+    assert str(err.value) == ("The limit has been exceeded on the number of allowed image "
+                              "properties. Attempted: 3, Maximum: 2")
+    with pytest.raises(QuotaExceeded) as err:
+        svc.create_image(tags=["a", "b"])
+    assert str(err.value).endswith("allowed image tags. Attempted: 2, Maximum: 1")
+    image = svc.create_image(visibility="shared", **formats())
+    svc.add_member(image.id, "p2")
+    with pytest.raises(QuotaExceeded) as err:
+        svc.add_member(image.id, "p3")
+    assert str(err.value).endswith(
+        "allowed image members for this image. Attempted: 2, Maximum: 1")
+
+
+def test_size_cap_text_is_glances() -> None:
+    from glance_domain import SizeLimitExceeded
+
+    from .helpers import formats, make_world
+
+    svc = make_world(image_size_cap=4).service("p1")
+    image = svc.create_image(**formats())
+    with pytest.raises(SizeLimitExceeded) as err:
+        svc.upload_data(image.id, [b"12345"])
+    assert str(err.value) == "The incoming image is too large: The provided image is too large."
