@@ -229,6 +229,22 @@ class MemoryImageRepository:
             self._members.pop(image.id, None)
             return removed
 
+    def set_property_atomic(
+        self, image_id: str, name: str, value: str | None, *, expected: str | None
+    ) -> None:
+        with self._lock:
+            stored = self._live(image_id)
+            current = stored.extra_properties.get(name)
+            if current != expected:
+                raise Conflict(f"Property {name} of image {image_id} is {current!r}, "
+                               f"expected {expected!r}.")
+            props = dict(stored.extra_properties)
+            if value is None:
+                props.pop(name, None)
+            else:
+                props[name] = value
+            self._images[image_id] = attrs.evolve(stored, extra_properties=props)
+
     def usage(self, owner: str) -> Usage:
         with self._lock:
             count = stored = staged = 0

@@ -57,6 +57,15 @@ class ImageRepository(Protocol):
         ``image.status`` (a delete decided on a stale record would orphan new data)."""
         ...
 
+    def set_property_atomic(
+        self, image_id: str, name: str, value: str | None, *, expected: str | None
+    ) -> None:
+        """Set extra property ``name`` to ``value`` (None: delete it) only if its current
+        value is ``expected`` (None: absent), atomically (Glance's ``set_property_atomic`` /
+        ``delete_property_atomic``, used for the import lock). ``Conflict`` when the current
+        value differs (another caller won), ``NotFound`` when the image is gone."""
+        ...
+
     def usage(self, owner: str) -> Usage: ...
 
     def list_members(self, image_id: str) -> builtins.list[Member]: ...

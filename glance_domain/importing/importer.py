@@ -153,8 +153,14 @@ class Importer:
             created_at=now,
             updated_at=now,
         )
-        properties = {**image.extra_properties, LOCK_KEY: task.id}
-        self.repository.save(image, attrs.evolve(image, extra_properties=properties))
+        holder = image.extra_properties.get(LOCK_KEY)
+        try:  # atomic: of two racing requests (even on a stale record) one takes the lock
+            self.repository.set_property_atomic(
+                image.id, LOCK_KEY, task.id,
+                expected=None if holder is None else str(holder))
+        except Conflict:
+            raise Conflict(f"New operation on image '{image.id}' is not permitted as prior "
+                           "operation is still in progress") from None
         self.tasks.add(task)
         self.executor.submit(lambda: self.run(task.id, request, stores))
         return task
@@ -315,8 +321,10 @@ class Importer:
         return image
 
     def _release(self, image: Image) -> None:
-        props = {k: v for k, v in image.extra_properties.items() if k != LOCK_KEY}
-        self.repository.save(image, attrs.evolve(image, extra_properties=props))
+        """Drop the lock, only if this task still holds it."""
+        holder = image.extra_properties.get(LOCK_KEY)
+        if holder is not None:
+            self.repository.set_property_atomic(image.id, LOCK_KEY, None, expected=str(holder))
 
     def _revert(
         self, image_id: str, task_id: str, request: ImportRequest, stores: list[str],
@@ -333,8 +341,6 @@ class Importer:
             pending = [s for s in stores if s in (props.get(IMPORTING_KEY) or "").split(",")]
             props[IMPORTING_KEY] = merge_stores(props.get(IMPORTING_KEY), stores, remove=True)
             props[FAILED_KEY] = merge_stores(props.get(FAILED_KEY), pending)
-            if props.get(LOCK_KEY) == task_id:
-                del props[LOCK_KEY]
             after = attrs.evolve(
                 image,
                 extra_properties=props,
@@ -344,6 +350,8 @@ class Importer:
                 after = transition(after, "queued", checksum=None, os_hash_algo=None,
                                    os_hash_value=None)
             self.repository.save(image, after)
+            with contextlib.suppress(Conflict):  # only if this task still holds the lock
+                self.repository.set_property_atomic(image_id, LOCK_KEY, None, expected=task_id)
         except NotFound:
             pass  # the image is gone: nothing points at the data any more
         except Exception:

@@ -319,6 +319,43 @@ class SqlImageRepository:
             conn.execute(image_id_tombstones.insert().values(id=image.id, deleted_at=now))
         return attrs.evolve(image, status="deleted", updated_at=now)
 
+    @retry_on_deadlock()
+    def set_property_atomic(
+        self, image_id: str, name: str, value: str | None, *, expected: str | None
+    ) -> None:
+        """One conditional UPDATE (or INSERT against the unique (image_id, name) key), so
+        of racing callers exactly one wins, on every database."""
+        t = image_properties
+        lost = errors.Conflict(f"Property {name} of image {image_id} is not {expected!r}.")
+        try:
+            with self._write() as conn:
+                now = self._now()
+                self._lock_image(conn, image_id)
+                live = and_(t.c.image_id == image_id, t.c.name == name)
+                if expected is None:
+                    if value is None:
+                        return
+                    revived = conn.execute(  # a soft-deleted row of the same name
+                        t.update().where(live, t.c.deleted == true())
+                        .values(value=value, deleted=False, deleted_at=None, updated_at=now)
+                    )
+                    if revived.rowcount == 0:
+                        conn.execute(t.insert().values(  # IntegrityError: it exists
+                            image_id=image_id, name=name, value=value, created_at=now,
+                            updated_at=now, deleted=False))
+                    return
+                values: dict[str, Any] = {"value": value, "updated_at": now}
+                if value is None:
+                    values = {"deleted": True, "deleted_at": now, "updated_at": now}
+                changed = conn.execute(
+                    t.update().where(live, t.c.deleted == false(), t.c.value == expected)
+                    .values(**values)
+                )
+                if changed.rowcount == 0:
+                    raise lost
+        except sa_exc.IntegrityError:
+            raise lost from None
+
     def usage(self, owner: str) -> Usage:
         with translated(), self._read() as conn:
             counted = and_(

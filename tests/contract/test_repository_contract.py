@@ -173,6 +173,29 @@ def test_remove_is_compare_and_swap_on_status(repo: ImageRepository, make_image:
         repo.remove(active)
 
 
+def test_set_property_atomic_is_conditional(repo: ImageRepository, make_image: Any) -> None:
+    """Glance's set/delete_property_atomic: one winner among racing lock takers."""
+    image = repo.add(make_image(extra_properties={"other": "1"}))
+    repo.set_property_atomic(image.id, "lock", "task-1", expected=None)
+    with pytest.raises(errors.Conflict):  # somebody holds it
+        repo.set_property_atomic(image.id, "lock", "task-2", expected=None)
+    with pytest.raises(errors.Conflict):  # stale expectation
+        repo.set_property_atomic(image.id, "lock", "task-2", expected="task-0")
+    repo.set_property_atomic(image.id, "lock", "task-2", expected="task-1")  # take over
+    assert repo.get(image.id).extra_properties["lock"] == "task-2"
+    with pytest.raises(errors.Conflict):
+        repo.set_property_atomic(image.id, "lock", None, expected="task-1")
+    repo.set_property_atomic(image.id, "lock", None, expected="task-2")  # release
+    assert dict(repo.get(image.id).extra_properties) == {"other": "1"}
+    repo.set_property_atomic(image.id, "lock", "task-3", expected=None)  # a deleted row revives
+    assert repo.get(image.id).extra_properties["lock"] == "task-3"
+    repo.remove(repo.get(image.id))
+    with pytest.raises(errors.NotFound):
+        repo.set_property_atomic(image.id, "lock", "task-4", expected="task-3")
+    with pytest.raises(errors.NotFound):
+        repo.set_property_atomic(image.id, "x", "y", expected=None)
+
+
 def test_save_of_a_deleted_image_is_not_found(repo: ImageRepository, make_image: Any) -> None:
     image = repo.add(make_image())
     repo.remove(image)

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 import pytest
 
 from glance_domain import DomainSettings, Gateway, MemoryImageRepository, RequestContext
-from glance_domain.errors import ServiceUnavailable, StoreUnavailable
+from glance_domain.errors import Conflict, ServiceUnavailable, StoreUnavailable
 from glance_domain.importing import (
     ImportRequest,
     InlineExecutor,
@@ -139,3 +139,33 @@ def test_a_failed_import_revert_never_leaves_a_location_without_data(w: World) -
     stored = repo.get(image.id)
     assert stored.locations, "the revert could not save, so the first copy stays listed"
     assert w.readable(stored)
+
+
+class HeldExecutor:
+    """Keeps submitted work without running it (the import stays in progress)."""
+
+    def __init__(self) -> None:
+        self.work: list[Callable[[], None]] = []
+
+    def submit(self, work: Callable[[], None]) -> None:
+        self.work.append(work)
+
+
+def test_two_racing_copy_image_imports_cannot_both_take_the_lock() -> None:
+    """Both requests fetched the image before either took the import lock (review P1.5):
+    the status does not change for copy-image, so only an atomic lock tells them apart."""
+    w = World()
+    image = w.active_image()
+    held = HeldExecutor()
+    w.gateway.importer.executor = held
+    importer = w.gateway.importer
+    request = ImportRequest(method="copy-image", stores=("fast",))
+    snapshot = w.repo.get(image.id)
+    importer.start(w.svc.context, snapshot, request)
+    with pytest.raises(Conflict):
+        importer.start(w.svc.context, snapshot, request)
+    assert len(held.work) == 1
+    held.work[0]()
+    stored = w.repo.get(image.id)
+    assert "os_glance_import_task" not in stored.extra_properties
+    assert {loc.backend for loc in stored.locations} == {"default", "fast"}
