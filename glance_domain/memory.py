@@ -131,7 +131,7 @@ class MemoryImageRepository:
     def add(self, image: Image) -> Image:
         with self._lock:
             if image.id in self._images or image.id in self._tombstones:
-                raise Duplicate(f"Image with identifier {image.id} already exists!")
+                raise Duplicate(f"Image ID {image.id} already exists!")
             self._images[image.id] = image
             return image
 

@@ -141,7 +141,7 @@ class SqlImageRepository:
     def add(self, image: Image) -> Image:
         if len(image.id) > _ID_LENGTH:
             raise errors.InvalidInput(f"Invalid image id: {image.id}")
-        duplicate = errors.Duplicate(f"Image with identifier {image.id} already exists!")
+        duplicate = errors.Duplicate(f"Image ID {image.id} already exists!")
         try:
             with self._write() as conn:
                 taken = conn.execute(
@@ -579,7 +579,7 @@ class SqlImageRepository:
             ).first()
             if row is None:
                 raise errors.NotFound(
-                    f"Member {member_id} not found in the member list of image {image_id}."
+                    f"{member_id} not found in the member list of the image {image_id}."
                 )
             return mapping.member_from_row(row)
 
@@ -621,7 +621,7 @@ class SqlImageRepository:
             )
             if result.rowcount == 0:
                 raise errors.NotFound(
-                    f"Member {member.member_id} not found in the member list of image "
+                    f"{member.member_id} not found in the member list of the image "
                     f"{member.image_id}."
                 )
             row = conn.execute(
@@ -653,7 +653,7 @@ class SqlImageRepository:
             )
             if result.rowcount == 0:
                 raise errors.NotFound(
-                    f"Member {member.member_id} not found in the member list of image "
+                    f"{member.member_id} not found in the member list of the image "
                     f"{member.image_id}."
                 )
 
