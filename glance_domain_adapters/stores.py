@@ -104,7 +104,8 @@ class PluginStoreRegistry:
         with _translated():
             stream = self.registry.read(url, offset=offset, length=length)
         return DataStream(
-            chunks=_translated_chunks(stream.chunks), length=stream.length, file=stream.file
+            chunks=gsp.ClosingChunks(_translated_chunks(stream.chunks), stream.close),
+            length=stream.length, file=stream.file,
         )
 
     def delete(self, url: str) -> None:

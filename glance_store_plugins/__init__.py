@@ -32,7 +32,7 @@ from glance_store_plugins.registry import (
     driver_options,
     load_driver,
 )
-from glance_store_plugins.results import ReadStream, WriteResult
+from glance_store_plugins.results import ClosingChunks, ReadStream, WriteResult
 
 __all__ = [
     "COMMON_OPTIONS",
@@ -49,6 +49,7 @@ __all__ = [
     "NotFound",
     "Option",
     "PluginLoadError",
+    "ClosingChunks",
     "ReadStream",
     "Registry",
     "SizeLimitExceeded",

@@ -43,7 +43,7 @@ from glance_store_plugins.errors import (
 )
 from glance_store_plugins.hashing import HashingChunks, check_algorithm
 from glance_store_plugins.options import Option, parse_options
-from glance_store_plugins.results import ReadStream, WriteResult
+from glance_store_plugins.results import ClosingChunks, ReadStream, WriteResult, closer
 
 LOG = logging.getLogger(__name__)
 
@@ -217,10 +217,14 @@ class Store(abc.ABC):
         if isinstance(raw, io.IOBase):
             file: BinaryIO = raw  # type: ignore[assignment]
             return ReadStream(
-                self._file_chunks(file, count, location), length=count, offset=offset,
-                file=file,
+                ClosingChunks(self._file_chunks(file, count, location), file.close),
+                length=count, offset=offset, file=file,
             )
-        return ReadStream(self._exact(raw, count, location), length=count, offset=offset)
+        source = iter(raw)
+        return ReadStream(
+            ClosingChunks(self._exact(source, count, location), closer(source)),
+            length=count, offset=offset,
+        )
 
     def delete(self, location: str) -> None:
         """Delete the data at ``location`` (NotFound if there is none)."""

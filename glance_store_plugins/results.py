@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, BinaryIO
 
 import attrs
@@ -24,6 +24,47 @@ class WriteResult:
     hash_algo: str
     hash_value: str
     metadata: Mapping[str, Any] = attrs.field(factory=dict, converter=dict)
+
+
+class ClosingChunks:
+    """Chunks from ``source`` whose ``close()`` always runs ``release`` (once).
+
+    A generator closed before its first ``next()`` never runs its ``finally``: a stream
+    abandoned before the first chunk (client gone, early failure) would keep its HTTP
+    connection or open file until garbage collection. This wrapper releases it explicitly.
+    """
+
+    __slots__ = ("_release", "_source")
+
+    def __init__(self, source: Iterator[bytes], release: Callable[[], None]) -> None:
+        self._source = source
+        self._release: Callable[[], None] | None = release
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self
+
+    def __next__(self) -> bytes:
+        return next(self._source)
+
+    def close(self) -> None:
+        release, self._release = self._release, None
+        try:
+            close = getattr(self._source, "close", None)
+            if close is not None:
+                close()
+        finally:
+            if release is not None:
+                release()
+
+
+def closer(source: object) -> Callable[[], None]:
+    """``source.close`` if it has one, else a no-op."""
+    close = getattr(source, "close", None)
+    return close if callable(close) else _nothing
+
+
+def _nothing() -> None:
+    pass
 
 
 class ReadStream:

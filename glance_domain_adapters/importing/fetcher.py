@@ -23,6 +23,7 @@ from glance_store_plugins import errors as store_errors
 from glance_store_plugins import netguard
 from glance_store_plugins.drivers.http import HttpStore
 from glance_store_plugins.location import split
+from glance_store_plugins.results import ClosingChunks
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -106,7 +107,8 @@ class HttpFetcher:
             raise NotFound(exc.message) from None
         except store_errors.StoreError as exc:
             raise StoreUnavailable(exc.message) from None
-        return DataStream(chunks=_translated(stream.chunks), length=stream.length)
+        return DataStream(chunks=ClosingChunks(_translated(stream.chunks), stream.close),
+                          length=stream.length)
 
 
 def _translated(chunks: Iterator[bytes]) -> Iterator[bytes]:

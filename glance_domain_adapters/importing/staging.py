@@ -16,6 +16,7 @@ from typing import BinaryIO
 
 from glance_domain.errors import InvalidInput, NotFound, SizeLimitExceeded
 from glance_domain.ports import DataStream
+from glance_store_plugins.results import ClosingChunks
 
 CHUNK_SIZE = 1 << 20
 
@@ -64,7 +65,8 @@ class FileStagingArea:
         except FileNotFoundError:
             raise NotFound(f"No data staged for image {image_id}.") from None
         size = os.fstat(file.fileno()).st_size
-        return DataStream(chunks=_chunks(file), length=size, file=None)
+        return DataStream(chunks=ClosingChunks(_chunks(file), file.close), length=size,
+                          file=None)
 
     def delete(self, image_id: str) -> None:
         try:

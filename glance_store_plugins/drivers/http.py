@@ -46,6 +46,7 @@ from glance_store_plugins.errors import (
 )
 from glance_store_plugins.hashing import HashingChunks
 from glance_store_plugins.options import Option
+from glance_store_plugins.results import ClosingChunks
 
 REDIRECTS = (301, 302, 303, 307, 308)
 USER_AGENT = "glance-domain-http-store/1"
@@ -199,7 +200,12 @@ class HttpStore(Store):
         conn, resp = self._request(
             "GET", location, {"Range": f"bytes={offset}-{offset + length - 1}"}
         )
-        return self._body(conn, resp, 0 if resp.status == 206 else offset, length)
+        def release() -> None:
+            resp.close()
+            conn.close()
+
+        body = self._body(conn, resp, 0 if resp.status == 206 else offset, length)
+        return ClosingChunks(body, release)
 
     def _body(
         self, conn: http.client.HTTPConnection, resp: http.client.HTTPResponse,
