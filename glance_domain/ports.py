@@ -96,27 +96,57 @@ class StoredData:
     metadata: Mapping[str, Any] = attrs.field(factory=dict)
 
 
-@attrs.define(kw_only=True)
+def _as_iterator(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    return iter(chunks)
+
+
+@attrs.define(kw_only=True, eq=False)
 class DataStream:
     """Bytes read from a store: an iterator of chunks, closed when the consumer is done.
 
     ``file`` is an open file positioned at ``offset`` when the store is on a local file system,
     so a WSGI server can send it with zero copy (``wsgi.file_wrapper``); otherwise None.
+
+    ``sent`` counts the bytes handed out by iteration (a consumer sending ``file`` itself sets
+    it). ``close()`` is idempotent; it also happens when the chunks run out. It closes the
+    chunks and the file, then calls each ``on_close(sent)`` callback once (the download
+    notification, whichever way the bytes went out).
     """
 
-    chunks: Iterator[bytes]
+    chunks: Iterator[bytes] = attrs.field(converter=_as_iterator)
     length: int
     file: BinaryIO | None = None
+    on_close: list[Callable[[int], None]] = attrs.field(factory=list)
+    sent: int = 0
+    closed: bool = attrs.field(default=False, init=False)
 
     def __iter__(self) -> Iterator[bytes]:
-        return self.chunks
+        return self
+
+    def __next__(self) -> bytes:
+        try:
+            chunk = next(self.chunks)
+        except StopIteration:
+            self.close()
+            raise
+        self.sent += len(chunk)
+        return chunk
 
     def close(self) -> None:
-        close = getattr(self.chunks, "close", None)
-        if close is not None:
-            close()
-        if self.file is not None:
-            self.file.close()
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            close = getattr(self.chunks, "close", None)
+            if close is not None:
+                close()
+        finally:
+            try:
+                if self.file is not None:
+                    self.file.close()
+            finally:
+                for callback in self.on_close:
+                    callback(self.sent)
 
 
 @attrs.frozen(kw_only=True)

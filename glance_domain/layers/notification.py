@@ -8,7 +8,7 @@ download stream ends, image.member.create / update / delete for memberships.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
 from glance_domain.context import RequestContext
@@ -139,27 +139,21 @@ class NotificationLayer(Layer):
         stream = self.inner.download(image, offset, length)
         if stream is None:
             return None
-        stream.chunks = self._counting(image, stream.chunks, stream.length)
-        return stream
+        expected = stream.length
+        context = self.context
 
-    def _counting(self, image: Image, chunks: Iterator[bytes], expected: int) -> Iterator[bytes]:
-        sent = 0
-        try:
-            for chunk in chunks:
-                sent += len(chunk)
-                yield chunk
-        finally:
-            close = getattr(chunks, "close", None)
-            if close is not None:
-                close()
+        def report(sent: int) -> None:  # runs once, when the stream is closed
             payload = {
                 "bytes_sent": sent,
                 "image_id": image.id,
                 "owner_id": image.owner,
-                "receiver_tenant_id": self.context.project_id,
-                "receiver_user_id": self.context.user_id,
+                "receiver_tenant_id": context.project_id,
+                "receiver_user_id": context.user_id,
             }
             self._send("image.send", payload, level="INFO" if sent == expected else "ERROR")
+
+        stream.on_close.append(report)
+        return stream
 
     # -- members --------------------------------------------------------------------------
     def add_member(self, image: Image, member: Member) -> Member:

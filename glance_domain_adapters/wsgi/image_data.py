@@ -13,6 +13,7 @@ from typing import Any
 import webob.byterange
 
 from glance_domain.errors import InvalidImageData
+from glance_domain.ports import DataStream
 from glance_domain.service import ImageDownload
 from glance_domain_adapters.wsgi.errors import bad_request, http_error
 from glance_domain_adapters.wsgi.http import ClosingIterator, Request, Response, empty_response
@@ -169,11 +170,38 @@ class DataSerializer:
             and wrapper is not None
             and download.offset + download.length == download.total_size
         ):
-            # The server's own wrapper (zero copy); closing it closes the file.
-            body = wrapper(stream.file, BLOCK_SIZE)
+            # The server's own wrapper (zero copy); closing it closes the stream, which
+            # reports the download (image.send) like the chunked path does.
+            body = wrapper(_StreamFile(stream), BLOCK_SIZE)
         else:
             body = ClosingIterator(stream, stream.close)
         return Response(status, headers=headers, app_iter=body)
+
+
+class _StreamFile:
+    """A download's open file as given to ``wsgi.file_wrapper``: reads pass through (and are
+    counted); ``close()`` closes the whole stream, reporting the bytes sent. A server that
+    used ``sendfile`` read nothing through it: the whole length is reported then."""
+
+    __slots__ = ("_file", "_read", "_stream")
+
+    def __init__(self, stream: DataStream) -> None:
+        assert stream.file is not None
+        self._stream = stream
+        self._file = stream.file
+        self._read = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._file.read(size)
+        self._read += len(data)
+        return data
+
+    def __getattr__(self, name: str) -> Any:  # fileno, seek, tell... for the server
+        return getattr(self._file, name)
+
+    def close(self) -> None:
+        self._stream.sent = self._read or self._stream.length
+        self._stream.close()
 
 
 def create_resource(api: ApiSettings) -> Resource:
