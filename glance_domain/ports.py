@@ -107,7 +107,9 @@ class DataStream:
     ``file`` is an open file positioned at ``offset`` when the store is on a local file system,
     so a WSGI server can send it with zero copy (``wsgi.file_wrapper``); otherwise None.
 
-    ``sent`` counts the bytes handed out by iteration (a consumer sending ``file`` itself sets
+    ``length`` is the number of bytes the iteration yields (-1 when the source does not say,
+    e.g. a web-download from a chunked response). ``sent`` counts the bytes handed out by
+    iteration (a consumer sending ``file`` itself sets
     it). ``close()`` is idempotent; it also happens when the chunks run out. It closes the
     chunks and the file, then calls each ``on_close(sent)`` callback once (the download
     notification, whichever way the bytes went out).

@@ -8,7 +8,9 @@ Two guards, both applied before a task is created and again when connecting:
    addresses must be publicly routable unless they lie in ``allowed_networks``; the connection
    goes to the checked address (no DNS rebinding) and every redirect is checked again.
 
-The data itself is read through an instance of the ``http`` store driver.
+The data itself is read through an instance of the ``http`` store driver, with one GET
+streamed to its end (no HEAD, no Content-Length needed); the importer caps the size while
+writing it to staging.
 """
 
 from __future__ import annotations
@@ -102,7 +104,7 @@ class HttpFetcher:
     def open(self, uri: str) -> DataStream:
         self.check(uri)
         try:
-            stream = self.store.read(uri)
+            stream = self.store.open_stream(uri)  # GET only: no HEAD, no length needed
         except store_errors.NotFound as exc:
             raise NotFound(exc.message) from None
         except store_errors.StoreError as exc:

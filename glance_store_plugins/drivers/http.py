@@ -46,7 +46,7 @@ from glance_store_plugins.errors import (
 )
 from glance_store_plugins.hashing import HashingChunks
 from glance_store_plugins.options import Option
-from glance_store_plugins.results import ClosingChunks
+from glance_store_plugins.results import ClosingChunks, ReadStream
 
 REDIRECTS = (301, 302, 303, 307, 308)
 USER_AGENT = "glance-domain-http-store/1"
@@ -227,6 +227,36 @@ class HttpStore(Store):
         finally:
             resp.close()
             conn.close()
+
+    # -- unsized streaming (web-download) ---------------------------------------------------------
+    def open_stream(self, location: str) -> ReadStream:
+        """One GET of ``location``, streamed to its end, without asking its size first.
+
+        For downloads from arbitrary servers (Glance's web-download): no HEAD (many servers
+        and presigned URLs allow GET only) and no Content-Length needed (chunked responses).
+        ``length`` is the announced Content-Length, or -1 when unknown; the caller enforces
+        its own size cap while reading. Truncated bodies raise BackendError.
+        """
+        self.require(Capability.READ)
+        self._check_owned(location)
+        conn, resp = self._request("GET", location)
+        announced = resp.getheader("Content-Length")
+        length = int(announced) if announced and announced.strip().isdigit() else -1
+
+        def release() -> None:
+            resp.close()
+            conn.close()
+
+        return ReadStream(ClosingChunks(self._until_end(resp, location), release),
+                          length=length)
+
+    def _until_end(self, resp: http.client.HTTPResponse, location: str) -> Iterator[bytes]:
+        try:
+            while chunk := resp.read(self.read_chunk_size):
+                yield chunk
+        except (OSError, http.client.HTTPException) as exc:
+            raise BackendError(f"reading {loc.redact(location)} failed: "
+                               f"{type(exc).__name__}: {exc}") from None
 
     def _write(self, image_id: str, chunks: HashingChunks) -> str:
         raise CapabilityError("the http store is read-only")

@@ -16,6 +16,10 @@ class Site:
         self.files: dict[str, bytes] = {}
         self.redirects: dict[str, str] = {}
         self.honour_ranges = True
+        #: Like many real servers: HEAD refused (e.g. S3 presigned GET URLs), and a body sent
+        #: with chunked transfer coding (no Content-Length).
+        self.head_allowed = True
+        self.chunked = False
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.base = ""
 
@@ -37,6 +41,12 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
             if data is None:
                 self.send_error(404)
                 return
+            if not body and not site.head_allowed:
+                self.send_error(405)
+                return
+            if site.chunked and body:
+                self._send_chunked(data)
+                return
             status, start, end = 200, 0, len(data)
             match = re.fullmatch(r"bytes=(\d+)-(\d+)", self.headers.get("Range", ""))
             if match and site.honour_ranges and self.command == "GET":
@@ -49,6 +59,18 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             if body:
                 self.wfile.write(data[start:end])
+
+        def _send_chunked(self, data: bytes) -> None:
+            self.protocol_version = "HTTP/1.1"
+            self.send_response(200)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            for start in range(0, len(data), 50_000):
+                piece = data[start:start + 50_000]
+                self.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+            self.wfile.write(b"0\r\n\r\n")
+            self.close_connection = True
 
         def do_GET(self) -> None:
             self._serve(True)
