@@ -110,6 +110,10 @@ class Step:
     # such as image import.
     poll_until: Callable[[Any], bool] | None = None
     chunked: bool = False  # send the body with Transfer-Encoding: chunked
+    # After the request, GET this path (same identity) until the predicate holds: lets
+    # asynchronous work finish on one server before the other one is asked (an import running
+    # on both at once can hit "database is locked" in a SQLite-backed Glance).
+    settle: tuple[str, Callable[[Any], bool]] | None = None
     skip_body: bool = False  # compare status + headers only
     compare: bool = True  # False: housekeeping request, sent but never compared
 
@@ -143,8 +147,8 @@ def _list(name: str, query: str = "", who: str = "A", **kw: Any) -> Step:
 
 
 def _import_finished(image: Any) -> bool:
-    """An import is over when the image left 'importing' and its import lock is gone."""
-    return image.get("status") not in ("uploading", "importing") and (
+    """No import in progress: the image is not 'importing' and holds no import lock."""
+    return image.get("status") != "importing" and (
         "os_glance_import_task" not in image
     )
 
@@ -675,7 +679,7 @@ def scenario() -> list[Step]:
     # --- interoperable import: glance-direct (stage + import), copy-image, bad requests --
     def imp(name: str, img: str, body: Any, who: str = "A") -> Step:
         return Step("images.import", name, "POST", f"/v2/images/{{img:{img}}}/import", who,
-                    json=body)
+                    json=body, settle=(f"/v2/images/{{img:{img}}}", _import_finished))
 
     add(_img_create("imp", disk_format="raw", container_format="bare"))
     add(Step("images.import", "stage", "PUT", "/v2/images/{img:imp}/stage", "A", body=DATA2,
@@ -938,16 +942,23 @@ class Target:
 
     # -- HTTP ----------------------------------------------------------------------------
     def send(self, step: Step) -> Result:
+        result = self._poll(step, step.poll_until)
+        if step.settle is not None:
+            path, done = step.settle
+            self._poll(Step("settle", step.name, "GET", path, step.who), done)
+        return result
+
+    def _poll(self, step: Step, done: Callable[[Any], bool] | None) -> Result:
         result = self._send_once(step)
-        if step.poll_until is None:
+        if done is None:
             return result
         deadline = time.monotonic() + POLL_SECONDS
         while time.monotonic() < deadline:
             try:
-                if step.poll_until(json.loads(result.body)):
+                if done(json.loads(result.body)):
                     break
             except (ValueError, AttributeError, TypeError):
-                pass
+                break  # an error page or no body: nothing is in progress
             time.sleep(0.2)
             result = self._send_once(step)
         return result
@@ -1032,6 +1043,8 @@ class Normaliser:
             return [self.json(v) for v in value]
         if isinstance(value, dict):
             out = {self.text(k): self.json(v) for k, v in value.items()}
+            if isinstance(out.get("data_dir"), str):  # a store's local folder
+                out["data_dir"] = "<dir>"
             if isinstance(out.get("tags"), list):  # Glance keeps tags in a set: no order
                 out["tags"] = sorted(out["tags"], key=str)
             return out
@@ -1088,13 +1101,37 @@ class Diff:
 
 
 @dataclass
+class Observation:
+    """What gets compared of one answer, already normalised (so it can be recorded)."""
+
+    status: int
+    headers: dict[str, Any]
+    body: Any
+    error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"status": self.status, "headers": self.headers, "body": self.body,
+                "error": self.error}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Observation:
+        return cls(data["status"], data["headers"], data["body"], data.get("error"))
+
+
+@dataclass
 class Outcome:
     step: Step
-    glance: Result
-    ours: Result
-    g_view: Any
-    o_view: Any
+    glance: Observation
+    ours: Observation
     diffs: list[Diff]
+
+    @property
+    def g_view(self) -> Any:
+        return self.glance.body
+
+    @property
+    def o_view(self) -> Any:
+        return self.ours.body
 
 
 def _type_name(v: Any) -> str:
@@ -1174,36 +1211,43 @@ def _norm_ctype(value: str | None) -> str | None:
     return ";".join(p.strip().lower() for p in value.split(";"))
 
 
-def compare(step: Step, g: Result, o: Result, gn: Normaliser, on: Normaliser) -> Outcome:
+def observe(step: Step, res: Result, norm: Normaliser) -> Observation:
+    """Normalise the parts of ``res`` that are compared."""
+    headers: dict[str, Any] = {}
+    for h in COMPARED_HEADERS:
+        value = res.headers.get(h)
+        if h == "content-type":
+            headers[h] = _norm_ctype(value)
+        else:
+            headers[h] = norm.text(value) if value is not None else None
+    headers["allow"] = sorted(
+        a.strip() for a in res.headers.get("allow", "").split(",") if a.strip()
+    )
+    headers["content-length"] = res.headers.get("content-length")
+    headers["x-openstack-request-id"] = "x-openstack-request-id" in res.headers
+    return Observation(res.status, headers, body_view(step, res, norm), res.error)
+
+
+def compare(step: Step, g: Observation, o: Observation) -> Outcome:
+    """Every difference between Glance's observation ``g`` and ours ``o``."""
     diffs: list[Diff] = []
     if g.error or o.error:
         diffs.append(Diff("transport", "request", g.error or "ok", o.error or "ok"))
     if g.status != o.status:
         diffs.append(Diff("status", "status", g.status, o.status))
-    for h in COMPARED_HEADERS:
-        gv, ov = g.headers.get(h), o.headers.get(h)
-        if h == "content-type":
-            gv, ov = _norm_ctype(gv), _norm_ctype(ov)
-        else:
-            gv = gn.text(gv) if gv is not None else None
-            ov = on.text(ov) if ov is not None else None
-        if gv != ov:
-            diffs.append(Diff("header", h, gv, ov))
-    g_allow = sorted(a.strip() for a in g.headers.get("allow", "").split(",") if a.strip())
-    o_allow = sorted(a.strip() for a in o.headers.get("allow", "").split(",") if a.strip())
-    if g_allow != o_allow:
-        diffs.append(Diff("header", "allow", g.headers.get("allow"), o.headers.get("allow")))
+    for h in (*COMPARED_HEADERS, "allow"):
+        if g.headers.get(h) != o.headers.get(h):
+            diffs.append(Diff("header", h, g.headers.get(h), o.headers.get(h)))
     # Content-Length is deterministic for non-JSON bodies (downloads, empty answers).
-    g_json = "json" in g.headers.get("content-type", "")
+    g_json = "json" in (g.headers.get("content-type") or "")
     if not g_json and g.status < 400 and step.method != "HEAD":
         gl, ol = g.headers.get("content-length"), o.headers.get("content-length")
         if gl != ol:
             diffs.append(Diff("header", "content-length", gl, ol))
-    if ("x-openstack-request-id" in g.headers) != ("x-openstack-request-id" in o.headers):
-        diffs.append(Diff("header", "x-openstack-request-id (present)",
-                          "x-openstack-request-id" in g.headers,
-                          "x-openstack-request-id" in o.headers))
-    gv_body, ov_body = body_view(step, g, gn), body_view(step, o, on)
+    rid = "x-openstack-request-id"
+    if g.headers.get(rid) != o.headers.get(rid):
+        diffs.append(Diff("header", f"{rid} (present)", g.headers.get(rid), o.headers.get(rid)))
+    gv_body, ov_body = g.body, o.body
     if g.status != o.status:
         # Different outcomes: one summary line instead of a key-by-key avalanche.
         if gv_body != ov_body:
@@ -1219,7 +1263,7 @@ def compare(step: Step, g: Result, o: Result, gn: Normaliser, on: Normaliser) ->
             diffs.append(Diff("error-text", "error message", ge["message"], oe["message"]))
     else:
         diffs.extend(compare_json(gv_body, ov_body))
-    return Outcome(step, g, o, gv_body, ov_body, diffs)
+    return Outcome(step, g, o, diffs)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1227,17 +1271,75 @@ def compare(step: Step, g: Result, o: Result, gn: Normaliser, on: Normaliser) ->
 # --------------------------------------------------------------------------------------------
 
 
-def run(glance: Target, ours: Target, steps: Iterable[Step],
+class LiveSource:
+    """Observations of a running server."""
+
+    def __init__(self, target: Target) -> None:
+        self.target = target
+        self.norm = Normaliser(target)
+
+    @property
+    def label(self) -> str:
+        return self.target.base
+
+    def observe(self, step: Step) -> Observation:
+        return observe(step, self.target.send(step), self.norm)
+
+
+class RecordedSource:
+    """Observations recorded earlier from a real Glance (``--record``), replayed by step key.
+
+    Lets the comparison run where no Glance is installed (CI): the recording holds only
+    normalised data, so it is independent of the ids and ports of the recording run."""
+
+    def __init__(self, path: str) -> None:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+        self.path = path
+        self.meta = data.get("meta", {})
+        self.steps: dict[str, dict[str, Any]] = data["steps"]
+
+    @property
+    def label(self) -> str:
+        return f"recording {self.path} ({self.meta.get('server', '?')})"
+
+    def observe(self, step: Step) -> Observation:
+        recorded = self.steps.get(step.key)
+        if recorded is None:
+            return Observation(0, {}, None, error="step not in the recording")
+        return Observation.from_json(recorded)
+
+
+def run(glance: LiveSource | RecordedSource, ours: LiveSource, steps: Iterable[Step],
         selected: Callable[[Step], bool]) -> list[Outcome]:
-    """Send every step to both targets (all steps run, so state stays consistent)."""
-    gn, on = Normaliser(glance), Normaliser(ours)
+    """Send every step to both sides (all steps run, so state stays consistent)."""
     outcomes = []
     for step in steps:
-        g = glance.send(step)
-        o = ours.send(step)
+        g = glance.observe(step)
+        o = ours.observe(step)
         if step.compare and selected(step):
-            outcomes.append(compare(step, g, o, gn, on))
+            outcomes.append(compare(step, g, o))
     return outcomes
+
+
+def record(glance: LiveSource, steps: Iterable[Step], path: str) -> int:
+    """Run the script against a real Glance and store its normalised answers in ``path``."""
+    observed: dict[str, Any] = {}
+    for step in steps:
+        obs = glance.observe(step)
+        if step.compare:
+            observed[step.key] = obs.to_json()
+    versions = observed.get("versions.versions", {}).get("body") or {}
+    current = [v.get("id") for v in versions.get("versions", []) if v.get("status") == "CURRENT"]
+    meta = {"server": f"Glance (API {current[0] if current else '?'})",
+            "recorded": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "steps": len(observed)}
+    with open(path, "w", encoding="utf-8") as fh:
+        json.dump({"meta": meta, "steps": observed}, fh, indent=0, sort_keys=True,
+                  ensure_ascii=False)
+        fh.write("\n")
+    print(f"recorded {len(observed)} answers of {glance.label} to {path}")
+    return 0
 
 
 def _short(v: Any, limit: int = 300) -> str:
@@ -1291,13 +1393,14 @@ def distinct_differences(outcomes: list[Outcome]) -> list[tuple[tuple[str, ...],
     return sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
 
 
-def markdown_report(outcomes: list[Outcome], glance: Target, ours: Target) -> str:
+def markdown_report(outcomes: list[Outcome], glance: LiveSource | RecordedSource,
+                    ours: LiveSource) -> str:
     differing = [oc for oc in outcomes if oc.diffs]
     out = [
         "# Conformance differences: Glance 33 vs glance-domain",
         "",
         f"Generated {time.strftime('%Y-%m-%d %H:%M:%S %Z')} by `tools/conformance.py` "
-        f"(glance={glance.base}, ours={ours.base}).",
+        f"(glance={glance.label}, ours={ours.label}).",
         f"{len(outcomes)} requests compared, {len(differing)} differ.",
         "",
         "## Summary by area",
@@ -1389,8 +1492,13 @@ def serve_ours() -> Iterator[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--glance", required=True, help="base URL of the real Glance")
-    target = parser.add_mutually_exclusive_group(required=True)
+    reference = parser.add_mutually_exclusive_group(required=True)
+    reference.add_argument("--glance", help="base URL of the real Glance")
+    reference.add_argument("--glance-recording", metavar="FILE",
+                           help="compare with Glance answers recorded by --record instead")
+    parser.add_argument("--record", metavar="FILE",
+                        help="with --glance only: record Glance's normalised answers to FILE")
+    target = parser.add_mutually_exclusive_group()
     target.add_argument("--ours", help="base URL of a running glance-domain")
     target.add_argument(
         "--ours-serve",
@@ -1415,6 +1523,18 @@ def main(argv: list[str] | None = None) -> int:
         for st in steps:
             print(f"{st.key}: {describe_request(st)}")
         return 0
+    if len({st.key for st in steps}) != len(steps):
+        raise SystemExit("duplicate step keys in the script")
+    if args.record:
+        if not args.glance:
+            parser.error("--record needs --glance URL")
+        try:
+            source = LiveSource(Target("glance", args.glance))
+        except ValueError as exc:
+            parser.error(str(exc))
+        return record(source, steps, args.record)
+    if not (args.ours or args.ours_serve):
+        parser.error("one of --ours URL or --ours-serve is required")
     with contextlib.ExitStack() as stack:
         ours_url = args.ours or stack.enter_context(serve_ours())
         return _check(args, steps, ours_url)
@@ -1422,16 +1542,21 @@ def main(argv: list[str] | None = None) -> int:
 
 def _check(args: argparse.Namespace, steps: list[Step], ours_url: str) -> int:
     try:
-        glance = Target("glance", args.glance)
-        ours = Target("ours", ours_url)
+        targets = [Target("ours", ours_url)]
+        if args.glance:
+            targets.append(Target("glance", args.glance))
     except ValueError as exc:
         print(exc, file=sys.stderr)
         return 2
-    for t in (glance, ours):
+    for t in targets:
         probe = t.send(Step("probe", "versions", "GET", "/versions", None))
         if probe.error:
             print(f"{t.label} at {t.base} is not reachable: {probe.error}", file=sys.stderr)
             return 2
+    ours = LiveSource(targets[0])
+    glance: LiveSource | RecordedSource = (
+        LiveSource(targets[1]) if args.glance else RecordedSource(args.glance_recording)
+    )
 
     def selected(st: Step) -> bool:
         return not args.only or any(st.key.startswith(p) for p in args.only)

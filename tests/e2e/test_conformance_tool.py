@@ -30,6 +30,20 @@ def _result(tool: ModuleType, status: int, body: object, **headers: str) -> obje
     return tool.Result(status, hdrs, raw)
 
 
+def _compare(tool: ModuleType, step: object, g: object, o: object, gres: object,
+             ores: object) -> object:
+    return tool.compare(step, tool.observe(step, gres, tool.Normaliser(g)),
+                        tool.observe(step, ores, tool.Normaliser(o)))
+
+
+def test_observations_round_trip_through_json(tool: ModuleType) -> None:
+    g, _ = _targets(tool)
+    step = tool.Step("images.show", "x", "GET", "/v2/images/{img:img}", "A")
+    obs = tool.observe(step, _result(tool, 200, {"id": g.images["img"]}), tool.Normaliser(g))
+    again = tool.Observation.from_json(json.loads(json.dumps(obs.to_json())))
+    assert again == obs and again.body == {"id": "<img:img>"}
+
+
 def _targets(tool: ModuleType) -> tuple[object, object]:
     g = tool.Target("glance", "http://127.0.0.1:1")
     o = tool.Target("ours", "http://127.0.0.1:2")
@@ -46,26 +60,23 @@ def test_normalised_equal_bodies_compare_equal(tool: ModuleType) -> None:
           "tags": ["b", "a"], "self": f"/v2/images/{g.images['img']}"}
     ob = {"id": o.images["img"], "owner": o.project("A"), "created_at": "2027-02-02T10:11:12Z",
           "tags": ["a", "b"], "self": f"/v2/images/{o.images['img']}"}
-    outcome = tool.compare(step, _result(tool, 200, gb), _result(tool, 200, ob),
-                           tool.Normaliser(g), tool.Normaliser(o))
+    outcome = _compare(tool, step, g, o, _result(tool, 200, gb), _result(tool, 200, ob))
     assert outcome.diffs == []
 
 
 def test_status_header_and_body_differences_are_reported(tool: ModuleType) -> None:
     g, o = _targets(tool)
     step = tool.Step("images.show", "x", "GET", "/v2/images/{img:img}", "A")
-    outcome = tool.compare(
-        step,
+    outcome = _compare(
+        tool, step, g, o,
         _result(tool, 200, {"a": 1, "b": "x"}, location="http://127.0.0.1:1/v2/x"),
         _result(tool, 200, {"a": "1", "c": None}, location="http://127.0.0.1:2/v2/y"),
-        tool.Normaliser(g), tool.Normaliser(o),
     )
     found = {(d.category, d.what) for d in outcome.diffs}
     assert ("header", "location") in found
     assert ("body", "$.a (type)") in found
     assert ("body", "$.b") in found and ("body", "$.c") in found
-    other = tool.compare(step, _result(tool, 404, b""), _result(tool, 200, {}),
-                         tool.Normaliser(g), tool.Normaliser(o))
+    other = _compare(tool, step, g, o, _result(tool, 404, b""), _result(tool, 200, {}))
     assert ("status", "status") in {(d.category, d.what) for d in other.diffs}
 
 
