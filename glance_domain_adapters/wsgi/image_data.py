@@ -17,8 +17,9 @@ from glance_domain.ports import DataStream
 from glance_domain.service import ImageDownload
 from glance_domain_adapters.wsgi.errors import bad_request, http_error
 from glance_domain_adapters.wsgi.http import ClosingIterator, Request, Response, empty_response
-from glance_domain_adapters.wsgi.resource import Resource, iter_body
+from glance_domain_adapters.wsgi.resource import Resource
 from glance_domain_adapters.wsgi.settings import ApiSettings
+from glance_domain_adapters.wsgi.upload_body import iter_upload_body
 
 OCTET_STREAM = "application/octet-stream"
 BLOCK_SIZE = 65536
@@ -68,7 +69,7 @@ class DataController:
                 raise bad_request(f"Store for identifier {backend} not found")
         try:
             req.service.upload_data(
-                req.urlvars["image_id"], iter_body(req), size=size, backend=backend
+                req.urlvars["image_id"], iter_upload_body(req), size=size, backend=backend
             )
         except InvalidImageData as exc:  # webob's 415 body shows the detail, as Glance's does
             raise http_error(415, detail=str(exc)) from None
@@ -77,7 +78,7 @@ class DataController:
 
     def stage(self, req: Request, size: int | None) -> None:
         try:
-            req.service.stage_data(req.urlvars["image_id"], iter_body(req), size=size)
+            req.service.stage_data(req.urlvars["image_id"], iter_upload_body(req), size=size)
         except OSError as exc:
             raise bad_request(f"Error reading the image data from the request: {exc}") from None
 

@@ -1,0 +1,172 @@
+"""Uploads read straight from gunicorn's socket (``wsgi/upload_body.py``), on the real server.
+
+The direct path only exists under gunicorn, so these tests run ``glance-domain serve``: body
+bytes gunicorn buffered with the headers, keep-alive and pipelined requests after an upload, a
+client leaving mid-body, and the size cap answered before the body is read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.platform.conftest import free_port, stop, wait_http
+
+CLI = Path(sys.executable).parent / "glance-domain"
+SIZE_CAP = 8 << 20
+
+
+class Server:
+    def __init__(self, port: int, images: Path) -> None:
+        self.port = port
+        self.images = images
+
+    def connect(self) -> http.client.HTTPConnection:
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+
+    def json(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        conn = self.connect()
+        try:
+            payload = json.dumps(body).encode() if body is not None else None
+            headers = {"Content-Type": "application/json"} if body is not None else {}
+            conn.request(method, path, body=payload, headers=headers)
+            resp = conn.getresponse()
+            text = resp.read()
+            return resp.status, json.loads(text) if text else None
+        finally:
+            conn.close()
+
+    def create(self) -> str:
+        status, body = self.json("POST", "/v2/images", {
+            "name": "direct", "disk_format": "raw", "container_format": "bare"})
+        assert status == 201, body
+        return str(body["id"])
+
+    def files_of(self, image_id: str) -> list[str]:
+        """The image's data file and temporary files in the store's directory."""
+        return [p.name for p in self.images.iterdir()
+                if p.name == image_id or p.name.startswith(f".{image_id}.")]
+
+    def image(self, image_id: str) -> dict[str, Any]:
+        status, body = self.json("GET", f"/v2/images/{image_id}")
+        assert status == 200, body
+        return dict(body)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    if not CLI.exists():
+        pytest.fail("the glance-domain console script is not installed (pip install -e .)")
+    tmp = tmp_path_factory.mktemp("upload-body")
+    port = free_port()
+    conf = tmp / "glance-api.conf"
+    conf.write_text(
+        f"[DEFAULT]\nbind_host = 127.0.0.1\nbind_port = {port}\nworkers = 1\n"
+        f"data_dir = {tmp / 'data'}\nimage_size_cap = {SIZE_CAP}\n"
+        "enabled_backends = fs:file\n[glance_store]\ndefault_backend = fs\n"
+        f"[fs]\nfilesystem_store_datadir = {tmp / 'images'}\n"
+    )
+    with open(tmp / "server.log", "wb") as log:
+        proc = subprocess.Popen([str(CLI), "--config-file", str(conf), "serve"],
+                                stdout=log, stderr=subprocess.STDOUT, cwd=tmp)
+    try:
+        wait_http(f"http://127.0.0.1:{port}/versions", proc)
+        yield Server(port, tmp / "images")
+    finally:
+        stop(proc)
+
+
+def _put_head(image_id: str, length: int) -> bytes:
+    return (f"PUT /v2/images/{image_id}/file HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Content-Type: application/octet-stream\r\nContent-Length: {length}\r\n\r\n"
+            ).encode()
+
+
+def _read_response(sock: socket.socket) -> tuple[int, bytes]:
+    """One HTTP response from a raw socket: (status, body)."""
+    resp = http.client.HTTPResponse(sock)
+    resp.begin()
+    return resp.status, resp.read()
+
+
+def test_odd_sized_upload_in_uneven_sends_round_trips(server: Server) -> None:
+    image_id = server.create()
+    data = os.urandom((3 << 20) + 12345)
+    with socket.create_connection(("127.0.0.1", server.port), timeout=60) as sock:
+        # headers and the first bytes in one send: gunicorn holds them in its own buffer
+        sock.sendall(_put_head(image_id, len(data)) + data[:5000])
+        pos = 5000
+        for step in (1, 70_000, 1 << 20, 3):
+            sock.sendall(data[pos:pos + step])
+            pos += step
+        sock.sendall(data[pos:])
+        status, body = _read_response(sock)
+        assert status == 204, body
+        # same connection afterwards: gunicorn's reader knows the body was consumed
+        sock.sendall(f"GET /v2/images/{image_id}/file HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        status, body = _read_response(sock)
+    assert status == 200
+    assert body == data
+    image = server.image(image_id)
+    assert (image["status"], image["size"]) == ("active", len(data))
+    assert image["checksum"] == hashlib.md5(data).hexdigest()
+    assert image["os_hash_value"] == hashlib.sha512(data).hexdigest()
+
+
+def test_pipelined_request_after_a_small_upload(server: Server) -> None:
+    image_id = server.create()
+    data = b"tiny image"
+    with socket.create_connection(("127.0.0.1", server.port), timeout=60) as sock:
+        # the next request arrives with the body, in gunicorn's buffer past the body's end
+        sock.sendall(_put_head(image_id, len(data)) + data
+                     + b"GET /versions HTTP/1.1\r\nHost: x\r\n\r\n")
+        first = _read_response(sock)
+        second = _read_response(sock)
+    assert first[0] == 204, first
+    assert second[0] in (200, 300) and b"CURRENT" in second[1]
+    assert server.image(image_id)["size"] == len(data)
+
+
+def test_client_leaving_mid_body_leaves_nothing(server: Server) -> None:
+    image_id = server.create()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=60) as sock:
+        sock.sendall(_put_head(image_id, 6 << 20) + os.urandom(3 << 20))
+        deadline = time.monotonic() + 30
+        while server.image(image_id)["status"] != "saving" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert server.image(image_id)["status"] == "saving"
+    deadline = time.monotonic() + 30
+    while server.image(image_id)["status"] != "queued" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    image = server.image(image_id)
+    assert (image["status"], image["size"]) == ("queued", None)
+    time.sleep(0.2)
+    assert server.files_of(image_id) == []
+
+
+def test_over_the_cap_is_refused_and_the_connection_stays_usable(server: Server) -> None:
+    image_id = server.create()
+    data = os.urandom(SIZE_CAP + 1)
+    conn = server.connect()
+    conn.request("PUT", f"/v2/images/{image_id}/file", body=data,
+                 headers={"Content-Type": "application/octet-stream"})
+    resp = conn.getresponse()
+    resp.read()
+    assert resp.status == 413
+    conn.request("GET", "/versions")
+    resp = conn.getresponse()
+    assert resp.status in (200, 300) and b"CURRENT" in resp.read()
+    conn.close()
+    assert server.image(image_id)["status"] == "queued"
+    assert server.files_of(image_id) == []
