@@ -27,6 +27,18 @@ class Forbidden(DomainError):
     """The caller is not allowed to do this (policy, ownership, protected image...)."""
 
 
+class PolicyDenied(Forbidden):
+    """A policy rule refused the operation ("You are not authorized to complete <rule> action.").
+
+    Kept apart from other refusals because Glance reports them differently: a controller that
+    words its own 403 ("Not allowed to update tags for image X.") lets policy denials through.
+    """
+
+    def __init__(self, rule: str) -> None:
+        super().__init__(f"You are not authorized to complete {rule} action.")
+        self.rule = rule
+
+
 class ReadOnlyAttribute(Forbidden):
     """An attempt to set an attribute only the service may set (status, checksum, size...)."""
 

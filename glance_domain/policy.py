@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from glance_domain.context import RequestContext
-from glance_domain.errors import Forbidden
+from glance_domain.errors import PolicyDenied
 
 Target = Mapping[str, Any]
 Check = Callable[["_Creds", Target], bool]
@@ -172,4 +172,4 @@ class DefaultPolicy:
 
     def enforce(self, context: RequestContext, rule: str, target: Mapping[str, Any]) -> None:
         if not self.check(context, rule, target):
-            raise Forbidden(f"You are not authorized to complete {rule} action.")
+            raise PolicyDenied(rule)

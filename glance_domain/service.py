@@ -105,9 +105,20 @@ class ImageService:
         after = apply_changes(image, changes, self._settings)
         return self._stack.save(image, after, "update")
 
+    def _fetch(self, image_id: str, not_found: str) -> Image:
+        """The image for an operation whose controller words "not found" its own way."""
+        try:
+            return self._stack.fetch(image_id)
+        except NotFound:
+            raise NotFound(not_found) from None
+
+    def _fetch_for_sub_resource(self, image_id: str) -> Image:
+        """Tags and members endpoints say ``Image X not found.`` (Glance's text)."""
+        return self._fetch(image_id, f"Image {image_id} not found.")
+
     def delete_image(self, image_id: str) -> None:
         """Delete an image and its data (Forbidden if protected)."""
-        image = self._stack.fetch(image_id)
+        image = self._fetch(image_id, f"Failed to find image {image_id} to delete")
         self._stack.remove(image)
 
     def deactivate_image(self, image_id: str) -> Image:
@@ -128,15 +139,15 @@ class ImageService:
 
     def add_tag(self, image_id: str, tag: str) -> Image:
         """Add one tag (adding an existing tag is a no-op that still checks permissions)."""
-        image = self._stack.fetch(image_id)
+        image = self._fetch_for_sub_resource(image_id)
         validation.tag_value(tag)
         return self._stack.save(image, attrs.evolve(image, tags=image.tags | {tag}), "update")
 
     def remove_tag(self, image_id: str, tag: str) -> Image:
-        """NotFound if the image does not have the tag."""
-        image = self._stack.fetch(image_id)
+        """NotFound if the image does not have the tag (with no text of its own, as Glance)."""
+        image = self._fetch_for_sub_resource(image_id)
         if tag not in image.tags:
-            raise NotFound(f"Tag {tag} not found on image {image_id}.")
+            raise NotFound()
         return self._stack.save(image, attrs.evolve(image, tags=image.tags - {tag}), "update")
 
     # -- data -----------------------------------------------------------------------------
@@ -317,28 +328,28 @@ class ImageService:
 
     # -- members ----------------------------------------------------------------------------
     def list_members(self, image_id: str) -> list[Member]:
-        image = self._stack.fetch(image_id)
+        image = self._fetch_for_sub_resource(image_id)
         return self._stack.list_members(image)
 
     def get_member(self, image_id: str, member_id: str) -> Member:
-        image = self._stack.fetch(image_id)
+        image = self._fetch_for_sub_resource(image_id)
         return self._stack.get_member(image, member_id)
 
     def add_member(self, image_id: str, member_id: str) -> Member:
-        image = self._stack.fetch(image_id)
+        image = self._fetch_for_sub_resource(image_id)
         member = self._factory.new_member(image, member_id)
         return self._stack.add_member(image, member)
 
     def update_member(self, image_id: str, member_id: str, status: str) -> Member:
         if status not in MEMBER_STATUSES:
             raise InvalidInput('Status must be "pending", "accepted" or "rejected".')
-        image = self._stack.fetch(image_id)
+        image = self._fetch_for_sub_resource(image_id)
         member = self._stack.fetch_member(image, member_id)
         after = attrs.evolve(member, status=status, updated_at=self._factory.now())
         return self._stack.save_member(image, member, after)
 
     def remove_member(self, image_id: str, member_id: str) -> None:
-        image = self._stack.fetch(image_id)
+        image = self._fetch_for_sub_resource(image_id)
         member = self._stack.fetch_member(image, member_id)
         self._stack.remove_member(image, member)
 

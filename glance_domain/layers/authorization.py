@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from glance_domain import visibility
 from glance_domain.context import RequestContext
-from glance_domain.errors import Forbidden, NotFound
+from glance_domain.errors import Forbidden, NotFound, PolicyDenied
 from glance_domain.importing.request import COPY_IMAGE, ImportRequest
 from glance_domain.layers.base import Layer
 from glance_domain.model.image import Image
@@ -42,7 +42,7 @@ class AuthorizationLayer(Layer):
         """Only admins and the owner change an image; the refusal names the policy ``rule``
         Glance's default rules would have refused (Glance reports these as policy denials)."""
         if not visibility.is_admin_or_owner(self.context, image):
-            raise Forbidden(f"You are not authorized to complete {rule} action.")
+            raise PolicyDenied(rule)
 
     def _shared(self, image: Image) -> None:
         if image.visibility != "shared":

@@ -12,7 +12,7 @@ import builtins
 from collections.abc import Iterable
 
 from glance_domain.context import RequestContext
-from glance_domain.errors import Forbidden, NotFound
+from glance_domain.errors import Forbidden, NotFound, PolicyDenied
 from glance_domain.importing.request import COPY_IMAGE, ImportRequest
 from glance_domain.layers.base import Layer
 from glance_domain.model.image import Image
@@ -47,7 +47,7 @@ class PolicyLayer(Layer):
             return
         if rule == "get_image" or not self.policy.check(ctx, "get_image", target):
             raise NotFound(f"No image found with ID {image.id}")
-        raise Forbidden(f"You are not authorized to complete {rule} action.")
+        raise PolicyDenied(rule)
 
     def _visibility_rule(self, visibility: str, target_image: Image) -> None:
         if visibility == "public":
@@ -75,7 +75,7 @@ class PolicyLayer(Layer):
                 raise Forbidden(
                     f"You are not permitted to create images owned by '{image.owner}'."
                 )
-            raise Forbidden("You are not authorized to complete add_image action.")
+            raise PolicyDenied("add_image")
         if image.visibility == "public":
             self.policy.enforce(ctx, "publicize_image", target)
         elif image.visibility == "community":
@@ -128,7 +128,7 @@ class PolicyLayer(Layer):
             if not self.policy.check(ctx, "copy_image", target):
                 if not self.policy.check(ctx, "get_image", target):
                     raise NotFound(f"No image found with ID {image.id}")
-                raise Forbidden("You are not authorized to complete copy_image action.")
+                raise PolicyDenied("copy_image")
         else:
             self._enforce("modify_image", image)
         self.inner.check_import(image, request)
@@ -138,7 +138,7 @@ class PolicyLayer(Layer):
         ctx = self.context
         target = image_target(ctx, image)
         if not self.policy.check(ctx, rule, target):
-            raise Forbidden(f"You are not authorized to complete {rule} action.")
+            raise PolicyDenied(rule)
 
     def list_members(self, image: Image) -> builtins.list[Member]:
         self._member_rule("get_members", image)

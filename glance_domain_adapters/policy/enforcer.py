@@ -21,7 +21,7 @@ from oslo_config import cfg
 from oslo_policy import _checks, policy
 
 from glance_domain.context import RequestContext
-from glance_domain.errors import Forbidden
+from glance_domain.errors import PolicyDenied
 from glance_domain_adapters.policy.rules import list_rules
 
 LOG = logging.getLogger(__name__)
@@ -148,7 +148,7 @@ class OsloPolicyEnforcer:
         if not self.check(context, rule, target):
             LOG.debug("policy %s denied for user %s project %s", rule, context.user_id,
                       context.project_id)
-            raise Forbidden(f"You are not authorized to complete {rule} action.")
+            raise PolicyDenied(rule)
 
     def is_admin(self, context: RequestContext) -> bool:
         """Whether ``context`` is an administrator per the ``context_is_admin`` rule."""

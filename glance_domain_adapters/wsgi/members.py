@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from glance_domain.errors import Forbidden, NotFound, QuotaExceeded
+from glance_domain.errors import (
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PolicyDenied,
+    QuotaExceeded,
+)
 from glance_domain.model.member import Member
 from glance_domain_adapters.wsgi.errors import bad_request, http_error
 from glance_domain_adapters.wsgi.http import Request, Response, empty_response, json_response
@@ -40,6 +46,8 @@ class MembersController:
         image_id = req.urlvars["image_id"]
         try:
             return req.service.list_members(image_id)
+        except PolicyDenied:  # Glance lets policy denials through unchanged
+            raise
         except Forbidden as exc:
             raise http_error(
                 403, f"Not allowed to list members for image {image_id}: {exc.message}"
@@ -52,6 +60,8 @@ class MembersController:
         image_id = req.urlvars["image_id"]
         try:
             return req.service.add_member(image_id, member_id)
+        except PolicyDenied:  # Glance lets policy denials through unchanged
+            raise
         except Forbidden:
             raise http_error(403, f"Not allowed to create members for image {image_id}.") \
                 from None
@@ -66,6 +76,10 @@ class MembersController:
             raise bad_request(f"Incorrect request: Invalid status: {status}")
         try:
             return req.service.update_member(image_id, req.urlvars["member_id"], status)
+        except InvalidInput as exc:
+            raise bad_request(f"Incorrect request: {exc.message}") from None
+        except PolicyDenied:  # Glance lets policy denials through unchanged
+            raise
         except Forbidden:
             raise http_error(403, f"Not allowed to update members for image {image_id}.") \
                 from None
@@ -74,6 +88,8 @@ class MembersController:
         image_id = req.urlvars["image_id"]
         try:
             req.service.remove_member(image_id, req.urlvars["member_id"])
+        except PolicyDenied:  # Glance lets policy denials through unchanged
+            raise
         except Forbidden:
             raise http_error(403, f"Not allowed to delete members for image {image_id}.") \
                 from None

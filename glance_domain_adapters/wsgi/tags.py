@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from glance_domain.errors import Forbidden, InvalidInput, NotFound, QuotaExceeded
+from glance_domain.errors import (
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PolicyDenied,
+    QuotaExceeded,
+)
 from glance_domain_adapters.wsgi.errors import bad_request, http_error
 from glance_domain_adapters.wsgi.http import Request, Response, empty_response
 from glance_domain_adapters.wsgi.resource import Resource
@@ -29,6 +35,8 @@ class TagsController:
             req.service.add_tag(image_id, req.urlvars["tag_value"])
         except NotFound:
             raise http_error(404, f"Image {image_id} not found.") from None
+        except PolicyDenied:  # Glance lets policy denials through unchanged
+            raise
         except Forbidden:
             raise http_error(403, f"Not allowed to update tags for image {image_id}.") from None
         except InvalidInput as exc:
@@ -42,6 +50,8 @@ class TagsController:
         image_id = req.urlvars["image_id"]
         try:
             req.service.remove_tag(image_id, req.urlvars["tag_value"])
+        except PolicyDenied:  # Glance lets policy denials through unchanged
+            raise
         except Forbidden:
             raise http_error(403, f"Not allowed to delete tags for image {image_id}.") from None
 

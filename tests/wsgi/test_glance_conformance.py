@@ -95,3 +95,65 @@ def test_deactivated_images_hide_stores_from_non_admins(client: Client) -> None:
     listed = client.get(f"/v2/images?id={image['id']}").json["images"]
     assert "stores" not in listed[0]
     assert client.get(url, as_=ADMIN).json["stores"] == "fast"
+
+
+MISSING = "00000000-1111-2222-3333-444444444444"
+
+
+@pytest.mark.parametrize(("method", "path", "body", "text"), [
+    ("DELETE", "", None, f"Failed to find image {MISSING} to delete"),
+    ("GET", "/members", None, f"Image {MISSING} not found."),
+    ("POST", "/members", {"member": "m"}, f"Image {MISSING} not found."),
+    ("GET", "/members/m", None, f"Image {MISSING} not found."),
+    ("PUT", "/members/m", {"status": "accepted"}, f"Image {MISSING} not found."),
+    ("DELETE", "/members/m", None, f"Image {MISSING} not found."),
+    ("PUT", "/tags/t", None, f"Image {MISSING} not found."),
+    ("DELETE", "/tags/t", None, f"Image {MISSING} not found."),
+])
+def test_not_found_texts(
+    client: Client, method: str, path: str, body: object, text: str
+) -> None:
+    resp = client.request(method, f"/v2/images/{MISSING}{path}", json_body=body,
+                          headers={"Accept": "application/json"})
+    assert resp.status_int == 404
+    assert resp.json["message"].startswith(text + "<br />")
+
+
+def test_missing_tag_is_a_bare_404(client: Client) -> None:
+    image = client.create(name="t")
+    resp = client.delete(f"/v2/images/{image['id']}/tags/nope",
+                         headers={"Accept": "application/json"})
+    assert resp.status_int == 404
+    assert resp.json["message"].startswith("The resource could not be found.")
+
+
+def test_policy_denials_pass_through_member_and_tag_controllers(client: Client) -> None:
+    from .conftest import BOB
+
+    image = client.create(name="s", visibility="shared")
+    assert client.post(f"/v2/images/{image['id']}/members", {"member": "bob-project"}
+                       ).status_int == 200
+    headers = {"Accept": "application/json"}
+    resp = client.post(f"/v2/images/{image['id']}/members", {"member": "x"}, as_=BOB,
+                       headers=headers)
+    assert resp.status_int == 403
+    assert resp.json["message"].startswith("You are not authorized to complete add_member")
+    resp = client.request("DELETE", f"/v2/images/{image['id']}/members/bob-project", as_=BOB,
+                          headers=headers)
+    assert resp.json["message"].startswith("You are not authorized to complete delete_member")
+    reader = {**client.default, "X-Roles": "reader"}
+    resp = client.put(f"/v2/images/{image['id']}/tags/x", as_=reader, headers=headers)
+    assert resp.status_int == 403
+    assert resp.json["message"].startswith("You are not authorized to complete modify_image")
+
+
+def test_bad_member_status_text(client: Client) -> None:
+    from .conftest import BOB
+
+    image = client.create(name="s", visibility="shared")
+    client.post(f"/v2/images/{image['id']}/members", {"member": "bob-project"})
+    resp = client.put(f"/v2/images/{image['id']}/members/bob-project",
+                      json_body={"status": "x"}, as_=BOB, headers={"Accept": "application/json"})
+    assert resp.status_int == 400
+    assert resp.json["message"].startswith(
+        'Incorrect request: Status must be "pending", "accepted" or "rejected".')
