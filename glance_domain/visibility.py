@@ -1,8 +1,10 @@
 """Who may see and who may change an image: decided here and nowhere else.
 
-- ``is_admin_or_owner`` is *the* ownership check.
-- ``can_see`` answers for one image (GET by id): admins, the owner, anyone for public/community
-  or ownerless images, and members of a shared image whatever their membership status.
+- ``owns`` is *the* ownership check (admins own everything), for images, members, tasks and
+  metadata-definition namespaces; ``is_admin_or_owner`` applies it to an image.
+- ``can_see_owned`` is the visibility rule of anything with an owner and a visibility (images
+  and metadef namespaces); ``can_see`` adds image membership (GET by id): members of a shared
+  image see it whatever their membership status.
 - ``list_scope`` answers for listings, with Glance's list semantics (see its docstring).
 """
 
@@ -21,11 +23,25 @@ _ALL_STATUSES = frozenset(MEMBER_STATUSES)
 _NOT_COMMUNITY = frozenset({"public", "private", "shared"})
 
 
-def is_admin_or_owner(context: RequestContext, image: Image) -> bool:
-    """True if the caller is an admin or its project owns the image (the one ownership rule)."""
+def owns(context: RequestContext, owner: str | None) -> bool:
+    """True if the caller is an admin or its project is ``owner`` (the one ownership rule;
+    nobody but an admin owns what has no owner)."""
     if context.is_admin:
         return True
-    return image.owner is not None and context.owner is not None and image.owner == context.owner
+    return owner is not None and context.owner is not None and owner == context.owner
+
+
+def is_admin_or_owner(context: RequestContext, image: Image) -> bool:
+    """True if the caller is an admin or its project owns the image."""
+    return owns(context, image.owner)
+
+
+def can_see_owned(context: RequestContext, owner: str | None, visibility: str) -> bool:
+    """Whether the caller may see something with this owner and visibility: admins and the
+    owner always, anyone when it is public/community or has no owner."""
+    if owner is None or visibility in ("public", "community"):
+        return True
+    return owns(context, owner)
 
 
 def can_see(context: RequestContext, image: Image, member_status: str | None) -> bool:
@@ -34,15 +50,10 @@ def can_see(context: RequestContext, image: Image, member_status: str | None) ->
     ``member_status`` is the caller's membership status for the image (None if not a member);
     it is only consulted for shared images. Pending and rejected members may GET by id.
     """
-    if context.is_admin or image.owner is None:
+    if can_see_owned(context, image.owner, image.visibility):
         return True
-    if image.visibility in ("public", "community"):
-        return True
-    if context.owner is None:
-        return False
-    if image.owner == context.owner:
-        return True
-    return image.visibility == "shared" and member_status is not None
+    return (context.owner is not None and image.visibility == "shared"
+            and member_status is not None)
 
 
 def shows_locations(context: RequestContext, image: Image) -> bool:

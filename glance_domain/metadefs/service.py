@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 import attrs
 
+from glance_domain import visibility
 from glance_domain.context import RequestContext
 from glance_domain.errors import Forbidden, InvalidInput, NotFound
 from glance_domain.metadefs import errors as me
@@ -98,9 +99,7 @@ class MetadefService:
         return {"project_id": ns.owner, "visibility": ns.visibility}
 
     def _visible(self, ns: Namespace) -> bool:
-        ctx = self.context
-        return (ctx.is_admin or ns.owner is None or ns.visibility == "public"
-                or (ctx.owner is not None and ns.owner == ctx.owner))
+        return visibility.can_see_owned(self.context, ns.owner, ns.visibility)
 
     def _enforce(self, rule: str, ns: Namespace | None = None) -> None:
         """Fire ``rule``; a refusal on a namespace the caller cannot get is NotFound."""
