@@ -61,7 +61,7 @@ class AuthorizationLayer(Layer):
     def add(self, image: Image) -> Image:
         ctx = self.context
         if not ctx.is_admin and image.owner != ctx.owner:
-            raise Forbidden(f"You are not permitted to create images owned by '{image.owner}'.")
+            raise Forbidden(f"You are not permitted to create images owned by '{image.owner}'")
         return self.inner.add(image)
 
     def save(self, before: Image, after: Image, action: str = "update") -> Image:
@@ -141,7 +141,7 @@ class AuthorizationLayer(Layer):
         self._shared(image)
         ctx = self.context
         if not ctx.is_admin and before.member_id != ctx.owner:
-            raise Forbidden("You are not permitted to modify 'status' on this image member.")
+            raise PolicyDenied("modify_member")  # Glance: the modify_member rule refuses
         return self.inner.save_member(image, before, after)
 
     def remove_member(self, image: Image, member: Member) -> None:

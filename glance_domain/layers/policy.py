@@ -73,7 +73,7 @@ class PolicyLayer(Layer):
         if not self.policy.check(ctx, "add_image", target):
             if image.owner != ctx.project_id:
                 raise Forbidden(
-                    f"You are not permitted to create images owned by '{image.owner}'."
+                    f"You are not permitted to create images owned by '{image.owner}'"
                 )
             raise PolicyDenied("add_image")
         if image.visibility == "public":

@@ -126,7 +126,7 @@ def test_members_never_modify_the_image(world: World) -> None:
         member.add_member(image.id, "p4")
     with pytest.raises(Forbidden):
         member.remove_member(image.id, "p2")
-    with pytest.raises(Forbidden, match="status"):
+    with pytest.raises(Forbidden, match="modify_member"):
         owner.update_member(image.id, "p2", "rejected")
 
 

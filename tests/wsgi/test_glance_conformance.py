@@ -157,3 +157,20 @@ def test_bad_member_status_text(client: Client) -> None:
     assert resp.status_int == 400
     assert resp.json["message"].startswith(
         'Incorrect request: Status must be "pending", "accepted" or "rejected".')
+
+
+def test_owner_cannot_set_member_status_policy_text(client: Client) -> None:
+    image = client.create(name="s", visibility="shared")
+    client.post(f"/v2/images/{image['id']}/members", {"member": "bob-project"})
+    resp = client.put(f"/v2/images/{image['id']}/members/bob-project",
+                      json_body={"status": "accepted"}, headers={"Accept": "application/json"})
+    assert resp.status_int == 403
+    assert resp.json["message"].startswith(
+        "You are not authorized to complete modify_member action.")
+
+
+def test_create_for_another_owner_text(client: Client) -> None:
+    resp = client.post("/v2/images", {"owner": "someone-else"},
+                       headers={"Accept": "application/json"})
+    assert resp.status_int == 403
+    assert "You are not permitted to create images owned by 'someone-else'<br" in resp.text
