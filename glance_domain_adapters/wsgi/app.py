@@ -175,7 +175,8 @@ class GlanceApp:
             return self._error(environ, start_response, exc, request_id)
         except DomainError as err:
             return self._error(environ, start_response,
-                               from_domain(err, match.resource, match.action), request_id)
+                               from_domain(err, match.resource, match.action,
+                                           variables=match.urlvars), request_id)
         except UnicodeDecodeError:
             return self._error(environ, start_response, http_error(
                 400, "Error decoding your request. Either the URL or the request body "

@@ -6,13 +6,16 @@ and openstacksdk parse all three. We raise the same webob exceptions so bodies m
 
 A few Glance controllers map the same domain failure to a different status than the rest of the
 API (for example an invalid status transition is 400 on deactivate/reactivate/delete but 409 on
-upload); those exceptions to the table are listed in ``ACTION_OVERRIDES`` next to it.
+upload); those exceptions to the table are listed in ``ACTION_OVERRIDES`` next to it. Others word
+the failure their own way ("Not allowed to create members for image X."): ``MESSAGE_OVERRIDES``.
+Controllers never catch domain errors themselves.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+import attrs
 import webob.exc
 
 from glance_domain import errors as e
@@ -56,6 +59,61 @@ ACTION_OVERRIDES: Mapping[tuple[str, str], Mapping[type[e.DomainError], int]] = 
 }
 
 
+
+
+@attrs.frozen
+class Detail:
+    """A message shown as webob's *detail*, under the status's standard explanation."""
+
+    template: str
+
+
+#: The domain error's own text, unchanged (e.g. policy denials a controller lets through).
+KEEP = "{message}"
+
+#: (resource, action) -> {error class: message}, as Glance's controllers word them; the most
+#: specific class in the error's MRO wins. A message is a ``str.format`` template over the URL
+#: variables (``{image_id}``...) and ``{message}`` (the domain error's text), a ``Detail``, or
+#: None for webob's bare default body.
+MESSAGE_OVERRIDES: Mapping[
+    tuple[str, str], Mapping[type[e.DomainError], str | Detail | None]
+] = {
+    ("image_members", "index"): {
+        e.PolicyDenied: KEEP,
+        e.Forbidden: "Not allowed to list members for image {image_id}: {message}",
+    },
+    ("image_members", "create"): {
+        e.PolicyDenied: KEEP,
+        e.Forbidden: "Not allowed to create members for image {image_id}.",
+        e.QuotaExceeded: "Image member limit exceeded for image {image_id}: {message}:",
+    },
+    ("image_members", "update"): {
+        e.InvalidInput: "Incorrect request: {message}",
+        e.PolicyDenied: KEEP,
+        e.Forbidden: "Not allowed to update members for image {image_id}.",
+    },
+    ("image_members", "delete"): {
+        e.PolicyDenied: KEEP,
+        e.Forbidden: "Not allowed to delete members for image {image_id}.",
+    },
+    ("image_tags", "update"): {
+        e.NotFound: "Image {image_id} not found.",
+        e.PolicyDenied: KEEP,
+        e.Forbidden: "Not allowed to update tags for image {image_id}.",
+        e.InvalidInput: "Could not update image: {message}",
+        e.QuotaExceeded: "Image tag limit exceeded for image {image_id}: {message}:",
+    },
+    ("image_tags", "delete"): {
+        e.PolicyDenied: KEEP,
+        e.Forbidden: "Not allowed to delete tags for image {image_id}.",
+    },
+    # images.get_task_info: a bare HTTPNotFound
+    ("images", "get_task_info"): {e.NotFound: None},
+    # image_data.upload: webob's 415 explanation, the inspector's verdict as the detail
+    ("image_data", "upload"): {e.InvalidImageData: Detail(KEEP)},
+}
+
+
 def status_for(error: e.DomainError, resource: str = "", action: str = "") -> int:
     """The HTTP status Glance answers for ``error`` raised by ``resource.action``."""
     overrides = ACTION_OVERRIDES.get((resource, action))
@@ -84,10 +142,24 @@ def http_error(
 
 
 def from_domain(
-    error: e.DomainError, resource: str = "", action: str = "", message: str | None = None
+    error: e.DomainError, resource: str = "", action: str = "", message: str | None = None,
+    *, variables: Mapping[str, str] | None = None,
 ) -> webob.exc.HTTPException:
-    """The webob error for a domain error raised by ``resource.action``."""
-    return http_error(status_for(error, resource, action), message or error.message or None)
+    """The webob error for a domain error raised by ``resource.action`` (``variables``: the
+    request's URL variables, for the message templates)."""
+    status = status_for(error, resource, action)
+    overrides = MESSAGE_OVERRIDES.get((resource, action))
+    if overrides is not None:
+        for cls in type(error).__mro__:
+            if cls in overrides:
+                template = overrides[cls]
+                if template is None:
+                    return http_error(status)
+                values = {**(variables or {}), "message": error.message}
+                if isinstance(template, Detail):
+                    return http_error(status, detail=template.template.format_map(values))
+                return http_error(status, template.format_map(values) or None)
+    return http_error(status, message or error.message or None)
 
 
 def bad_request(msg: str) -> webob.exc.HTTPException:

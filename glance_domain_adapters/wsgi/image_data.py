@@ -12,7 +12,6 @@ from typing import Any
 
 import webob.byterange
 
-from glance_domain.errors import InvalidImageData
 from glance_domain.ports import DataStream
 from glance_domain.service import ImageDownload
 from glance_domain_adapters.wsgi.errors import bad_request, http_error
@@ -71,8 +70,6 @@ class DataController:
             req.service.upload_data(
                 req.urlvars["image_id"], iter_upload_body(req), size=size, backend=backend
             )
-        except InvalidImageData as exc:  # webob's 415 body shows the detail, as Glance's does
-            raise http_error(415, detail=str(exc)) from None
         except OSError as exc:
             raise bad_request(f"Error reading the image data from the request: {exc}") from None
 

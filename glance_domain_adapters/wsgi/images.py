@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from glance_domain.changes import Change
-from glance_domain.errors import NotFound
 from glance_domain.importing.request import ImportRequest
 from glance_domain.model.image import Image
 from glance_domain.model.task import Task
@@ -172,10 +171,7 @@ class ImagesController:
         svc.delete_from_store(req.urlvars["image_id"], store_id)
 
     def get_task_info(self, req: Request) -> list[Task]:
-        try:
-            return req.service.image_tasks(req.urlvars["image_id"])
-        except NotFound:
-            raise not_found() from None
+        return req.service.image_tasks(req.urlvars["image_id"])
 
     def import_image(self, req: Request, request: ImportRequest) -> None:
         req.service.import_image(req.urlvars["image_id"], request)

@@ -4,14 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from glance_domain.errors import (
-    Forbidden,
-    InvalidInput,
-    NotFound,
-    PolicyDenied,
-    QuotaExceeded,
-)
-from glance_domain_adapters.wsgi.errors import bad_request, http_error
+from glance_domain_adapters.wsgi.errors import bad_request
 from glance_domain_adapters.wsgi.http import Request, Response, empty_response
 from glance_domain_adapters.wsgi.resource import Resource
 from glance_domain_adapters.wsgi.schemas import SchemaValidator
@@ -29,31 +22,13 @@ class TagsDeserializer:
 
 
 class TagsController:
+    """Errors become responses in ``wsgi/errors.py`` (Glance's wording per action there)."""
+
     def update(self, req: Request) -> None:
-        image_id = req.urlvars["image_id"]
-        try:
-            req.service.add_tag(image_id, req.urlvars["tag_value"])
-        except NotFound:
-            raise http_error(404, f"Image {image_id} not found.") from None
-        except PolicyDenied:  # Glance lets policy denials through unchanged
-            raise
-        except Forbidden:
-            raise http_error(403, f"Not allowed to update tags for image {image_id}.") from None
-        except InvalidInput as exc:
-            raise http_error(400, f"Could not update image: {exc.message}") from None
-        except QuotaExceeded as exc:
-            raise http_error(
-                413, f"Image tag limit exceeded for image {image_id}: {exc.message}:"
-            ) from None
+        req.service.add_tag(req.urlvars["image_id"], req.urlvars["tag_value"])
 
     def delete(self, req: Request) -> None:
-        image_id = req.urlvars["image_id"]
-        try:
-            req.service.remove_tag(image_id, req.urlvars["tag_value"])
-        except PolicyDenied:  # Glance lets policy denials through unchanged
-            raise
-        except Forbidden:
-            raise http_error(403, f"Not allowed to delete tags for image {image_id}.") from None
+        req.service.remove_tag(req.urlvars["image_id"], req.urlvars["tag_value"])
 
 
 class TagsSerializer:
