@@ -38,6 +38,11 @@ SERVER_START_TIMEOUT = 60.0
 ENV_URL = "GLANCE_E2E_URL"
 
 
+def _close_stdin() -> None:
+    """Runs in the child before exec: no standard input at all."""
+    os.close(0)
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -232,8 +237,11 @@ def run_cli(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Callab
             ]
         else:
             raise ValueError(tool)
+        # stdin closed, as in cron (and in CI): the glance CLI treats any other non-tty
+        # stdin as image data and then refuses "--file and stdin" together.
         proc = subprocess.run(
-            [*base, *args], capture_output=True, text=True, env=env, cwd=workdir, timeout=120
+            [*base, *args], capture_output=True, text=True, env=env, cwd=workdir, timeout=120,
+            stdin=subprocess.DEVNULL, preexec_fn=_close_stdin,
         )
         if check and proc.returncode != 0:
             pytest.fail(
