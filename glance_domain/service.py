@@ -16,6 +16,7 @@ from typing import Any
 
 import attrs
 
+from glance_domain import visibility
 from glance_domain.changes import Change, apply_changes
 from glance_domain.context import RequestContext
 from glance_domain.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
@@ -322,7 +323,7 @@ class ImageService:
         if self._importer is None:
             raise NotFound(f"Task with the given id {task_id} was not found")
         task = self._importer.tasks.get(task_id)
-        if not self.context.is_admin and task.owner != self.context.owner:
+        if not visibility.owns(self.context, task.owner):
             raise NotFound(f"Task with the given id {task_id} was not found")
         return task
 
