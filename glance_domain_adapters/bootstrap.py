@@ -235,13 +235,15 @@ def api_settings(conf: cfg.ConfigOpts) -> Any:
 def context_factory(
     conf: cfg.ConfigOpts, is_admin: Callable[[RequestContext], bool] | None = None
 ) -> Callable[[Mapping[str, Any]], RequestContext]:
-    """``environ -> RequestContext`` from keystonemiddleware's headers (or the local admin)."""
+    """``environ -> RequestContext`` from keystonemiddleware's headers (or the local admin,
+    except with flavor = keystone: there a request without identity is refused)."""
     from glance_domain_adapters.wsgi.context import make_context_factory
 
     return make_context_factory(
         is_admin=is_admin,
         default_project=conf.default_project_id,
         max_request_id_length=conf.max_request_id_length,
+        require_identity=config.auth_flavor(conf) == "keystone",
     )
 
 

@@ -59,11 +59,16 @@ class HeaderContextFactory:
     default_project: str = "admin"
     default_user: str | None = None
     max_request_id_length: int = 64
+    #: Refuse (401) a request without identity instead of making it the local admin: set
+    #: when keystonemiddleware is meant to authenticate every request.
+    require_identity: bool = False
 
     def __call__(self, environ: Mapping[str, Any]) -> RequestContext:
         request_id = self._request_id(environ)
         status = environ.get("HTTP_X_IDENTITY_STATUS")
         if status is None and not any(k in environ for k in _IDENTITY_KEYS):
+            if self.require_identity:
+                raise Unauthenticated("The request you have made requires authentication.")
             return RequestContext(
                 user_id=self.default_user,
                 project_id=self.default_project,
@@ -107,6 +112,7 @@ class HeaderContextFactory:
 def make_context_factory(
     *, is_admin: IsAdmin | None = None, default_project: str = "admin",
     default_user: str | None = None, max_request_id_length: int = 64,
+    require_identity: bool = False,
 ) -> ContextFactory:
     """The default context factory (see module docstring)."""
     return HeaderContextFactory(
@@ -114,4 +120,5 @@ def make_context_factory(
         default_project=default_project,
         default_user=default_user,
         max_request_id_length=max_request_id_length,
+        require_identity=require_identity,
     )
