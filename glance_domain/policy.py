@@ -34,7 +34,9 @@ class _Creds:
         self.admin = context.is_admin or "admin" in roles
 
     def owns(self, target: Target, key: str = "project_id") -> bool:
-        return self.project is not None and target.get(key) == self.project
+        # As oslo.policy's ``project_id:%(project_id)s``: the target's value, formatted as a
+        # string, equals the caller's (so a caller with no project matches a null owner).
+        return key in target and str(target[key]) == str(self.project)
 
 
 def _admin(c: _Creds, t: Target) -> bool:

@@ -176,3 +176,13 @@ def test_only_shared_images_have_members(world: World) -> None:
         owner.add_member(image.id, "p2")
     with pytest.raises(NotFound):
         owner.get_member(image.id, "p2")
+
+
+def test_a_caller_without_project_may_create_an_image_with_no_owner() -> None:
+    """Glance 33 answers 201 with owner null for a confirmed identity with no project."""
+    from glance_domain import RequestContext
+
+    world = World()
+    svc = world.gateway.service(RequestContext(user_id="u", roles=("member", "reader")))
+    image = svc.create_image(name="orphan")
+    assert image.owner is None
