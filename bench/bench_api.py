@@ -345,23 +345,39 @@ def download(api: Api, image_id: str, size: int) -> float:
     return elapsed
 
 
-def measure_data(api: Api, mib: int, repeat: int, ids: list[str]) -> dict[str, float]:
+def measure_data(
+    api: Api, mib: int, repeat: int, ids: list[str], adjacent_limits: bool = False
+) -> dict[str, float]:
+    """Best upload and download MB/s; with ``adjacent_limits`` also the two-thread hashing
+    limit measured right before each upload and the median ratio of the pairs (on a shared
+    machine the load changes between the start-of-run limits and the uploads)."""
     block = os.urandom(8 * MiB) if mib >= 8 else os.urandom(mib * MiB)
+    hash_block = os.urandom(MiB)
     count = mib * MiB // len(block)
     size = len(block) * count
     up = []
+    ratios = []
+    limits = []
     image_id = ""
     for r in range(repeat):
         image = api.request("POST", "/v2/images",
                             {"name": f"bench-data-{r}", "disk_format": "raw",
                              "container_format": "bare"}, expect=201)
         ids.append(image["id"])
+        if adjacent_limits:
+            limits.append(hash_limits(hash_block, 256)["md5 || sha512, two threads"])
         up.append(upload(api, image["id"], block, count))
+        if adjacent_limits:
+            ratios.append(size / up[-1] / 1e6 / limits[-1] * 100)
         image_id = image["id"]
     # a download takes a fraction of a second: a few more runs cost little and tame the noise
     down = [download(api, image_id, size) for _ in range(max(repeat, 5))]
-    return {f"upload {mib} MiB (MB/s)": size / min(up) / 1e6,
+    rows = {f"upload {mib} MiB (MB/s)": size / min(up) / 1e6,
             f"download {mib} MiB (MB/s)": size / min(down) / 1e6}
+    if adjacent_limits:
+        rows["md5 || sha512 two threads, next to uploads (MB/s)"] = statistics.median(limits)
+        rows["upload / hashing limit next to it, median (%)"] = statistics.median(ratios)
+    return rows
 
 
 def delete_all(api: Api, ids: list[str]) -> None:
@@ -397,12 +413,20 @@ def run(api: Api, args: argparse.Namespace) -> dict[str, float]:
     rows = Rows()
     print(f"{'measure':52} {'value':>10}", flush=True)
     try:
-        rows.update(measure_create(api, args.images, ids, args.write_clients))
-        rows.update(measure_show(api, ids, args))
-        rows.update(measure_list(api, args.images, args.repeat))
-        rows.update(measure_patch(api, ids, args.patches, args.write_clients))
-        if args.mib:
-            rows.update(measure_data(api, args.mib, args.repeat, ids))
+        phases = set(args.phases.split(","))
+        if phases & {"show", "list", "patch"}:
+            phases.add("create")  # they measure the images the create phase makes
+        if "create" in phases:
+            rows.update(measure_create(api, args.images, ids, args.write_clients))
+        if "show" in phases:
+            rows.update(measure_show(api, ids, args))
+        if "list" in phases:
+            rows.update(measure_list(api, args.images, args.repeat))
+        if "patch" in phases:
+            rows.update(measure_patch(api, ids, args.patches, args.write_clients))
+        if args.mib and "data" in phases:
+            rows.update(measure_data(api, args.mib, args.repeat, ids,
+                                     adjacent_limits=not args.no_limits))
     finally:
         if args.url and not args.keep:
             delete_all(api, ids)
@@ -424,6 +448,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=5, help="wrk duration")
     parser.add_argument("--mib", type=int, default=512, help="upload/download size (0: skip)")
     parser.add_argument("--repeat", type=int, default=2, help="runs of list/upload/download")
+    parser.add_argument("--phases", default="create,show,list,patch,data",
+                        help="comma-separated phases to run (create, show, list, patch, data); "
+                        "e.g. 'data' for upload/download only (show, list and patch imply "
+                        "create)")
     parser.add_argument("--no-wrk", action="store_true", help="Python client for show")
     parser.add_argument("--both-clients", action="store_true",
                         help="measure show with wrk and with Python threads")
@@ -463,10 +491,10 @@ def main() -> None:
         memory = limits["loopback TCP, sendall from memory"]
         up = next((v for k, v in rows.items() if k.startswith("upload")), None)
         down = next((v for k, v in rows.items() if k.startswith("download")), None)
-        store = limits["md5 || sha512 || new file write + fsync"]
+        store = limits["md5 || sha512 || new file write-behind + fsync"]
         if up is not None and down is not None:
             print(f"\nupload / best hashing limit            {up / hashing:6.0%} (target 80%)")
-            print(f"upload / hash || new-file write limit  {up / store:6.0%}")
+            print(f"upload / hash || write-behind limit    {up / store:6.0%}")
             print(f"download / loopback sendfile limit     {down / loop:6.0%} (target 90%)")
             print(f"download / loopback sendall limit      {down / memory:6.0%}")
 
