@@ -4,8 +4,8 @@
 
 Per request: health check, version negotiation, caller context (from keystonemiddleware's
 headers), routing, then the resource's deserializer -> controller -> serializer. Domain errors
-become Glance's HTTP errors through the one table in :mod:`.errors`; every response carries
-``x-openstack-request-id``.
+become Glance's HTTP errors through the one table in :mod:`.errors`; every response but the
+version documents carries ``x-openstack-request-id``.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ from glance_domain_adapters.wsgi.resource import (
     MAX_JSON_BODY_KEY,
     Resource,
     has_body,
+    read_json,
 )
 from glance_domain_adapters.wsgi.routes import Router
 from glance_domain_adapters.wsgi.settings import ApiSettings
@@ -150,23 +151,23 @@ class GlanceApp:
             request_id = "req-" + request_id
 
         if path == "/versions" or path.startswith("/versions/"):
-            return self._versions(environ, start_response, 200, request_id)
+            return self._versions(environ, start_response, 200)
         v2_path = negotiate(path, environ.get("HTTP_ACCEPT", ""), self.allowed_versions)
         if v2_path is None:
-            return self._versions(environ, start_response, 300, request_id)
+            return self._versions(environ, start_response, 300)
         if v2_path == "/v2":
-            req = Request(environ, {}, context, self._service)
-            redirect = webob.exc.HTTPFound(location=req.application_url + "/v2/")
-            return self._error(environ, start_response, redirect, request_id)
+            return self._redirect_v2(environ, start_response, request_id)
 
         method = environ["REQUEST_METHOD"]
         match = self.router.match(method, v2_path)
+        environ[MAX_JSON_BODY_KEY] = self.api.max_json_body_size
         if match.status != 200:
             headers = {"Allow": match.allow} if match.allow else None
-            return self._error(environ, start_response,
-                               http_error(match.status, headers=headers), request_id)
+            error = http_error(match.status, headers=headers)
+            if match.status == 405:
+                error = _reject(Request(environ, {}, context, self._service), error)
+            return self._error(environ, start_response, error, request_id)
         req = Request(environ, match.urlvars, context, self._service)
-        environ[MAX_JSON_BODY_KEY] = self.api.max_json_body_size
         try:
             if match.body_reject and has_body(req):
                 raise http_error(400, "A body is not expected with this request.")
@@ -189,12 +190,27 @@ class GlanceApp:
 
     def _versions(
         self, environ: dict[str, Any], start_response: StartResponse, status: int,
-        request_id: str,
     ) -> Iterable[bytes]:
+        """The versions document (200 for /versions, 300 for anything unversioned). Glance
+        serves it from its version-negotiation layer, outside the middleware that stamps
+        ``x-openstack-request-id``, so it carries none."""
         req = Request(environ, {}, RequestContext(), self._service)
         response = self.versions.response(req.application_url, status)
-        response.headers.append((REQUEST_ID_HEADER, request_id))
+        _drain(environ)
         return response(environ, start_response)
+
+    def _redirect_v2(
+        self, environ: dict[str, Any], start_response: StartResponse, request_id: str,
+    ) -> Iterable[bytes]:
+        """``/v2`` -> ``/v2/``: Glance's URL map answers a bodiless 302 (no Content-Length,
+        so the server sends it chunked) with its own spelling of the charset."""
+        req = Request(environ, {}, RequestContext(), self._service)
+        _drain(environ)
+        return Response(302, headers=[
+            ("Content-Type", "text/plain; charset=utf8"),
+            ("Location", req.application_url + "/v2/"),
+            (REQUEST_ID_HEADER, request_id),
+        ], app_iter=[])(environ, start_response)
 
     @staticmethod
     def _error(
@@ -206,6 +222,17 @@ class GlanceApp:
         _drain(environ)
         result: Iterable[bytes] = exc(environ, start_response)
         return result
+
+
+def _reject(req: Request, not_allowed: webob.exc.HTTPException) -> webob.exc.HTTPException:
+    """The answer to a method a route does not allow. Glance's reject controller deserializes
+    a body like any other (JSON), so a malformed or non-object body is a 400 before the 405."""
+    if has_body(req):
+        try:
+            read_json(req)
+        except webob.exc.HTTPException as exc:
+            return exc
+    return not_allowed
 
 
 def _drain(environ: dict[str, Any], budget: int = DRAIN_BUDGET) -> None:

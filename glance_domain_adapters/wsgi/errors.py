@@ -9,10 +9,17 @@ API (for example an invalid status transition is 400 on deactivate/reactivate/de
 upload); those exceptions to the table are listed in ``ACTION_OVERRIDES`` next to it. Others word
 the failure their own way ("Not allowed to create members for image X."): ``MESSAGE_OVERRIDES``.
 Controllers never catch domain errors themselves.
+
+Where a Glance controller hands its message to webob positionally (``HTTPForbidden(msg)``)
+rather than as ``explanation=msg``, webob keeps the status's standard explanation ("Access was
+denied to this resource.", "There was a conflict when trying to complete your request.") and
+renders the message as the *detail* under it. Which messages Glance raises that way is listed
+once, in ``AS_DETAIL``; ``from_domain`` applies it to every error, whatever its origin.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 import attrs
@@ -114,6 +121,37 @@ MESSAGE_OVERRIDES: Mapping[
 }
 
 
+def _patterns(*templates: str) -> tuple[re.Pattern[str], ...]:
+    """Whole-message patterns; ``*`` stands for a name or value Glance interpolates."""
+    return tuple(
+        re.compile(".+".join(re.escape(part) for part in t.split("*")) + r"\Z", re.DOTALL)
+        for t in templates
+    )
+
+
+#: (resource, action) -> messages Glance passes to webob positionally, so they are rendered as
+#: the detail under webob's standard explanation of the status.
+AS_DETAIL: Mapping[tuple[str, str], tuple[re.Pattern[str], ...]] = {
+    ("images", "create"): (
+        # ImagesController deserializer: reserved names (its 'location', 'deleted', 'os_glance_*'
+        # check; the factory's "Attribute 'locations' is reserved." is an explanation)
+        re.compile(r"Attribute '(?!locations')[^']*' is reserved\.\Z"),
+        # api.v2.policy add_image: the friendlier message for a foreign owner
+        *_patterns("You are not permitted to create images owned by '*'"),
+    ),
+    ("images", "update"): _patterns(
+        "Cannot set locations to empty list.",  # _do_replace
+        "Owner can't be updated by non admin.",  # _do_replace
+        "Property * does not exist.",  # _do_replace / _do_remove (409)
+        "Property * may not be removed.",  # _do_remove
+    ),
+}
+
+
+def _as_detail(message: str, resource: str, action: str) -> bool:
+    return any(p.match(message) for p in AS_DETAIL.get((resource, action), ()))
+
+
 def status_for(error: e.DomainError, resource: str = "", action: str = "") -> int:
     """The HTTP status Glance answers for ``error`` raised by ``resource.action``."""
     overrides = ACTION_OVERRIDES.get((resource, action))
@@ -159,7 +197,10 @@ def from_domain(
                 if isinstance(template, Detail):
                     return http_error(status, detail=template.template.format_map(values))
                 return http_error(status, template.format_map(values) or None)
-    return http_error(status, message or error.message or None)
+    text = message or error.message or None
+    if text is not None and _as_detail(text, resource, action):
+        return http_error(status, detail=text)
+    return http_error(status, text)
 
 
 def bad_request(msg: str) -> webob.exc.HTTPException:

@@ -154,6 +154,12 @@ def empty_response(status: int = 204) -> Response:
     return Response(status, b"", [("Content-Type", "text/html; charset=UTF-8")])
 
 
+def bare_response(status: int = 204) -> Response:
+    """No body and no entity headers at all (neither Content-Type nor Content-Length): what
+    Glance's download of an image without data and its member delete answer."""
+    return Response(status, headers=[], app_iter=[])
+
+
 class ClosingIterator:
     """Iterates ``chunks`` and calls ``close`` when the server is done with the body."""
 

@@ -15,7 +15,13 @@ import webob.byterange
 from glance_domain.ports import DataStream
 from glance_domain.service import ImageDownload
 from glance_domain_adapters.wsgi.errors import bad_request, http_error
-from glance_domain_adapters.wsgi.http import ClosingIterator, Request, Response, empty_response
+from glance_domain_adapters.wsgi.http import (
+    ClosingIterator,
+    Request,
+    Response,
+    bare_response,
+    empty_response,
+)
 from glance_domain_adapters.wsgi.resource import Resource
 from glance_domain_adapters.wsgi.settings import ApiSettings
 from glance_domain_adapters.wsgi.upload_body import iter_upload_body
@@ -148,7 +154,7 @@ class DataSerializer:
     def download(self, req: Request, result: tuple[ImageDownload | None, bool]) -> Response:
         download, ranged = result
         if download is None:
-            return empty_response(204)
+            return bare_response(204)
         stream = download.stream
         headers = [("Content-Type", OCTET_STREAM)]
         if download.image.checksum:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from glance_domain.changes import Change
+from glance_domain.errors import ReservedAttribute
 from glance_domain.importing.request import ImportRequest
 from glance_domain.model.image import Image
 from glance_domain.model.task import Task
@@ -68,7 +69,7 @@ class ImagesDeserializer:
             if len(key) > 255:
                 raise bad_request("Custom property should not be greater than 255 characters.")
             if key in RESERVED or key.startswith(RESERVED_PREFIX):
-                raise forbidden(f"Attribute '{key}' is reserved.")
+                raise ReservedAttribute(f"Attribute '{key}' is reserved.")
         return {"attributes": body}
 
     def update(self, req: Request) -> dict[str, Any]:
@@ -190,6 +191,14 @@ class ImagesController:
         )
 
 
+#: Glance registers these internal stores next to ``enabled_backends`` (staging for
+#: glance-direct, a tasks work dir); once its process has looked any store up by id (any upload,
+#: download, import or store detail) they are part of the backend list it names in
+#: ``OpenStack-image-store-ids``, so a Glance in service always lists them, after the
+#: configured stores.
+GLANCE_RESERVED_STORES = ("os_glance_staging_store", "os_glance_tasks_store")
+
+
 class ImagesSerializer:
     def __init__(self, view: ImageView, api: ApiSettings) -> None:
         self.view = view
@@ -228,10 +237,10 @@ class ImagesSerializer:
             stores = self._store_ids
             if stores is None:
                 stores = self._store_ids = ",".join(
-                    b.id for b in req.service.stores() if not b.id.startswith("os_glance_")
+                    [b.id for b in req.service.stores() if not b.id.startswith("os_glance_")]
+                    + list(GLANCE_RESERVED_STORES)
                 )
-            if stores:
-                response.headers.append(("OpenStack-image-store-ids", stores))
+            response.headers.append(("OpenStack-image-store-ids", stores))
         return response
 
     def delete(self, req: Request, result: None) -> Response:

@@ -8,6 +8,9 @@ are appended as tie-breakers with the default direction; ``name``, ``id``, ``sta
 commas); ``created_at``/``updated_at`` accept ``gt:``/``gte:``/``eq:``/``neq:``/``lt:``/``lte:``
 with ISO 8601 times; ``<attr>_min``/``<attr>_max`` are integer ranges; repeated ``tag`` params
 must all match; anything else filters on a core attribute or an extra property by equality.
+Glance takes only the first ``limit``, ``marker`` and ``member_status``; a repetition stays
+among the filters, i.e. filters on an extra property of that name (``?limit=1&limit=2`` lists
+the images whose property ``limit`` is ``2``: usually none).
 """
 
 from __future__ import annotations
@@ -201,15 +204,12 @@ def parse_image_query(
     tags: list[str] = []
     filters: list[tuple[str, str]] = []
     for key, value in params:
-        if key == "limit":
-            if limit is None:
-                limit = value
-        elif key == "marker":
-            if marker is None:
-                marker = value
-        elif key == "member_status":
-            if member_status is None:
-                member_status = value
+        if key == "limit" and limit is None:
+            limit = value
+        elif key == "marker" and marker is None:
+            marker = value
+        elif key == "member_status" and member_status is None:
+            member_status = value
         elif key == "tag":
             tags.append(value.strip())
         elif key == "sort":

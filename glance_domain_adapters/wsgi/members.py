@@ -6,7 +6,7 @@ from typing import Any
 
 from glance_domain.model.member import Member
 from glance_domain_adapters.wsgi.errors import bad_request
-from glance_domain_adapters.wsgi.http import Request, Response, empty_response, json_response
+from glance_domain_adapters.wsgi.http import Request, Response, bare_response, json_response
 from glance_domain_adapters.wsgi.resource import Resource, read_json
 from glance_domain_adapters.wsgi.views import member_view
 
@@ -68,7 +68,7 @@ class MembersSerializer:
     create = update = show
 
     def delete(self, req: Request, result: None) -> Response:
-        return empty_response(204)
+        return bare_response(204)
 
 
 def create_resource() -> Resource:

@@ -19,7 +19,8 @@ def test_create_shape_and_headers(client: Client) -> None:
     resp = client.post("/v2/images", {"name": "a", "id": UUID, "hw_x": "1", "tags": ["t"]})
     assert resp.status_int == 201
     assert resp.headers["Location"] == f"http://localhost/v2/images/{UUID}"
-    assert resp.headers["OpenStack-image-store-ids"] == "fast,slow"
+    assert resp.headers["OpenStack-image-store-ids"] == (
+        "fast,slow,os_glance_staging_store,os_glance_tasks_store")
     assert resp.headers["OpenStack-image-import-methods"] == (
         "glance-direct,web-download,copy-image")
     body = resp.json
