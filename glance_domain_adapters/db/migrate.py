@@ -14,13 +14,14 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, and_, delete, insert, inspect, select, true
+from sqlalchemy import Connection, Engine, and_, delete, insert, inspect, or_, select, true
 
 from glance_domain import errors
 from glance_domain_adapters.db.engine import make_engine
 from glance_domain_adapters.db.errors import translated
 from glance_domain_adapters.db.sqlite_stats import seed_planner_statistics
 from glance_domain_adapters.db.tables import CHILD_TABLES, image_id_tombstones, images
+from glance_domain_adapters.db.task_tables import task_info, tasks
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 VERSION_TABLE = "glance_domain_alembic_version"
@@ -82,6 +83,7 @@ def purge(url: str | Engine | None, age_in_days: int, *, now: dt.datetime | None
 
     Child rows of purged images go with them (whatever their own state); soft-deleted child rows
     of live images go too. Tombstones of image ids stay forever, so purged ids stay unusable.
+    Tasks deleted, or expired, more than ``age_in_days`` days ago go with their ``task_info``.
     """
     if not isinstance(age_in_days, int) or isinstance(age_in_days, bool) or age_in_days < 0:
         raise errors.InvalidInput("age_in_days must be a non-negative integer")
@@ -90,6 +92,8 @@ def purge(url: str | Engine | None, age_in_days: int, *, now: dt.datetime | None
     cutoff = current.astimezone(dt.UTC).replace(tzinfo=None) - dt.timedelta(days=age_in_days)
     try:
         with translated(), engine.begin() as conn:
+            if inspect(conn).has_table("tasks"):
+                _purge_tasks(conn, cutoff)
             if not inspect(conn).has_table("images"):
                 return 0
             old = and_(images.c.deleted == true(), images.c.deleted_at < cutoff)
@@ -112,3 +116,16 @@ def purge(url: str | Engine | None, age_in_days: int, *, now: dt.datetime | None
     finally:
         if owned:
             engine.dispose()
+
+
+def _purge_tasks(conn: Connection, cutoff: dt.datetime) -> None:
+    """Delete tasks soft-deleted, or expired (never listed since), before ``cutoff``."""
+    old = or_(
+        and_(tasks.c.deleted == true(), tasks.c.deleted_at < cutoff),
+        tasks.c.expires_at < cutoff,
+    )
+    doomed = list(conn.execute(select(tasks.c.id).where(old)).scalars())
+    for start in range(0, len(doomed), 500):
+        batch = doomed[start:start + 500]
+        conn.execute(delete(task_info).where(task_info.c.task_id.in_(batch)))
+        conn.execute(delete(tasks).where(tasks.c.id.in_(batch)))
