@@ -141,12 +141,7 @@ def build_gateway(
     """The domain gateway wired from ``conf``; any dependency may be handed in instead."""
     from glance_domain.gateway import Gateway
     from glance_domain.importing import ThreadExecutor
-    from glance_domain_adapters.importing import (
-        FileStagingArea,
-        FileTaskRepository,
-        HttpFetcher,
-        ImportFilter,
-    )
+    from glance_domain_adapters.importing import FileStagingArea, HttpFetcher, ImportFilter
 
     filtering = conf.import_filtering_opts
     fetcher = HttpFetcher(
@@ -164,7 +159,7 @@ def build_gateway(
     if repository is None:
         repository = build_repository(conf, migrate=migrate)
     return Gateway(
-        tasks=FileTaskRepository(os.path.join(data, "tasks")),
+        tasks=_task_repository(repository),
         staging=FileStagingArea(os.path.join(data, "staging")),
         executor=ThreadExecutor(conf.task.task_executor_threads),
         fetcher=fetcher,
@@ -179,6 +174,17 @@ def build_gateway(
         notifier=make_notifier(conf),
         settings=config.domain_settings(conf),
     )
+
+
+def _task_repository(repository: Any) -> Any:
+    """Import tasks in the image repository's SQL database, shared by every host using it
+    (None: in memory, for a handed-in repository without an engine)."""
+    engine = getattr(repository, "engine", None)
+    if engine is None:
+        return None
+    from glance_domain_adapters.db.tasks import SqlTaskRepository
+
+    return SqlTaskRepository(engine)
 
 
 def _metadef_repository(repository: Any) -> Any:

@@ -168,8 +168,8 @@ import_opts: list[cfg.Opt] = [
         bounds=True,
         default=list(IMPORT_METHODS),
         help="Interoperable image import methods offered (glance-direct, web-download, "
-        "copy-image). Staged data lives in '<data_dir>/staging', task records in "
-        "'<data_dir>/tasks'.",
+        "copy-image). Staged data lives in '<data_dir>/staging' (per host), task records in "
+        "the image database.",
     ),
 ]
 

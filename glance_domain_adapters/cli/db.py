@@ -18,7 +18,7 @@ def register(db: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     version = command_parser(db, "version", "show the schema version of the database")
     version.set_defaults(handler=run_version)
     purge = command_parser(
-        db, "purge", "remove rows of images deleted more than --age-in-days days ago"
+        db, "purge", "remove rows of images and tasks deleted more than --age-in-days days ago"
     )
     purge.add_argument(
         "--age-in-days", type=non_negative_int, default=30, metavar="DAYS",

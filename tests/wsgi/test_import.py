@@ -1,5 +1,5 @@
 """Interoperable import over HTTP: /stage, /import, tasks — with the real file staging area,
-file task repository, a thread-pool executor and web-download from a 127.0.0.1 http.server
+SQL task repository (SQLite), a thread-pool executor and web-download from a 127.0.0.1 http.server
 (allow-listed), plus python-glanceclient doing glance-direct and web-download over cheroot."""
 
 from __future__ import annotations
@@ -24,12 +24,10 @@ from glance_domain.memory import MemoryImageRepository, MemoryStoreRegistry
 from glance_domain.notifications import NullNotifier
 from glance_domain.policy import DefaultPolicy
 from glance_domain.settings import DomainSettings
-from glance_domain_adapters.importing import (
-    FileStagingArea,
-    FileTaskRepository,
-    HttpFetcher,
-    ImportFilter,
-)
+from glance_domain_adapters.db import migrate
+from glance_domain_adapters.db.engine import make_engine
+from glance_domain_adapters.db.tasks import SqlTaskRepository
+from glance_domain_adapters.importing import FileStagingArea, HttpFetcher, ImportFilter
 from glance_domain_adapters.wsgi.app import make_app
 
 from .conftest import ADMIN, ALICE, BOB, Client
@@ -58,6 +56,13 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+def _sql_tasks(tmp: Path) -> SqlTaskRepository:
+    """Tasks in a fresh SQLite image database, as the server keeps them."""
+    url = f"sqlite:///{tmp / 'glance.sqlite'}"
+    migrate.upgrade(url)
+    return SqlTaskRepository(make_engine(url))
+
+
 class Env:
     def __init__(self, tmp: Path, *, allow_loopback: bool = True, cap: int | None = None):
         settings = DomainSettings(image_size_cap=cap) if cap else DomainSettings()
@@ -71,7 +76,8 @@ class Env:
         self.gateway = Gateway(
             repository=MemoryImageRepository(), stores=self.stores, policy=DefaultPolicy(),
             notifier=NullNotifier(), settings=settings,
-            tasks=FileTaskRepository(str(tmp / "tasks")), staging=self.staging,
+            tasks=_sql_tasks(tmp),
+            staging=self.staging,
             executor=self.executor, fetcher=fetcher,
         )
         self.app: Callable[..., Any] = make_app(self.gateway, settings)
