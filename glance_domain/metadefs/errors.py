@@ -47,6 +47,18 @@ def duplicate_child(kind: str, name: str, namespace: str) -> Duplicate:
     )
 
 
+def duplicate_on_update(kind: str, name: str, namespace: str) -> Duplicate:
+    """Renaming a namespace, property, object or tag onto an existing name: Glance's update
+    wording (its repository words a duplicate differently on update than on create)."""
+    if kind == "namespace":
+        return Duplicate("Invalid update. It would result in a duplicate metadata definition "
+                         f"namespace with the same name of {name}")
+    if kind == "tag":
+        return duplicate_child("tag", name, namespace)
+    return Duplicate(f"Invalid update. It would result in a duplicate metadata definition "
+                     f"{kind} with the same name={name} in namespace={namespace}.")
+
+
 def association_not_found(name: str, namespace: str) -> NotFound:
     return NotFound(
         f"The metadata definition resource-type association of resource-type={name} to "

@@ -72,7 +72,7 @@ class MemoryMetadefRepository:
             current = self.get_namespace(old_name)
             new_name = namespace.namespace
             if new_name != old_name and new_name in self._namespaces:
-                raise me.duplicate_namespace(new_name)
+                raise me.duplicate_on_update("namespace", new_name, new_name)
             stored = attrs.evolve(namespace, id=current.id)
             del self._namespaces[old_name]
             self._namespaces[new_name] = stored
@@ -128,7 +128,7 @@ class MemoryMetadefRepository:
             if current is None:
                 raise me.child_not_found(_KIND[kind], old_name, child.namespace)
             if child.name != old_name and child.name in items:
-                raise me.duplicate_child(_KIND[kind], child.name, child.namespace)
+                raise me.duplicate_on_update(_KIND[kind], child.name, child.namespace)
             stored = attrs.evolve(child, id=current.id)  # type: ignore[attr-defined, misc]
             if child.name == old_name:
                 items[old_name] = stored

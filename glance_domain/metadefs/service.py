@@ -43,6 +43,11 @@ NAMESPACE_SORT_KEYS = frozenset({
 CHILD_SORT_KEYS = frozenset({"id", "name", "created_at", "updated_at"})
 
 
+def _by_name(objects: Iterable[MetadefObject]) -> list[MetadefObject]:
+    """Objects as Glance lists them: by name (its unique (namespace, name) index order)."""
+    return sorted(objects, key=lambda o: o.name)
+
+
 def _sort_value(value: Any) -> tuple[bool, Any]:
     """NULLs sort first (ascending), as SQLite and MySQL order them."""
     return (value is not None, value)
@@ -158,7 +163,7 @@ class MetadefService:
         detail = NamespaceDetail(
             namespace=ns,
             properties=tuple(repo.list_properties(name)),
-            objects=tuple(paginate(repo.list_objects(name), PageQuery(), CHILD_SORT_KEYS)),
+            objects=tuple(_by_name(repo.list_objects(name))),
             tags=tuple(paginate(repo.list_tags(name), PageQuery(), CHILD_SORT_KEYS)),
             associations=tuple(repo.list_associations(name)),
         )
@@ -290,11 +295,12 @@ class MetadefService:
 
     # -- objects -------------------------------------------------------------------------------
     def list_objects(self, namespace: str, page: PageQuery = PageQuery()) -> list[MetadefObject]:
+        """All the namespace's objects by name. Glance 33 accepts (and validates) ``page`` but
+        its object repository ignores it: every object, in the order of its (namespace, name)
+        index."""
         ns = self.namespace(namespace)
         self._enforce("get_metadef_objects", ns)
-        objects = self.repository.list_objects(namespace)
-        marker = self._find(objects, "object", page.marker, namespace) if page.marker else None
-        return paginate(objects, page, CHILD_SORT_KEYS, marker)
+        return _by_name(self.repository.list_objects(namespace))
 
     def get_object(self, namespace: str, name: str) -> MetadefObject:
         ns = self.namespace(namespace)

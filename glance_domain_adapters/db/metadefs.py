@@ -150,7 +150,8 @@ class SqlMetadefRepository:
                 ns_id = self._ns_id(conn, old_name)
                 if namespace.namespace != old_name and conn.execute(select(ns_t.c.id).where(
                         ns_t.c.namespace == namespace.namespace)).first() is not None:
-                    raise me.duplicate_namespace(namespace.namespace)
+                    raise me.duplicate_on_update("namespace", namespace.namespace,
+                                                 namespace.namespace)
                 conn.execute(update(ns_t).where(ns_t.c.id == ns_id).values(
                     namespace=namespace.namespace, display_name=namespace.display_name,
                     description=namespace.description, visibility=namespace.visibility,
@@ -158,7 +159,8 @@ class SqlMetadefRepository:
                     updated_at=to_db_time(namespace.updated_at)))
                 return _ns(self._ns_row(conn, namespace.namespace))
         except sa_exc.IntegrityError:
-            raise me.duplicate_namespace(namespace.namespace) from None
+            raise me.duplicate_on_update("namespace", namespace.namespace,
+                                         namespace.namespace) from None
 
     @retry_on_deadlock()
     def remove_namespace(self, name: str) -> None:
@@ -231,14 +233,14 @@ class SqlMetadefRepository:
                 ns_id = self._ns_id(conn, namespace)
                 if name != old_name and conn.execute(select(table.c.id).where(
                         table.c.namespace_id == ns_id, table.c.name == name)).first():
-                    raise me.duplicate_child(kind, name, namespace)
+                    raise me.duplicate_on_update(kind, name, namespace)
                 result = conn.execute(update(table).where(
                     table.c.namespace_id == ns_id, table.c.name == old_name
                 ).values(name=name, **values))
                 if result.rowcount == 0:
                     raise me.child_not_found(kind, old_name, namespace)
         except sa_exc.IntegrityError:
-            raise me.duplicate_child(kind, name, namespace) from None
+            raise me.duplicate_on_update(kind, name, namespace) from None
 
     def remove_property(self, namespace: str, name: str) -> None:
         self._remove(namespace, name, prop_t, "property")

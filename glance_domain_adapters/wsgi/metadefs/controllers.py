@@ -101,8 +101,16 @@ def _page(req: Request, default_limit: int | None) -> tuple[PageQuery, dict[str,
     return page, params
 
 
-def _property(namespace: str, name: str, body: dict[str, Any]) -> PropertyDefinition:
-    return PropertyDefinition(namespace=namespace, name=name, schema=normalize_property(body))
+def _property(
+    namespace: str, name: str, body: dict[str, Any], *, named: bool = False,
+) -> PropertyDefinition:
+    """A property definition from a request body. ``named``: written through the properties
+    API, whose stored definition (as Glance's) also holds its name, so the name shows in the
+    property lists and the namespace; definitions that came inside a namespace body do not."""
+    schema = normalize_property(body)
+    if named:
+        schema = {"name": name, **schema}
+    return PropertyDefinition(namespace=namespace, name=name, schema=schema)
 
 
 def _object(namespace: str, body: dict[str, Any]) -> MetadefObject:
@@ -188,9 +196,9 @@ class MetadefController:
             data["properties"] = views.properties_view(contents.properties)
         if contents.objects:
             data["objects"] = [
-                {k: v for k, v in views.object_view(o).items()
+                {k: v for k, v in views.object_view(o, given=body_o).items()
                  if k in ("name", "required", "description", "properties")}
-                for o in contents.objects]
+                for o, body_o in zip(contents.objects, body.get("objects") or (), strict=True)]
         if contents.tags:
             data["tags"] = [{"name": t.name} for t in contents.tags]
         response = json_response(views.links(data, name), 201)
@@ -266,7 +274,8 @@ class MetadefController:
         ns = req.urlvars["namespace"]
         body = _body(req, self.validators["property"], ("created_at", "updated_at"))
         with namespace_errors(ns):
-            prop = self.service(req).create_property(_property(ns, body["name"], body))
+            prop = self.service(req).create_property(
+                _property(ns, body["name"], body, named=True))
         return json_response(views.property_view(prop), 201)
 
     def update_property(self, req: Request) -> Response:
@@ -274,7 +283,7 @@ class MetadefController:
         body = _body(req, self.validators["property"], ("created_at", "updated_at"))
         with namespace_errors(ns):
             prop = self.service(req).update_property(
-                req.urlvars["name"], _property(ns, body["name"], body))
+                req.urlvars["name"], _property(ns, body["name"], body, named=True))
         return json_response(views.property_view(prop))
 
     def delete_property(self, req: Request) -> Response:
@@ -306,7 +315,7 @@ class MetadefController:
                                                       "updated_at"))
         with namespace_errors(ns):
             obj = self.service(req).create_object(_object(ns, body))
-        return json_response(views.object_view(obj), 201)
+        return json_response(views.object_view(obj, given=body), 201)
 
     def update_object(self, req: Request) -> Response:
         ns = req.urlvars["namespace"]
@@ -314,7 +323,7 @@ class MetadefController:
                                                       "updated_at"))
         with namespace_errors(ns):
             obj = self.service(req).update_object(req.urlvars["name"], _object(ns, body))
-        return json_response(views.object_view(obj))
+        return json_response(views.object_view(obj, given=body))
 
     def delete_object(self, req: Request) -> Response:
         ns = req.urlvars["namespace"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -49,7 +50,11 @@ def links(data: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 def property_schema(prop: PropertyDefinition) -> dict[str, Any]:
-    return normalize_property(prop.schema)
+    """The definition as lists and namespaces show it: with its ``name`` first when the stored
+    definition holds one (written through the properties API, as in Glance)."""
+    schema = normalize_property(prop.schema)
+    name = prop.schema.get("name")
+    return {"name": name, **schema} if name is not None else schema
 
 
 def properties_view(props: Any) -> dict[str, Any]:
@@ -60,15 +65,23 @@ def property_view(prop: PropertyDefinition) -> dict[str, Any]:
     return {"name": prop.name, **property_schema(prop)}
 
 
-def object_view(obj: MetadefObject) -> dict[str, Any]:
-    return _clean({
-        "name": obj.name, "required": list(obj.required) or None,
+def object_view(obj: MetadefObject, given: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """An object as shown and listed (``required`` and ``properties`` always present), or, with
+    the request body as ``given``, as Glance echoes a create/update: those two only when the
+    body had them."""
+    data = _clean({
+        "name": obj.name, "required": list(obj.required),
         "description": obj.description,
         "properties": {k: normalize_property(v) for k, v in obj.properties.items()},
         "created_at": iso(obj.created_at), "updated_at": iso(obj.updated_at),
         "self": f"{namespace_href(obj.namespace)}/objects/{obj.name}",
         "schema": OBJ_SCHEMA,
     })
+    if given is not None:
+        for key in ("required", "properties"):
+            if key not in given:
+                del data[key]
+    return data
 
 
 def tag_view(tag: MetadefTag) -> dict[str, Any]:
