@@ -821,6 +821,8 @@ def scenario() -> list[Step]:
     add(Step("routes", "cache_image_get_405", "GET", "/v2/cache/{img:data}", "admin"))
     add(Step("routes", "info_usage_post_404", "POST", "/v2/info/usage", "A"))
 
+    s.extend(_metadef_steps())
+
     # --- delete -------------------------------------------------------------------------
     add(Step("images.delete", "protected", "DELETE", "/v2/images/{img:prot}", "A"))
     add(Step("images.delete", "protected_admin", "DELETE", "/v2/images/{img:prot}", "admin"))
@@ -840,6 +842,173 @@ def scenario() -> list[Step]:
              "admin"))
     add(Step("images.delete", "missing", "DELETE", "/v2/images/{newid}", "A"))
     add(_list("after_deletes", "tag={tag}"))
+    return s
+
+
+def _metadef_steps() -> list[Step]:
+    """Metadata definitions: namespaces, properties, objects, tags and resource types, by admin
+    (the only writer by default), a member and a stranger; names carry the run's tag so runs
+    against long-lived servers do not collide (lists keep only this run's entries)."""
+    s: list[Step] = []
+    ns_path = "/v2/metadefs/namespaces"
+    ns = f"{ns_path}/{{tag}}-ns"
+    rt = "CONF::{tag}::Image"
+
+    def md(name: str, method: str, path: str, who: str | None = "admin", **kw: Any) -> Step:
+        return Step("metadefs", name, method, path, who, **kw)
+
+    full = {
+        "namespace": "{tag}-ns", "display_name": "Conformance", "description": "d",
+        "visibility": "public", "protected": True,
+        "properties": {"p1": {"title": "P1", "type": "string", "enum": ["a", "b"],
+                              "default": "a"},
+                       "p2": {"title": "P2", "type": "integer", "minimum": 1,
+                              "maximum": 10}},
+        "objects": [{"name": "o1", "description": "obj", "required": ["q"],
+                     "properties": {"q": {"title": "Q", "type": "boolean"}}}],
+        "tags": [{"name": "t1"}, {"name": "t2"}],
+        "resource_type_associations": [{"name": rt, "prefix": "hw_",
+                                        "properties_target": "image"}],
+    }
+    add = s.append
+    # namespaces
+    add(md("ns_create", "POST", ns_path, json=full))
+    add(md("ns_create_duplicate", "POST", ns_path, json={"namespace": "{tag}-ns"}))
+    add(md("ns_create_member", "POST", ns_path, "A", json={"namespace": "{tag}-nsA"}))
+    add(md("ns_create_no_name", "POST", ns_path, json={"display_name": "x"}))
+    add(md("ns_create_bad_visibility", "POST", ns_path,
+           json={"namespace": "{tag}-bad", "visibility": "everyone"}))
+    add(md("ns_create_bad_type", "POST", ns_path, json={"namespace": 5}))
+    add(md("ns_create_malformed", "POST", ns_path, body=b"{nope", content_type="application/json"))
+    add(md("ns_create_readonly", "POST", ns_path,
+           json={"namespace": "{tag}-ro", "created_at": "2020-01-01T00:00:00Z"}))
+    add(md("ns_create_private", "POST", ns_path,
+           json={"namespace": "{tag}-priv", "visibility": "private"}))
+    add(md("ns_create_minimal", "POST", ns_path, json={"namespace": "{tag}-min"}))
+    add(md("ns_show", "GET", ns))
+    add(md("ns_show_member", "GET", ns, "A"))
+    add(md("ns_show_prefixed", "GET", f"{ns}?resource_type={rt}"))
+    add(md("ns_show_private_member", "GET", f"{ns_path}/{{tag}}-priv", "A"))
+    add(md("ns_show_private_admin", "GET", f"{ns_path}/{{tag}}-priv"))
+    add(md("ns_show_missing", "GET", f"{ns_path}/{{tag}}-none"))
+    add(md("ns_list", "GET", ns_path))
+    add(md("ns_list_member", "GET", ns_path, "A"))
+    add(md("ns_list_public", "GET", f"{ns_path}?visibility=public"))
+    add(md("ns_list_private", "GET", f"{ns_path}?visibility=private"))
+    add(md("ns_list_resource_type", "GET", f"{ns_path}?resource_types={rt}"))
+    add(md("ns_list_sorted", "GET", f"{ns_path}?sort_key=namespace&sort_dir=asc"))
+    add(md("ns_list_bad_sort_dir", "GET", f"{ns_path}?sort_dir=up"))
+    add(md("ns_list_bad_sort_key", "GET", f"{ns_path}?sort_key=nope"))
+    add(md("ns_list_bad_limit", "GET", f"{ns_path}?limit=-1"))
+    add(md("ns_list_bad_visibility", "GET", f"{ns_path}?visibility=nope"))
+    add(md("ns_update", "PUT", ns, json={"namespace": "{tag}-ns", "display_name": "Renamed",
+                                         "description": "d2", "visibility": "public",
+                                         "protected": True}))
+    add(md("ns_update_member", "PUT", ns, "A", json={"namespace": "{tag}-ns"}))
+    add(md("ns_update_missing", "PUT", f"{ns_path}/{{tag}}-none",
+           json={"namespace": "{tag}-none"}))
+    add(md("ns_update_rename", "PUT", f"{ns_path}/{{tag}}-min",
+           json={"namespace": "{tag}-min2", "display_name": "m"}))
+    add(md("ns_update_rename_taken", "PUT", f"{ns_path}/{{tag}}-min2",
+           json={"namespace": "{tag}-ns"}))
+    add(md("ns_update_bad_body", "PUT", ns, json={"display_name": "x"}))
+    # properties
+    props = f"{ns}/properties"
+    add(md("prop_create", "POST", props, json={"name": "p3", "title": "P3", "type": "array",
+                                               "items": {"type": "string",
+                                                         "enum": ["x", "y"]}}))
+    add(md("prop_create_duplicate", "POST", props,
+           json={"name": "p3", "title": "P3", "type": "string"}))
+    add(md("prop_create_member", "POST", props, "A",
+           json={"name": "p4", "title": "P4", "type": "string"}))
+    add(md("prop_create_no_type", "POST", props, json={"name": "p5", "title": "P5"}))
+    add(md("prop_create_bad_type", "POST", props,
+           json={"name": "p5", "title": "P5", "type": "whatever"}))
+    add(md("prop_create_no_title", "POST", props, json={"name": "p5", "type": "string"}))
+    add(md("prop_list", "GET", props))
+    add(md("prop_list_member", "GET", props, "A"))
+    add(md("prop_show", "GET", f"{props}/p3"))
+    add(md("prop_show_prefixed", "GET", f"{props}/hw_p1?resource_type={rt}"))
+    add(md("prop_show_missing", "GET", f"{props}/nope"))
+    add(md("prop_update", "PUT", f"{props}/p3",
+           json={"name": "p3", "title": "P3b", "type": "string", "maxLength": 5}))
+    add(md("prop_update_rename", "PUT", f"{props}/p3",
+           json={"name": "p6", "title": "P6", "type": "string"}))
+    add(md("prop_update_missing", "PUT", f"{props}/nope",
+           json={"name": "nope", "title": "N", "type": "string"}))
+    add(md("prop_delete", "DELETE", f"{props}/p6"))
+    add(md("prop_delete_again", "DELETE", f"{props}/p6"))
+    add(md("prop_delete_member", "DELETE", f"{props}/p1", "A"))
+    # objects
+    objs = f"{ns}/objects"
+    add(md("obj_create", "POST", objs, json={"name": "o2", "description": "two",
+                                             "required": ["r"],
+                                             "properties": {"r": {"title": "R",
+                                                                  "type": "number"}}}))
+    add(md("obj_create_duplicate", "POST", objs, json={"name": "o2"}))
+    add(md("obj_create_member", "POST", objs, "A", json={"name": "o3"}))
+    add(md("obj_create_no_name", "POST", objs, json={"description": "x"}))
+    add(md("obj_list", "GET", objs))
+    add(md("obj_show", "GET", f"{objs}/o2"))
+    add(md("obj_show_prefixed", "GET", f"{objs}/o1?resource_type={rt}"))
+    add(md("obj_show_missing", "GET", f"{objs}/nope"))
+    add(md("obj_update", "PUT", f"{objs}/o2", json={"name": "o2", "description": "changed"}))
+    add(md("obj_update_missing", "PUT", f"{objs}/nope", json={"name": "nope"}))
+    add(md("obj_delete", "DELETE", f"{objs}/o2"))
+    add(md("obj_delete_again", "DELETE", f"{objs}/o2"))
+    # tags
+    tags = f"{ns}/tags"
+    add(md("tag_create_one", "POST", f"{tags}/t3"))
+    add(md("tag_create_one_duplicate", "POST", f"{tags}/t3"))
+    add(md("tag_create_one_member", "POST", f"{tags}/t4", "A"))
+    add(md("tag_create_many", "POST", tags, json={"tags": [{"name": "t5"}, {"name": "t6"}]}))
+    add(md("tag_create_many_duplicates", "POST", tags,
+           json={"tags": [{"name": "t7"}, {"name": "t7"}]}))
+    add(md("tag_create_many_append", "POST", tags, json={"tags": [{"name": "t8"}]},
+           headers={"X-Openstack-Append": "True"}))
+    add(md("tag_create_many_bad", "POST", tags, json={"tags": "t9"}))
+    add(md("tag_list", "GET", tags))
+    add(md("tag_list_sorted", "GET", f"{tags}?sort_key=name&sort_dir=asc"))
+    add(md("tag_show", "GET", f"{tags}/t5"))
+    add(md("tag_show_missing", "GET", f"{tags}/nope"))
+    add(md("tag_update", "PUT", f"{tags}/t5", json={"name": "t5b"}))
+    add(md("tag_update_taken", "PUT", f"{tags}/t5b", json={"name": "t6"}))
+    add(md("tag_delete", "DELETE", f"{tags}/t5b"))
+    add(md("tag_delete_again", "DELETE", f"{tags}/t5b"))
+    add(md("tag_delete_member", "DELETE", f"{tags}/t6", "A"))
+    # resource types
+    rts = f"{ns}/resource_types"
+    add(md("rt_list", "GET", "/v2/metadefs/resource_types"))
+    add(md("rt_assoc_list", "GET", rts))
+    add(md("rt_assoc_create", "POST", rts,
+           json={"name": "CONF::{tag}::Volume", "prefix": "vol_",
+                 "properties_target": "volume"}))
+    add(md("rt_assoc_create_duplicate", "POST", rts, json={"name": "CONF::{tag}::Volume"}))
+    add(md("rt_assoc_create_member", "POST", rts, "A", json={"name": "CONF::{tag}::Other"}))
+    add(md("rt_assoc_create_no_name", "POST", rts, json={"prefix": "x_"}))
+    add(md("rt_assoc_list_after", "GET", rts))
+    add(md("rt_list_after", "GET", "/v2/metadefs/resource_types"))
+    add(md("rt_assoc_delete", "DELETE", f"{rts}/CONF::{{tag}}::Volume"))
+    add(md("rt_assoc_delete_again", "DELETE", f"{rts}/CONF::{{tag}}::Volume"))
+    add(md("rt_assoc_delete_missing_ns", "DELETE",
+           f"{ns_path}/{{tag}}-none/resource_types/{rt}"))
+    # bulk deletes inside a namespace, namespace deletion
+    add(md("ns_delete_protected", "DELETE", ns))
+    add(md("tags_delete_all_protected", "DELETE", tags))
+    add(md("ns_unprotect", "PUT", ns, json={"namespace": "{tag}-ns", "protected": False,
+                                            "visibility": "public"}))
+    add(md("tags_delete_all", "DELETE", tags))
+    add(md("tags_after_delete_all", "GET", tags))
+    add(md("objs_delete_all", "DELETE", objs))
+    add(md("props_delete_all", "DELETE", props))
+    add(md("ns_show_emptied", "GET", ns))
+    add(md("ns_delete_member", "DELETE", ns, "A"))
+    add(md("ns_delete", "DELETE", ns))
+    add(md("ns_delete_again", "DELETE", ns))
+    add(md("ns_show_deleted", "GET", ns))
+    for extra in ("priv", "min2"):
+        add(md(f"ns_delete_{extra}", "DELETE", f"{ns_path}/{{tag}}-{extra}"))
+    add(md("ns_list_after", "GET", ns_path))
     return s
 
 
@@ -1058,6 +1227,13 @@ def _known_images_only(value: Any, norm: Normaliser) -> Any:
         value = dict(value)
         value["images"] = [i for i in value["images"]
                            if not isinstance(i, dict) or i.get("id") in known]
+    # metadef namespaces and resource types are named after the run's tag
+    for key, field_name in (("namespaces", "namespace"), ("resource_types", "name")):
+        if isinstance(value, dict) and isinstance(value.get(key), list):
+            tag = norm.target.tag
+            value = dict(value)
+            value[key] = [i for i in value[key]
+                          if not isinstance(i, dict) or tag in str(i.get(field_name, ""))]
     return value
 
 
