@@ -192,10 +192,10 @@ class ImagesController:
 
 
 #: Glance registers these internal stores next to ``enabled_backends`` (staging for
-#: glance-direct, a tasks work dir); once its process has looked any store up by id (any upload,
-#: download, import or store detail) they are part of the backend list it names in
-#: ``OpenStack-image-store-ids``, so a Glance in service always lists them, after the
-#: configured stores.
+#: glance-direct, a tasks work dir). A store lookup by id (upload, download, import, store detail)
+#: adds them to its cached backend list, which ``OpenStack-image-store-ids`` names, until a
+#: ``/healthcheck`` request empties oslo.config's cache. We always answer as a Glance that has
+#: handled data since: configured stores, then these.
 GLANCE_RESERVED_STORES = ("os_glance_staging_store", "os_glance_tasks_store")
 
 
