@@ -11,8 +11,8 @@
   the main thread writes a new file, fsync at the end (the file driver minus HTTP and Python
   layers). On virtual machines new files can be several times slower than rewriting cached
   pages (fresh guest memory, block allocation), so this, not hashing, may bound uploads. The
-  write-behind rows use the file driver's ``WriteBehind`` (each 8 MiB window handed to the disk
-  and dropped from the page cache once written, so the same few pages are reused), which is
+  write-behind rows use the file driver's ``WriteBehind`` with its defaults (each 8 MiB window
+  handed to the disk during the write; pages stay cached, as the driver keeps them), which is
   how the driver writes by default.
 
 Figures are MB/s (10^6 bytes per second), the best of a few runs.

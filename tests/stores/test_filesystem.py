@@ -225,3 +225,18 @@ def test_write_behind_can_be_disabled(datadir: Path) -> None:
     data = os.urandom(3 << 20)
     result = store.write("plain", iter([data]))
     assert (datadir / "plain").read_bytes() == data == store.read(result.url).read_all()
+
+
+def test_write_behind_drop_cache_is_an_option(datadir: Path) -> None:
+    """Dropping written windows from the page cache trades first-download speed for upload
+    speed; it is off by default and, when on, still keeps every byte."""
+    from glance_store_plugins.drivers import filesystem
+
+    assert FileStore({"filesystem_store_datadir": str(datadir)})._drop_cache is False
+    store = FileStore(
+        {"filesystem_store_datadir": str(datadir), "filesystem_store_drop_cache": "true"}
+    )
+    data = os.urandom(3 * filesystem.WRITE_BEHIND_WINDOW + 12345)
+    result = store.write("dropped", iter([data[i:i + (1 << 20)] for i in
+                                          range(0, len(data), 1 << 20)]))
+    assert (datadir / "dropped").read_bytes() == data == store.read(result.url).read_all()
