@@ -93,11 +93,51 @@ def _put_head(image_id: str, length: int) -> bytes:
             ).encode()
 
 
+class _Responses:
+    """Reads consecutive HTTP responses from one raw socket through ONE buffered reader.
+
+    ``http.client.HTTPResponse(sock)`` makes its own buffered ``sock.makefile()``: when a
+    pipelined second response is already in the socket, the first response's buffer reads it
+    ahead and it is lost with that buffer (the second read then waits until the server's
+    keep-alive timeout closes the connection). Sharing one reader keeps those bytes.
+    """
+
+    class _Unclosable:
+        def __init__(self, fp: Any) -> None:
+            self._fp = fp
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self._fp, name)
+
+        def close(self) -> None:
+            """HTTPResponse closes its file at the end of a body; the next response needs it."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._fp = sock.makefile("rb")
+
+    def makefile(self, *args: Any, **kwargs: Any) -> Any:
+        return self._Unclosable(self._fp)
+
+    def next(self) -> tuple[int, bytes]:
+        resp = http.client.HTTPResponse(self)  # type: ignore[arg-type]
+        resp.begin()
+        return resp.status, resp.read()
+
+
 def _read_response(sock: socket.socket) -> tuple[int, bytes]:
-    """One HTTP response from a raw socket: (status, body)."""
-    resp = http.client.HTTPResponse(sock)
-    resp.begin()
-    return resp.status, resp.read()
+    """One HTTP response from a raw socket (no request pipelined behind): (status, body)."""
+    return _Responses(sock).next()
+
+
+def _wait_for_responses(sock: socket.socket, count: int) -> None:
+    """Block until ``count`` response status lines are in the socket (peeked, not read)."""
+    seen = b""
+    while seen.count(b"HTTP/1.1 ") < count:
+        # waits for at least one byte more than already seen (the socket's timeout bounds it)
+        more = sock.recv(len(seen) + 1, socket.MSG_PEEK | socket.MSG_WAITALL)
+        if len(more) <= len(seen):
+            return  # closed: let the reads report it
+        seen = sock.recv(1 << 16, socket.MSG_PEEK)
 
 
 def test_odd_sized_upload_in_uneven_sends_round_trips(server: Server) -> None:
@@ -131,8 +171,12 @@ def test_pipelined_request_after_a_small_upload(server: Server) -> None:
         # the next request arrives with the body, in gunicorn's buffer past the body's end
         sock.sendall(_put_head(image_id, len(data)) + data
                      + b"GET /versions HTTP/1.1\r\nHost: x\r\n\r\n")
-        first = _read_response(sock)
-        second = _read_response(sock)
+        # both responses in the socket before reading: a per-response buffered reader
+        # would swallow the second with the first (the flakiness this test once had)
+        _wait_for_responses(sock, 2)
+        responses = _Responses(sock)
+        first = responses.next()
+        second = responses.next()
     assert first[0] == 204, first
     assert second[0] in (200, 300) and b"CURRENT" in second[1]
     assert server.image(image_id)["size"] == len(data)
