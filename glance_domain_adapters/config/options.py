@@ -1,0 +1,244 @@
+"""Option definitions with Glance's names, by group, and :func:`list_opts` listing them all.
+
+Store options are in :mod:`.store_options`; notifier options come from
+:mod:`glance_domain_adapters.notifier.factory`.
+"""
+
+from __future__ import annotations
+
+from oslo_config import cfg
+
+from glance_domain.settings import (
+    GLANCE_CONTAINER_FORMATS,
+    GLANCE_DISK_FORMATS,
+    IMPORT_METHODS,
+)
+from glance_domain_adapters.config.store_options import all_store_opts, glance_store_opts
+from glance_domain_adapters.notifier.factory import notifier_opts
+
+# -- [DEFAULT]: serving ------------------------------------------------------------------------
+
+server_opts: list[cfg.Opt] = [
+    cfg.HostAddressOpt(
+        "bind_host",
+        default="127.0.0.1",
+        help="Address the API server listens on. Defaults to the loopback address, unlike "
+        "Glance's historical 0.0.0.0: without keystone ([paste_deploy] flavor unset) the API "
+        "trusts identity headers (X-Roles, X-Project-Id...) sent by the client, so it must not "
+        "be reachable from other hosts unless keystone authentication is enabled or a trusted "
+        "proxy sits in front.",
+    ),
+    cfg.PortOpt("bind_port", default=9292, help="TCP port the API server listens on."),
+    cfg.IntOpt(
+        "workers",
+        min=0,
+        help="Number of worker processes of the API server. Unset or 0: one per CPU.",
+    ),
+    cfg.IntOpt(
+        "worker_threads",
+        default=8,
+        min=1,
+        help="Threads per worker process (glance-domain): each thread serves one request at a "
+        "time, including long uploads and downloads.",
+    ),
+    cfg.IntOpt(
+        "backlog",
+        default=4096,
+        min=1,
+        help="Number of pending connections the listening socket queues.",
+    ),
+    cfg.IntOpt(
+        "client_socket_timeout",
+        default=900,
+        min=0,
+        help="Seconds a client connection may stay idle (no bytes sent or received) before the "
+        "server closes it. 0 waits forever.",
+    ),
+    cfg.IntOpt(
+        "max_header_line",
+        default=16384,
+        min=0,
+        help="Longest accepted HTTP request header line, in bytes (large keystone tokens need "
+        "more than the usual 8 KiB).",
+    ),
+    cfg.BoolOpt("http_keepalive", default=True, help="Keep client connections open between "
+                "requests (HTTP/1.1 keep-alive)."),
+    cfg.IntOpt(
+        "max_request_id_length",
+        default=64,
+        min=0,
+        help="Longest request id accepted from the X-Openstack-Request-ID header.",
+    ),
+    cfg.StrOpt(
+        "public_endpoint",
+        help="Public URL of this service, used in version documents instead of the request's "
+        "host URL (set it when serving behind a proxy).",
+    ),
+]
+
+# -- [DEFAULT]: data, limits, quotas, image display --------------------------------------------
+
+common_opts: list[cfg.Opt] = [
+    cfg.StrOpt(
+        "data_dir",
+        default="./data",
+        help="Folder for local state (glance-domain): the default SQLite database and the "
+        "default file store live here. A relative path is relative to the working directory "
+        "of the server process.",
+    ),
+    cfg.IntOpt(
+        "image_size_cap",
+        default=1099511627776,
+        min=1,
+        max=9223372036854775808,
+        help="Largest image, in bytes, that can be uploaded (default 1 TiB).",
+    ),
+    cfg.StrOpt(
+        "user_storage_quota",
+        default="0",
+        help="Total image storage allowed per project. Bytes, or a number followed by B, KB, "
+        "MB, GB or TB (powers of 1024, no space). 0 means unlimited.",
+    ),
+    cfg.IntOpt("image_member_quota", default=128, help="Members per image; negative: "
+               "unlimited."),
+    cfg.IntOpt("image_property_quota", default=128, help="Additional properties per image; "
+               "negative: unlimited."),
+    cfg.IntOpt("image_tag_quota", default=128, help="Tags per image; negative: unlimited."),
+    cfg.IntOpt("image_location_quota", default=10, help="Locations per image; negative: "
+               "unlimited."),
+    cfg.IntOpt("limit_param_default", default=25, min=1, help="Page size of list requests "
+               "that give no limit."),
+    cfg.IntOpt("api_limit_max", default=1000, min=1, help="Largest page size a list request "
+               "may ask for; larger limits are reduced to this."),
+    cfg.BoolOpt("show_image_direct_url", default=False, help="Show the store URL of an "
+                "image's data as the 'direct_url' attribute."),
+    cfg.BoolOpt("show_multiple_locations", default=False, help="Show the 'locations' "
+                "attribute of images and allow changing it with PATCH."),
+    cfg.StrOpt("hashing_algorithm", default="sha512", help="hashlib algorithm used for the "
+               "os_hash_value image attribute (the 'multihash')."),
+    cfg.DictOpt(
+        "enabled_backends",
+        help="Multi-store: named store backends as 'name:type' pairs, e.g. "
+        "'fast:file, slow:s3'. Each backend is configured in the group of its name. When set, "
+        "[glance_store] default_backend names the default one.",
+    ),
+]
+
+import_opts: list[cfg.Opt] = [
+    cfg.ListOpt(
+        "enabled_import_methods",
+        item_type=cfg.types.String(quotes=True),
+        bounds=True,
+        default=list(IMPORT_METHODS),
+        help="Interoperable image import methods offered (glance-direct, web-download, "
+        "copy-image). Staged data lives in '<data_dir>/staging' (per host), task records in "
+        "the image database.",
+    ),
+]
+
+task_opts: list[cfg.Opt] = [
+    cfg.IntOpt("task_time_to_live", default=48, min=1, help="Hours a finished import task "
+               "stays visible before it expires."),
+    cfg.IntOpt("task_executor_threads", default=4, min=1, help="Threads per API process "
+               "running import tasks (glance-domain)."),
+]
+
+import_filtering_opts: list[cfg.Opt] = [
+    cfg.ListOpt("allowed_schemes", default=["http", "https"], help="web-download: URL "
+                "schemes allowed (an empty list: all but disallowed_schemes)."),
+    cfg.ListOpt("disallowed_schemes", default=[], help="web-download: URL schemes refused "
+                "when allowed_schemes is empty."),
+    cfg.ListOpt("allowed_hosts", default=[], help="web-download: hosts allowed (an empty "
+                "list: all but disallowed_hosts)."),
+    cfg.ListOpt("disallowed_hosts", default=[], help="web-download: hosts refused when "
+                "allowed_hosts is empty."),
+    cfg.ListOpt("allowed_ports", item_type=cfg.types.Integer(min=1, max=65535),
+                default=[80, 443], help="web-download: ports allowed (an empty list: all "
+                "but disallowed_ports)."),
+    cfg.ListOpt("disallowed_ports", item_type=cfg.types.Integer(min=1, max=65535),
+                default=[], help="web-download: ports refused when allowed_ports is empty."),
+    cfg.ListOpt("allowed_networks", default=[], help="web-download (glance-domain): "
+                "non-public networks (CIDRs) that may still be reached. Loopback, private, "
+                "link-local and other non-routable addresses are refused otherwise."),
+]
+
+image_format_opts: list[cfg.Opt] = [
+    cfg.ListOpt(
+        "container_formats",
+        default=list(GLANCE_CONTAINER_FORMATS),
+        help="Allowed values of the container_format image attribute.",
+        deprecated_opts=[cfg.DeprecatedOpt("container_formats", group="DEFAULT")],
+    ),
+    cfg.ListOpt(
+        "disk_formats",
+        default=list(GLANCE_DISK_FORMATS),
+        help="Allowed values of the disk_format image attribute.",
+        deprecated_opts=[cfg.DeprecatedOpt("disk_formats", group="DEFAULT")],
+    ),
+    cfg.BoolOpt(
+        "require_image_format_match",
+        default=True,
+        help="Inspect the data of uploads and imports of 'bare' images and refuse it (415) when "
+        "its format is not the image's disk_format. Off: a mismatch is only logged (and no "
+        "virtual_size is recorded); safety-check failures are refused either way.",
+    ),
+    cfg.ListOpt(
+        "gpt_safety_checks_nonfatal",
+        default=[],
+        help="Safety checks whose failure is tolerated for data detected as gpt (e.g. 'mbr').",
+    ),
+]
+
+database_opts: list[cfg.Opt] = [
+    cfg.StrOpt(
+        "connection",
+        secret=True,
+        help="SQLAlchemy URL of the image database, e.g. postgresql+psycopg://user@host/glance "
+        "or mysql+pymysql://user:pw@host/glance. Unset: an SQLite file 'glance.sqlite' in "
+        "data_dir, created and migrated on first start.",
+    ),
+]
+
+paste_deploy_opts: list[cfg.Opt] = [
+    cfg.StrOpt(
+        "flavor",
+        sample_default="keystone",
+        help="Deployment flavor. 'keystone' (or Glance pipeline names starting with "
+        "'keystone', like 'keystone+cachemanagement'): every request is authenticated by "
+        "keystonemiddleware's auth_token ([keystone_authtoken] options) and the identity is "
+        "taken from the headers it sets. Unset or anything else: no authentication; identity "
+        "headers sent by the client are trusted and a request without any acts as a local "
+        "admin of default_project_id.",
+    ),
+    cfg.StrOpt("config_file", help="Accepted for compatibility with glance-api.conf; "
+               "glance-domain builds its pipeline in code and does not read paste files."),
+]
+
+identity_opts: list[cfg.Opt] = [
+    cfg.StrOpt(
+        "default_project_id",
+        default="admin",
+        help="Without keystone: project of the local admin used for requests that carry no "
+        "identity headers (glance-domain).",
+    ),
+]
+
+
+
+def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
+    """Every option of ours, by group (the ``oslo.config.opts`` entry point).
+
+    Per-backend groups cannot be listed (their names come from ``enabled_backends``); their
+    options are the store options shown in ``[glance_store]`` plus ``store_description`` and
+    ``weight``.
+    """
+    return [
+        ("DEFAULT", server_opts + common_opts + identity_opts + notifier_opts + import_opts),
+        ("task", task_opts),
+        ("import_filtering_opts", import_filtering_opts),
+        ("image_format", image_format_opts),
+        ("database", database_opts),
+        ("glance_store", glance_store_opts + all_store_opts()),
+        ("paste_deploy", paste_deploy_opts),
+    ]
+

@@ -1,0 +1,122 @@
+"""The configured store backends, read from a parsed configuration (:func:`stores_config`)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import attrs
+from oslo_config import cfg
+
+from glance_domain_adapters.config.loading import register_backend_opts
+from glance_domain_adapters.config.settings import data_dir
+from glance_domain_adapters.config.store_options import (
+    SINGLE_STORE_BACKEND,
+    STORE_OPTS,
+    STORE_TYPE_ALIASES,
+)
+
+
+@attrs.frozen(kw_only=True)
+class BackendConfig:
+    """One store backend as configured: driver entry point name and its options."""
+
+    name: str
+    driver: str
+    options: Mapping[str, Any]
+    description: str = ""
+    weight: int = 0
+
+
+@attrs.frozen(kw_only=True)
+class StoresConfig:
+    """All configured store backends and the default one."""
+
+    backends: tuple[BackendConfig, ...]
+    default: str
+    multi_store: bool
+
+    def as_registry_mapping(self) -> dict[str, tuple[str, dict[str, Any]]]:
+        """``{name: (driver, options)}`` as ``glance_store_plugins.registry`` expects."""
+        return {b.name: (b.driver, dict(b.options)) for b in self.backends}
+
+
+def _group_options(group: Any, driver: str, conf: cfg.ConfigOpts) -> dict[str, Any]:
+    """The store options set in ``group`` (values equal to the default are left out, so each
+    driver applies its own defaults)."""
+    options: dict[str, Any] = {}
+    for opt in STORE_OPTS[driver]:
+        value = getattr(group, opt.dest)
+        if value is not None and value != opt.default:
+            options[opt.dest] = list(value) if isinstance(value, list) else value
+    if driver == "file" and not options.get("filesystem_store_datadir") and not options.get(
+        "filesystem_store_datadirs"
+    ):
+        options["filesystem_store_datadir"] = os.path.join(data_dir(conf), "images")
+    return options
+
+
+def stores_config(conf: cfg.ConfigOpts) -> StoresConfig:
+    """Read the store backends: multi-store (``enabled_backends``) or single-store.
+
+    Single-store mode follows the design rule "one backend named ``default``": the store type
+    named by ``default_store`` becomes backend ``default`` (options from ``[glance_store]``); the
+    other types in ``stores`` become backends named after their type (e.g. ``http``).
+    """
+    if conf.enabled_backends:
+        drivers = register_backend_opts(conf)
+        default = conf.glance_store.default_backend
+        if not default:
+            raise ValueError("enabled_backends is set but [glance_store] default_backend is not")
+        if default not in drivers:
+            raise ValueError(
+                f"[glance_store] default_backend {default!r} is not one of enabled_backends "
+                f"({', '.join(drivers)})"
+            )
+        backends = []
+        for name, driver in drivers.items():
+            group = conf[name]
+            backends.append(
+                BackendConfig(
+                    name=name,
+                    driver=driver,
+                    options=_group_options(group, driver, conf),
+                    description=group.store_description or "",
+                    weight=group.weight,
+                )
+            )
+        return StoresConfig(backends=tuple(backends), default=default, multi_store=True)
+
+    store_conf = conf.glance_store
+    default_driver = _store_driver(store_conf.default_store, "default_store")
+    singles = [BackendConfig(
+        name=SINGLE_STORE_BACKEND,
+        driver=default_driver,
+        options=_group_options(store_conf, default_driver, conf),
+    )]
+    seen = {default_driver}
+    for store_type in store_conf.stores or []:
+        driver = _store_driver(store_type, "stores")
+        if driver in seen:
+            continue
+        seen.add(driver)
+        singles.append(BackendConfig(
+            name=driver, driver=driver, options=_group_options(store_conf, driver, conf),
+        ))
+    return StoresConfig(backends=tuple(singles), default=SINGLE_STORE_BACKEND, multi_store=False)
+
+
+def _store_driver(store_type: str, option: str) -> str:
+    driver = STORE_TYPE_ALIASES.get(str(store_type).strip().lower())
+    if driver is None:
+        raise ValueError(
+            f"[glance_store] {option}: unknown store type {store_type!r}; known types: "
+            f"{', '.join(sorted(STORE_TYPE_ALIASES))}"
+        )
+    return driver
+
+
+def iter_backend_groups(conf: cfg.ConfigOpts) -> Iterable[str]:
+    """Names of the per-backend option groups (from ``enabled_backends``)."""
+    return list((conf.enabled_backends or {}).keys())
