@@ -235,6 +235,7 @@ def api_settings(conf: cfg.ConfigOpts) -> Any:
         public_endpoint=conf.public_endpoint,
         store_details=details,
         max_request_id_length=conf.max_request_id_length,
+        client_socket_timeout=conf.client_socket_timeout or None,
     )
 
 

@@ -127,6 +127,7 @@ class GlanceApp:
         return factory(req.context)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        _bound_socket_waits(environ, self.api.client_socket_timeout)
         path = environ.get("PATH_INFO") or ""
         if not path.isascii():
             try:
@@ -222,6 +223,21 @@ class GlanceApp:
         _drain(environ)
         result: Iterable[bytes] = exc(environ, start_response)
         return result
+
+
+def _bound_socket_waits(environ: dict[str, Any], timeout: float | None) -> None:
+    """Give gunicorn's client socket ``client_socket_timeout`` for this request's reads and
+    writes: its gthread worker hands requests a blocking socket with no timeout, so a client
+    that stops sending mid-body (or stops reading a download) would block a worker thread
+    forever. gunicorn resets the socket's mode before the next request on the connection."""
+    sock = environ.get("gunicorn.socket")
+    if timeout is None or sock is None:
+        return
+    try:
+        if sock.gettimeout() is None:
+            sock.settimeout(timeout)
+    except (OSError, AttributeError):
+        return
 
 
 def _reject(req: Request, not_allowed: webob.exc.HTTPException) -> webob.exc.HTTPException:

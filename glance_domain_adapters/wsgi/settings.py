@@ -47,3 +47,8 @@ class ApiSettings:
     #: Largest JSON request body accepted (bytes); past it the API answers 413 without
     #: buffering more (Glance has no such bound; a client could make it buffer gigabytes).
     max_json_body_size: int = 1 << 20
+    #: Seconds a client socket may stay idle during a request (``[DEFAULT]
+    #: client_socket_timeout``; None waits forever). gunicorn's gthread worker reads request
+    #: bodies on a blocking socket without a timeout: a client announcing more bytes than it
+    #: sends would otherwise hold a worker thread for good.
+    client_socket_timeout: float | None = None

@@ -64,16 +64,15 @@ class Server:
         return dict(body)
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def _serve(tmp: Path, extra_defaults: str = "") -> Iterator[Server]:
+    """Run ``glance-domain serve`` (one worker, file store) until the generator is closed."""
     if not CLI.exists():
         pytest.fail("the glance-domain console script is not installed (pip install -e .)")
-    tmp = tmp_path_factory.mktemp("upload-body")
     port = free_port()
     conf = tmp / "glance-api.conf"
     conf.write_text(
         f"[DEFAULT]\nbind_host = 127.0.0.1\nbind_port = {port}\nworkers = 1\n"
-        f"data_dir = {tmp / 'data'}\nimage_size_cap = {SIZE_CAP}\n"
+        f"data_dir = {tmp / 'data'}\nimage_size_cap = {SIZE_CAP}\n{extra_defaults}"
         "enabled_backends = fs:file\n[glance_store]\ndefault_backend = fs\n"
         f"[fs]\nfilesystem_store_datadir = {tmp / 'images'}\n"
     )
@@ -85,6 +84,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield Server(port, tmp / "images")
     finally:
         stop(proc)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    yield from _serve(tmp_path_factory.mktemp("upload-body"))
 
 
 def _put_head(image_id: str, length: int) -> bytes:
@@ -214,3 +218,70 @@ def test_over_the_cap_is_refused_and_the_connection_stays_usable(server: Server)
     conn.close()
     assert server.image(image_id)["status"] == "queued"
     assert server.files_of(image_id) == []
+
+
+def _upload_then_pipelined_get(server: Server, image_id: str, data: bytes,
+                               extra: str = "") -> tuple[tuple[int, bytes], tuple[int, bytes]]:
+    """PUT ``data`` and a pipelined GET /versions in one send; both responses."""
+    head = _put_head(image_id, len(data)).replace(b"\r\n\r\n", f"\r\n{extra}\r\n".encode()) \
+        if extra else _put_head(image_id, len(data))
+    with socket.create_connection(("127.0.0.1", server.port), timeout=60) as sock:
+        sock.sendall(head + data + b"GET /versions HTTP/1.1\r\nHost: x\r\n\r\n")
+        responses = _Responses(sock)
+        return responses.next(), responses.next()
+
+
+def test_conflict_answer_drains_the_body_and_serves_the_pipelined_request(
+        server: Server) -> None:
+    image_id = server.create()
+    first, _ = _upload_then_pipelined_get(server, image_id, b"x" * 100)
+    assert first[0] == 204
+    data = os.urandom(200_000)
+    conflict, after = _upload_then_pipelined_get(server, image_id, data)
+    assert conflict[0] == 409, conflict
+    assert after[0] in (200, 300) and b"CURRENT" in after[1]
+    assert server.image(image_id)["size"] == 100
+
+
+def test_format_mismatch_answer_serves_the_pipelined_request(server: Server) -> None:
+    status, body = server.json("POST", "/v2/images", {
+        "name": "q", "disk_format": "qcow2", "container_format": "bare"})
+    assert status == 201, body
+    refused, after = _upload_then_pipelined_get(server, body["id"], os.urandom(300_000))
+    assert refused[0] == 415, refused
+    assert after[0] in (200, 300) and b"CURRENT" in after[1]
+    assert server.image(body["id"])["status"] == "queued"
+
+
+def test_expect_100_continue_upload(server: Server) -> None:
+    image_id = server.create()
+    data = os.urandom(100_000)
+    head = _put_head(image_id, len(data)).replace(b"\r\n\r\n", b"\r\nExpect: 100-continue\r\n\r\n")
+    with socket.create_connection(("127.0.0.1", server.port), timeout=60) as sock:
+        sock.sendall(head)
+        responses = _Responses(sock)
+        interim = responses._fp.readline() + responses._fp.readline()
+        assert interim.startswith(b"HTTP/1.1 100"), interim
+        sock.sendall(data)
+        done = responses.next()
+    assert done[0] == 204, done
+    assert server.image(image_id)["checksum"] == hashlib.md5(data).hexdigest()
+
+
+def test_a_stalled_upload_times_out_with_client_socket_timeout(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A client that announces more bytes than it sends must not hold a worker thread forever:
+    after ``client_socket_timeout`` seconds without data the server gives up on the body
+    (Glance's eventlet server does the same), the image goes back to queued."""
+    for server in _serve(tmp_path_factory.mktemp("stalled"), "client_socket_timeout = 2\n"):
+        image_id = server.create()
+        with socket.create_connection(("127.0.0.1", server.port), timeout=60) as sock:
+            sock.sendall(_put_head(image_id, 1 << 20) + b"only a few bytes")
+            # the server answers (or just closes) on its own; the client never sends more
+            received = b""
+            while chunk := sock.recv(65536):
+                received += chunk
+        assert not received or received.startswith(b"HTTP/1.1 400"), received[:200]
+        image = server.image(image_id)
+        assert (image["status"], image["size"]) == ("queued", None)
+        assert server.files_of(image_id) == []
