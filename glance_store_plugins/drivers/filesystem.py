@@ -311,6 +311,10 @@ WRITE_BEHIND_WINDOW = 8 << 20
 _SYNC_FILE_RANGE_WAIT_BEFORE = 1
 _SYNC_FILE_RANGE_WRITE = 2
 _SYNC_FILE_RANGE_WAIT_AFTER = 4
+#: errnos meaning "no write-behind here" (not a pipe or file, unsupported call or file system);
+#: any other error is the disk's and fails the write.
+_ADVICE_REFUSED = frozenset({errno.ENOSYS, errno.EINVAL, errno.ESPIPE, errno.EOPNOTSUPP,
+                             errno.ENOTSUP})
 
 
 def _load_sync_file_range() -> Any:
@@ -338,7 +342,9 @@ class WriteBehind:
     writeback had a whole window's time to run), waits for it and, with ``drop_cache``, drops
     its pages from the page cache: at most two windows of the file stay cached. Advice
     only: if the system refuses it (no ``sync_file_range``, a file system without it), the
-    write carries on without it and the final fsync does all the flushing.
+    write carries on without it and the final fsync does all the flushing. A disk error it
+    reports (EIO, ENOSPC) fails the write: having been reported here, it would not be
+    reported again by the final fsync.
     """
 
     __slots__ = ("drop_cache", "fd", "next_window", "window")
@@ -369,7 +375,11 @@ class WriteBehind:
                     if self.drop_cache:
                         os.posix_fadvise(self.fd, previous, window, os.POSIX_FADV_DONTNEED)
                 self.next_window += window
-        except OSError:
+        except OSError as exc:
+            if exc.errno not in _ADVICE_REFUSED:
+                # a writeback error (EIO, ENOSPC...): sync_file_range(WAIT_AFTER) consumed it
+                # (Linux advances the fd's error cursor), the final fsync would not see it
+                raise
             self.next_window = 1 << 62  # advice refused: leave it to the final fsync
 
     def _range(self, offset: int, length: int, flags: int) -> None:

@@ -240,3 +240,34 @@ def test_write_behind_drop_cache_is_an_option(datadir: Path) -> None:
     result = store.write("dropped", iter([data[i:i + (1 << 20)] for i in
                                           range(0, len(data), 1 << 20)]))
     assert (datadir / "dropped").read_bytes() == data == store.read(result.url).read_all()
+
+
+def test_write_behind_reports_a_writeback_error(datadir: Path, monkeypatch: pytest.MonkeyPatch
+                                               ) -> None:
+    """sync_file_range(WAIT_AFTER) consumes the file's writeback error (Linux advances the
+    fd's errseq cursor), so the final fsync would then succeed: a disk EIO seen by the
+    write-behind must fail the write, not be taken for refused advice. The disk error is
+    injected at the libc call (a real one needs a failing block device)."""
+    import ctypes
+    import errno
+
+    from glance_store_plugins.drivers import filesystem
+
+    calls: list[int] = []
+
+    def failing_sync_file_range(fd: int, offset: int, length: int, flags: int) -> int:
+        calls.append(flags)
+        if flags & filesystem._SYNC_FILE_RANGE_WAIT_AFTER:
+            ctypes.set_errno(errno.EIO)
+            return -1
+        return 0
+
+    monkeypatch.setattr(filesystem, "_sync_file_range", failing_sync_file_range)
+    store = FileStore({"filesystem_store_datadir": str(datadir)}, backend="eio")
+    block = os.urandom(1 << 20)
+    chunks = [block] * (3 * filesystem.WRITE_BEHIND_WINDOW // len(block))
+    with pytest.raises(OSError, match="Input/output error"):
+        store.write("eio", iter(chunks))
+    assert any(flags & filesystem._SYNC_FILE_RANGE_WAIT_AFTER for flags in calls)
+    assert not (datadir / "eio").exists()
+    assert store.leftovers() == []
