@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from glance_store_plugins import (
+    BackendError,
     Capability,
     ConfigError,
     Duplicate,
@@ -266,7 +267,7 @@ def test_write_behind_reports_a_writeback_error(datadir: Path, monkeypatch: pyte
     store = FileStore({"filesystem_store_datadir": str(datadir)}, backend="eio")
     block = os.urandom(1 << 20)
     chunks = [block] * (3 * filesystem.WRITE_BEHIND_WINDOW // len(block))
-    with pytest.raises(OSError, match="Input/output error"):
+    with pytest.raises(BackendError, match="Input/output error"):
         store.write("eio", iter(chunks))
     assert any(flags & filesystem._SYNC_FILE_RANGE_WAIT_AFTER for flags in calls)
     assert not (datadir / "eio").exists()
