@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import reprlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -70,10 +71,14 @@ def namespace_errors(name: str) -> Iterator[None]:
 
 def _body(req: Request, validator: SchemaValidator, read_only: tuple[str, ...]) -> Any:
     body = read_json(req)
-    if isinstance(body, dict):
-        for key in read_only:
-            if key in body:
-                raise forbidden(f"Attribute '{key}' is read-only.")
+    if not isinstance(body, dict):
+        # read_json also takes arrays (image PATCH bodies); the metadefs schemas, like
+        # Glance's, have no top-level type, so an array would pass validation
+        raise bad_request(f"Provided object does not match schema '{validator.name}': "
+                          f"{reprlib.repr(body)} is not of type 'object'")
+    for key in read_only:
+        if key in body:
+            raise forbidden(f"Attribute '{key}' is read-only.")
     message = validator.error(body)
     if message is not None:
         raise bad_request(message)
