@@ -14,7 +14,6 @@ store write >= 85% of the hashing limit (best of one and two threads); file read
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import shutil
 import socket
@@ -23,55 +22,18 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+
+from _common import MiB, hash_limits
+from _common import best_rate as timed
 
 from glance_store_plugins import Store
 from glance_store_plugins.drivers.filesystem import FileStore
 from glance_store_plugins.drivers.memory import MemoryStore
 
-MiB = 1 << 20
-
-
-def timed(func: Callable[[], object], size: int, repeat: int = 2) -> float:
-    """Best MB/s (10^6 bytes per second) over ``repeat`` runs."""
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        func()
-        best = min(best, time.perf_counter() - start)
-    return size / best / 1e6
-
 
 def source(block: bytes, count: int) -> Iterator[bytes]:
     for _ in range(count):
         yield block
-
-
-def hash_limits(block: bytes, count: int) -> dict[str, float]:
-    size = len(block) * count
-
-    def one(*algos: str) -> Callable[[], None]:
-        def run() -> None:
-            hashes = [hashlib.new(a) for a in algos]
-            for _ in range(count):
-                for h in hashes:
-                    h.update(block)
-        return run
-
-    def parallel() -> None:
-        md5, sha = hashlib.md5(), hashlib.sha512()
-        with ThreadPoolExecutor(1) as pool:
-            for _ in range(count):
-                done = pool.submit(md5.update, block)
-                sha.update(block)
-                done.result()
-
-    return {
-        "md5": timed(one("md5"), size),
-        "sha512": timed(one("sha512"), size),
-        "md5+sha512, one thread": timed(one("md5", "sha512"), size),
-        "md5 || sha512, two threads": timed(parallel, size),
-    }
 
 
 def file_limits(block: bytes, count: int, workdir: str) -> dict[str, float]:

@@ -26,13 +26,13 @@ from glance_domain.errors import (
     Forbidden,
     InvalidInput,
     NotFound,
-    SizeLimitExceeded,
     StoreUnavailable,
 )
 from glance_domain.model.image import CORE_ATTRIBUTES, Image
 from glance_domain.model.member import Member
 from glance_domain.ports import BackendInfo, Clock, DataStream, StoredData, Usage
 from glance_domain.query import Filter, ImageQuery, ListScope, SortKey
+from glance_domain.streams import capped
 from glance_domain.visibility import scope_matches
 
 _CORE = frozenset(CORE_ATTRIBUTES)
@@ -375,10 +375,12 @@ class MemoryStoreRegistry:
         multihash = hashlib.new(self._algo)
         parts: list[bytes] = []
         total = 0
+        if max_size is not None:
+            chunks = capped(
+                chunks, max_size, f"Image exceeds the maximum size of {max_size} bytes."
+            )
         for chunk in chunks:
             total += len(chunk)
-            if max_size is not None and total > max_size:
-                raise SizeLimitExceeded(f"Image exceeds the maximum size of {max_size} bytes.")
             md5.update(chunk)
             multihash.update(chunk)
             parts.append(bytes(chunk))

@@ -7,7 +7,6 @@ download stream ends, image.member.create / update / delete for memberships.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
@@ -17,15 +16,7 @@ from glance_domain.model.image import Image
 from glance_domain.model.member import Member
 from glance_domain.model.status import check_transition
 from glance_domain.ports import Clock, DataStream, Notifier
-
-
-def isotime(value: dt.datetime | None) -> str | None:
-    """Glance's notification timestamp format: ``2024-01-02T03:04:05Z``."""
-    if value is None:
-        return None
-    if value.tzinfo is not None:
-        value = value.astimezone(dt.UTC).replace(tzinfo=None)
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+from glance_domain.timeutil import isotime
 
 
 def image_payload(image: Image) -> dict[str, Any]:

@@ -4,7 +4,7 @@ upload size cap, which is enforced while the bytes stream (the store layer clean
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 
 from glance_domain.changes import diff
 from glance_domain.context import RequestContext
@@ -14,23 +14,13 @@ from glance_domain.model.image import Image
 from glance_domain.model.member import Member
 from glance_domain.ports import Usage
 from glance_domain.settings import DomainSettings
+from glance_domain.streams import capped
 
 UsageSource = Callable[[str], Usage]
 
 
 def _over(count: int, quota: int) -> bool:
     return quota >= 0 and count > quota
-
-
-def capped(chunks: Iterable[bytes], limit: int, message: str) -> Iterator[bytes]:
-    """Yield ``chunks``, raising ``SizeLimitExceeded`` as soon as more than ``limit`` bytes
-    went through (before the offending chunk is passed on)."""
-    total = 0
-    for chunk in chunks:
-        total += len(chunk)
-        if total > limit:
-            raise SizeLimitExceeded(message)
-        yield chunk
 
 
 class QuotaLayer(Layer):

@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from glance_domain.model.image import Image
 from glance_domain.model.member import Member
-
-
-def timestamp(value: dt.datetime | None) -> str | None:
-    """Glance's timestamp format: ``2024-01-31T12:00:00Z`` (UTC, whole seconds)."""
-    if value is None:
-        return None
-    if value.tzinfo is not None:
-        value = value.astimezone(dt.UTC).replace(tzinfo=None)
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+from glance_domain.timeutil import isotime
 
 
 def image_view(image: Image) -> dict[str, Any]:
@@ -39,8 +30,8 @@ def image_view(image: Image) -> dict[str, Any]:
         "os_hash_algo": image.os_hash_algo,
         "os_hash_value": image.os_hash_value,
         "tags": sorted(image.tags),
-        "created_at": timestamp(image.created_at),
-        "updated_at": timestamp(image.updated_at),
+        "created_at": isotime(image.created_at),
+        "updated_at": isotime(image.updated_at),
     }
     if stores:
         view["stores"] = ",".join(stores)
@@ -55,6 +46,6 @@ def member_view(member: Member) -> dict[str, Any]:
         "image_id": member.image_id,
         "member_id": member.member_id,
         "status": member.status,
-        "created_at": timestamp(member.created_at),
-        "updated_at": timestamp(member.updated_at),
+        "created_at": isotime(member.created_at),
+        "updated_at": isotime(member.updated_at),
     }

@@ -14,28 +14,14 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from glance_domain.model.image import Image
+from glance_domain.model.image import CORE_ATTRIBUTES, Image
 from glance_domain.model.location import Location
 from glance_domain.model.member import Member
 
-#: Image attributes stored as columns of ``images`` (besides created_at/updated_at).
-IMAGE_COLUMNS = (
-    "id",
-    "name",
-    "status",
-    "visibility",
-    "protected",
-    "os_hidden",
-    "checksum",
-    "os_hash_algo",
-    "os_hash_value",
-    "owner",
-    "size",
-    "virtual_size",
-    "min_disk",
-    "min_ram",
-    "container_format",
-    "disk_format",
+#: Image attributes stored as columns of ``images``: the entity's core attributes except the
+#: timestamps (set by the repository) and tags/locations (child tables), in the same order.
+IMAGE_COLUMNS = tuple(
+    a for a in CORE_ATTRIBUTES if a not in ("created_at", "updated_at", "tags", "locations")
 )
 
 #: Columns a listing may filter/sort on directly (everything else is an extra property).

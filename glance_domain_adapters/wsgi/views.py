@@ -9,21 +9,11 @@ from glance_domain.context import RequestContext
 from glance_domain.model.image import Image
 from glance_domain.model.member import Member
 from glance_domain.model.task import Task
+from glance_domain.timeutil import isotime
 from glance_domain.visibility import shows_locations
 
 #: Extra properties Glance never shows (internal bookkeeping of the import workflow).
 HIDDEN_PROPERTIES = frozenset({"os_glance_stage_host", "os_glance_hash_op_host"})
-
-
-def isotime(value: dt.datetime | None) -> str | None:
-    """``2026-01-01T00:00:00Z`` (Glance's timestamp format; naive values are UTC)."""
-    if value is None:
-        return None
-    if value.tzinfo is not None:
-        offset = value.utcoffset()
-        if offset:
-            value = (value - offset).replace(tzinfo=None)
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class ImageView:
