@@ -165,7 +165,15 @@ class SqlMetadefRepository:
     @retry_on_deadlock()
     def remove_namespace(self, name: str) -> None:
         with self._write() as conn:
-            ns_id = self._ns_id(conn, name)
+            # Lock the namespace row first: a transaction adding a child holds a share lock on
+            # it (foreign-key check), so this waits for it to commit and then deletes its child
+            # too, instead of failing on the foreign key when deleting the namespace.
+            row = conn.execute(
+                select(ns_t.c.id).where(ns_t.c.namespace == name).with_for_update()
+            ).first()
+            if row is None:
+                raise me.namespace_not_found(name)
+            ns_id = int(row.id)
             for table in (assoc_t, prop_t, obj_t, tag_t):
                 conn.execute(delete(table).where(table.c.namespace_id == ns_id))
             conn.execute(delete(ns_t).where(ns_t.c.id == ns_id))
