@@ -22,10 +22,6 @@ IMAGE_STATUSES = [
 ]
 
 
-def _nullable_string(description: str, **extra: Any) -> dict[str, Any]:
-    return {"type": ["null", "string"], **extra, "description": description}
-
-
 def image_properties(
     disk_formats: Sequence[str], container_formats: Sequence[str]
 ) -> dict[str, Any]:
