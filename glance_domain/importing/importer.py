@@ -153,16 +153,27 @@ class Importer:
             created_at=now,
             updated_at=now,
         )
+        # The task is recorded BEFORE the lock names it, as Glance does: a lock whose task
+        # cannot be found is taken for stale (check_lock), so a request racing this one must
+        # never see the lock before its task exists.
+        self.tasks.add(task)
         holder = image.extra_properties.get(LOCK_KEY)
         try:  # atomic: of two racing requests (even on a stale record) one takes the lock
             self.repository.set_property_atomic(
                 image.id, LOCK_KEY, task.id,
                 expected=None if holder is None else str(holder))
         except Conflict:
-            raise Conflict(f"New operation on image '{image.id}' is not permitted as prior "
-                           "operation is still in progress") from None
-        self.tasks.add(task)
-        self.executor.submit(lambda: self.run(task.id, request, stores))
+            message = (f"New operation on image '{image.id}' is not permitted as prior "
+                       "operation is still in progress")
+            self._finish(task, "failure", message, None)
+            raise Conflict(message) from None
+        try:
+            self.executor.submit(lambda: self.run(task.id, request, stores))
+        except Exception:  # e.g. the pool is shut down: do not leave the image locked
+            self._finish(task, "failure", "The import task could not be scheduled.", None)
+            with contextlib.suppress(DomainError):
+                self.repository.set_property_atomic(image.id, LOCK_KEY, None, expected=task.id)
+            raise
         return task
 
     def _check_uri(self, uri: str | None) -> None:

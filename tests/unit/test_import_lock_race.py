@@ -1,0 +1,112 @@
+"""Two imports of one image started at the same time: exactly one runs.
+
+The import lock names the task holding it, and a lock whose task cannot be found is taken
+for stale. The task used to be recorded only after the lock was taken, so a second request
+arriving in between found the lock, no task behind it, and took the lock over: both imports
+ran (the first then aborted and, reverting, emptied the staging area the second needed).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from glance_domain import DomainSettings, Gateway, MemoryImageRepository, RequestContext
+from glance_domain.errors import Conflict
+from glance_domain.importing import ImportRequest, MemoryStagingArea, MemoryTaskRepository
+from glance_domain.model.task import Task
+from glance_domain.notifications import RecordingNotifier
+
+from .helpers import FailingStores, RecordingPolicy, SteppingClock, formats
+
+
+class PausingTasks(MemoryTaskRepository):
+    """Its first ``add`` waits until released (a slow task-table insert)."""
+
+    def __init__(self, clock: SteppingClock) -> None:
+        super().__init__(clock)
+        self.entered = threading.Event()
+        self.release = threading.Event()
+        self._first = True
+
+    def add(self, task: Task) -> Task:
+        if self._first:
+            self._first = False
+            self.entered.set()
+            assert self.release.wait(30)
+        return super().add(task)
+
+
+class CollectingExecutor:
+    def __init__(self) -> None:
+        self.submitted: list[Callable[[], None]] = []
+
+    def submit(self, work: Callable[[], None]) -> None:
+        self.submitted.append(work)
+
+
+def test_two_imports_started_together_one_conflicts() -> None:
+    clock = SteppingClock()
+    tasks = PausingTasks(clock)
+    executor = CollectingExecutor()
+    gateway = Gateway(
+        repository=MemoryImageRepository(clock), stores=FailingStores(("default",)),
+        policy=RecordingPolicy(), notifier=RecordingNotifier(),
+        settings=DomainSettings(), clock=clock, tasks=tasks, staging=MemoryStagingArea(),
+        executor=executor, fetcher=None,
+    )
+    svc = gateway.service(RequestContext(project_id="p1", user_id="u", roles=("member",)))
+    image = svc.create_image(name="i", **formats())
+    svc.stage_data(image.id, iter([b"staged"]), size=None)
+    request = ImportRequest(method="glance-direct")
+    outcomes: list[object] = []
+
+    def first() -> None:
+        try:
+            outcomes.append(svc.import_image(image.id, request))
+        except Conflict as exc:
+            outcomes.append(exc)
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    assert tasks.entered.wait(30)
+    try:
+        outcomes.append(svc.import_image(image.id, request))
+    except Conflict as exc:
+        outcomes.append(exc)
+    finally:
+        tasks.release.set()
+        thread.join(30)
+    assert sorted(type(o).__name__ for o in outcomes) == ["Conflict", "Task"], outcomes
+    assert len(executor.submitted) == 1
+    winner = next(o for o in outcomes if isinstance(o, Task))
+    assert svc.get_image(image.id).extra_properties["os_glance_import_task"] == winner.id
+
+
+class ClosedExecutor:
+    def submit(self, work: Callable[[], None]) -> None:
+        raise RuntimeError("cannot schedule new futures after shutdown")
+
+
+def test_an_import_that_cannot_be_scheduled_leaves_the_image_unlocked() -> None:
+    """Without this the lock stayed on, held by a pending task: every import was refused
+    with 409 for two hours (the lock expiry of a pending task)."""
+    clock = SteppingClock()
+    tasks = MemoryTaskRepository(clock)
+    gateway = Gateway(
+        repository=MemoryImageRepository(clock), stores=FailingStores(("default",)),
+        policy=RecordingPolicy(), notifier=RecordingNotifier(),
+        settings=DomainSettings(), clock=clock, tasks=tasks, staging=MemoryStagingArea(),
+        executor=ClosedExecutor(), fetcher=None,
+    )
+    svc = gateway.service(RequestContext(project_id="p1", user_id="u", roles=("member",)))
+    image = svc.create_image(name="i", **formats())
+    svc.stage_data(image.id, iter([b"staged"]), size=None)
+    try:
+        svc.import_image(image.id, ImportRequest(method="glance-direct"))
+    except RuntimeError:
+        pass
+    else:
+        raise AssertionError("the import was scheduled on a closed executor")
+    assert "os_glance_import_task" not in svc.get_image(image.id).extra_properties
+    assert [t.status for t in tasks.list()] == ["failure"]
