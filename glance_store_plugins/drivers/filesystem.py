@@ -37,6 +37,7 @@ Reads return an open file positioned at the offset (``Capability.FILE_READ``).
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import errno
@@ -219,7 +220,14 @@ class FileStore(Store):
                 pass
             raise
         if self._fsync:
-            _fsync_dir(datadir.path)
+            try:
+                _fsync_dir(datadir.path)
+            except BaseException:
+                # the write fails: its file must not stay under the image's name (a retry
+                # would meet Duplicate for data no image points at)
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(final)
+                raise
         return self.location_for(datadir, image_id)
 
     def _write_fd(self, fd: int, chunks: HashingChunks) -> None:

@@ -272,3 +272,26 @@ def test_write_behind_reports_a_writeback_error(datadir: Path, monkeypatch: pyte
     assert any(flags & filesystem._SYNC_FILE_RANGE_WAIT_AFTER for flags in calls)
     assert not (datadir / "eio").exists()
     assert store.leftovers() == []
+
+
+def test_a_failed_directory_fsync_leaves_no_data_behind(
+        datadir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The directory fsync comes after the file got its final name: when it fails the write
+    fails, so the file must go too, or a retried upload meets Duplicate ("data already
+    exists") for data no image points at. The disk error is injected (it needs a failing
+    device otherwise)."""
+    import errno
+
+    from glance_store_plugins.drivers import filesystem
+
+    def failing_fsync_dir(path: str) -> None:
+        raise OSError(errno.EIO, os.strerror(errno.EIO))
+
+    store = FileStore({"filesystem_store_datadir": str(datadir)}, backend="dirsync")
+    with monkeypatch.context() as patch:
+        patch.setattr(filesystem, "_fsync_dir", failing_fsync_dir)
+        with pytest.raises(BackendError, match="Input/output error"):
+            store.write("img", iter([b"data"]))
+    assert not (datadir / "img").exists()
+    assert store.leftovers() == []
+    assert store.write("img", iter([b"data"])).size == 4  # a retry is not a Duplicate
