@@ -22,22 +22,21 @@ def register(tag: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run_add(runtime: Runtime) -> int:
-    service = runtime.service()
-    image_id, tags = runtime.args.image_id, runtime.args.tags
-    image = service.get_image(image_id)
-    for tag in tags:
-        image = service.add_tag(image_id, tag)
-    print_record(image_view(image), fmt=runtime.fmt, columns=runtime.columns,
-                 out=runtime.stdout)
-    return 0
+    return _change_tags(runtime, add=True)
 
 
 def run_remove(runtime: Runtime) -> int:
+    return _change_tags(runtime, add=False)
+
+
+def _change_tags(runtime: Runtime, *, add: bool) -> int:
+    """Add or remove each tag in turn, then print the image as the last change left it."""
     service = runtime.service()
+    change = service.add_tag if add else service.remove_tag
     image_id, tags = runtime.args.image_id, runtime.args.tags
     image = service.get_image(image_id)
     for tag in tags:
-        image = service.remove_tag(image_id, tag)
+        image = change(image_id, tag)
     print_record(image_view(image), fmt=runtime.fmt, columns=runtime.columns,
                  out=runtime.stdout)
     return 0
