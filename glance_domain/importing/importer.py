@@ -24,7 +24,7 @@ import contextlib
 import datetime as dt
 import logging
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 import attrs
 
@@ -58,6 +58,9 @@ STAGE_HOST_KEY = "os_glance_stage_host"
 #: A lock held by an unfinished task older than this may be taken over (Glance: 1 hour,
 #: doubled for pending tasks).
 LOCK_EXPIRY = dt.timedelta(minutes=60)
+#: How often a running copy records its progress on its task ("Copied N MiB", as Glance):
+#: that keeps the task's ``updated_at`` fresh, so its lock is never taken for stale mid-copy.
+PROGRESS_INTERVAL = dt.timedelta(seconds=60)
 
 
 class ImportAborted(DomainError):
@@ -213,7 +216,7 @@ class Importer:
         written: list[StoredData] = []
         try:
             self._update(image_id, task.id, lambda img: self._prepare(img, request, stores))
-            self._fill_staging(image_id, request)
+            self._fill_staging(image_id, task.id, request)
             copied = self._import_to_stores(image_id, task.id, request, stores, written)
             with contextlib.suppress(NotFound):
                 self.staging.delete(image_id)
@@ -251,13 +254,34 @@ class Importer:
                                 "be used")
         return transition(image, "importing", extra_properties=props)
 
-    def _fill_staging(self, image_id: str, request: ImportRequest) -> None:
+    def _progress(self, image_id: str, task_id: str, chunks: Iterable[bytes]
+                  ) -> Iterator[bytes]:
+        """``chunks`` passed through; every :data:`PROGRESS_INTERVAL` the task records how
+        much was copied (refreshing it, so the lock it holds does not look stale however long
+        the copy takes) and the copy stops if the task no longer holds the image's lock."""
+        copied = 0
+        last = self.clock.now()
+        for chunk in chunks:
+            copied += len(chunk)
+            now = self.clock.now()
+            if now - last >= PROGRESS_INTERVAL:
+                last = now
+                image = self.repository.get(image_id)
+                if image.extra_properties.get(LOCK_KEY) != task_id:
+                    raise ImportAborted(
+                        f"Import task {task_id} lost its lock on image {image_id}.")
+                task = self.tasks.get(task_id)
+                self.tasks.save(attrs.evolve(task, message=f"Copied {copied >> 20} MiB"))
+            yield chunk
+
+    def _fill_staging(self, image_id: str, task_id: str, request: ImportRequest) -> None:
         cap = self.settings.image_size_cap
         if request.method == WEB_DOWNLOAD:
             assert self.fetcher is not None and request.uri is not None
             stream = self.fetcher.open(request.uri)
             try:
-                self.staging.write(image_id, stream, max_size=cap)
+                self.staging.write(image_id, self._progress(image_id, task_id, stream),
+                                   max_size=cap)
             finally:
                 stream.close()
         elif request.method == COPY_IMAGE:
@@ -272,7 +296,8 @@ class Importer:
                     error = exc
                     continue
                 try:
-                    self.staging.write(image_id, stream, max_size=cap)
+                    self.staging.write(image_id, self._progress(image_id, task_id, stream),
+                                       max_size=cap)
                 finally:
                     stream.close()
                 return
@@ -291,16 +316,17 @@ class Importer:
                 not request.all_stores_must_succeed or index == len(stores)
             )
             stream = self.staging.read(image_id)
+            data = self._progress(image_id, task_id, stream)
             stored: StoredData | None = None
             virtual_size: int | None = None
             try:
                 if request.method == COPY_IMAGE:  # the data was inspected when first stored
                     stored = self.stores.write(
-                        image_id, stream, backend=store, max_size=self.settings.image_size_cap
+                        image_id, data, backend=store, max_size=self.settings.image_size_cap
                     )
                 else:
                     inspected = self.inspector.inspect(
-                        stream, disk_format=image.disk_format,
+                        data, disk_format=image.disk_format,
                         container_format=image.container_format,
                     )
                     stored = self.stores.write(

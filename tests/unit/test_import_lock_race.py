@@ -8,8 +8,9 @@ ran (the first then aborted and, reverting, emptied the staging area the second 
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 
 from glance_domain import DomainSettings, Gateway, MemoryImageRepository, RequestContext
 from glance_domain.errors import Conflict
@@ -110,3 +111,64 @@ def test_an_import_that_cannot_be_scheduled_leaves_the_image_unlocked() -> None:
         raise AssertionError("the import was scheduled on a closed executor")
     assert "os_glance_import_task" not in svc.get_image(image.id).extra_properties
     assert [t.status for t in tasks.list()] == ["failure"]
+
+
+class SlowStaging(MemoryStagingArea):
+    """A staging area whose writes take 20 minutes per chunk (on the stepping clock); at
+    chunk ``probe_at`` it runs ``probe`` (another request arriving while the copy goes on)."""
+
+    def __init__(self, clock: SteppingClock, probe_at: int) -> None:
+        super().__init__()
+        self.clock = clock
+        self.probe_at = probe_at
+        self.probe: Callable[[], None] = lambda: None
+
+    def write(self, image_id: str, chunks: Iterable[bytes], *,
+              max_size: int | None = None) -> int:
+        def slow() -> Iterator[bytes]:
+            for index, chunk in enumerate(chunks):
+                if index == self.probe_at:
+                    self.probe()
+                yield chunk
+                self.clock._now += dt.timedelta(minutes=20)
+
+        return super().write(image_id, slow(), max_size=max_size)
+
+
+def test_a_long_copy_keeps_its_lock() -> None:
+    """A copy running longer than the lock expiry refreshes its task (Glance records
+    'Copied N MiB' as it goes), so its lock is not taken for stale by another import."""
+    clock = SteppingClock()
+    tasks = MemoryTaskRepository(clock)
+    executor = CollectingExecutor()
+    staging = SlowStaging(clock, probe_at=8)  # the probe comes after 2 h 40 min
+    stores = FailingStores(("default", "fast"), default="default")
+    gateway = Gateway(
+        repository=MemoryImageRepository(clock), stores=stores,
+        policy=RecordingPolicy(), notifier=RecordingNotifier(),
+        settings=DomainSettings(), clock=clock,
+        tasks=tasks, staging=staging, executor=executor, fetcher=None,
+    )
+    svc = gateway.service(RequestContext(project_id="p1", user_id="u",
+                                         roles=("admin", "member"), is_admin=True))
+    image = svc.create_image(name="i", **formats())
+    data = b"z" * (10 * stores.CHUNK_SIZE)
+    svc.upload_data(image.id, iter([data]), size=None)
+    request = ImportRequest(method="copy-image", stores=("fast",))
+    first = svc.import_image(image.id, request)
+    assert first is not None
+    second: list[object] = []
+
+    def probe() -> None:
+        try:
+            second.append(svc.import_image(image.id, request))
+        except Conflict as exc:
+            second.append(exc)
+
+    staging.probe = probe
+    executor.submitted[0]()
+    assert [type(o).__name__ for o in second] == ["Conflict"], second
+    assert len(executor.submitted) == 1
+    assert tasks.get(first.id).status == "success", tasks.get(first.id).message
+    assert {loc.metadata["store"] for loc in svc.get_image(image.id).locations} == {
+        "default", "fast"}
