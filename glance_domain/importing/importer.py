@@ -370,6 +370,15 @@ class Importer:
         # Commit first, then delete the data best-effort: if the save fails, the image still
         # lists the copies written so far, so their data must stay.
         with contextlib.suppress(Exception):
+            current = self.repository.get(image_id)
+            holder = current.extra_properties.get(LOCK_KEY)
+            if holder is not None and holder != task_id:
+                # another task took the image over: its staging and store lists are its own;
+                # only this task's data no location points at is removed
+                listed = {loc.url for loc in current.locations}
+                self._delete_written([s for s in written if s.url not in listed], task_id)
+                return
+        with contextlib.suppress(Exception):
             self.staging.delete(image_id)
         urls = {s.url for s in written}
         try:
@@ -395,6 +404,9 @@ class Importer:
             LOG.warning("import task %s: cannot revert image %s; its data is kept",
                         task_id, image_id, exc_info=True)
             return
+        self._delete_written(written, task_id)
+
+    def _delete_written(self, written: list[StoredData], task_id: str) -> None:
         for stored in written:
             try:
                 self.stores.delete(stored.url)

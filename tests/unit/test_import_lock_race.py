@@ -172,3 +172,38 @@ def test_a_long_copy_keeps_its_lock() -> None:
     assert tasks.get(first.id).status == "success", tasks.get(first.id).message
     assert {loc.metadata["store"] for loc in svc.get_image(image.id).locations} == {
         "default", "fast"}
+
+
+def test_a_task_that_lost_its_lock_leaves_the_new_holders_image_alone() -> None:
+    """When another task holds the lock (taken over after expiry, e.g. by another host), the
+    task that lost it stops and reverts only its own unreferenced data: the image's store
+    lists and staging now belong to the new holder."""
+    clock = SteppingClock()
+    tasks = MemoryTaskRepository(clock)
+    executor = CollectingExecutor()
+    staging = SlowStaging(clock, probe_at=3)
+    stores = FailingStores(("default", "fast"), default="default")
+    repo = MemoryImageRepository(clock)
+    gateway = Gateway(
+        repository=repo, stores=stores, policy=RecordingPolicy(),
+        notifier=RecordingNotifier(), settings=DomainSettings(), clock=clock,
+        tasks=tasks, staging=staging, executor=executor, fetcher=None,
+    )
+    svc = gateway.service(RequestContext(project_id="p1", user_id="u",
+                                         roles=("admin", "member"), is_admin=True))
+    image = svc.create_image(name="i", **formats())
+    svc.upload_data(image.id, iter([b"z" * (10 * stores.CHUNK_SIZE)]), size=None)
+    first = svc.import_image(image.id, ImportRequest(method="copy-image", stores=("fast",)))
+    assert first is not None
+
+    def take_over() -> None:  # what a second task taking the stale lock does
+        repo.set_property_atomic(image.id, "os_glance_import_task", "other-task",
+                                 expected=first.id)
+
+    staging.probe = take_over
+    executor.submitted[0]()
+    assert tasks.get(first.id).status == "failure"
+    props = svc.get_image(image.id).extra_properties
+    assert props["os_glance_import_task"] == "other-task"
+    assert props.get("os_glance_importing_to_stores") == "fast"  # the new holder's progress
+    assert not props.get("os_glance_failed_import")
