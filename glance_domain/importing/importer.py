@@ -10,12 +10,13 @@ targets), take the image's import lock (the ``os_glance_import_task`` property),
 ``os_glance_importing_to_stores``; the data is brought into the staging area (already there for
 glance-direct, downloaded for web-download, read from an existing location for copy-image); it
 is written to each target store, adding a location each time, and the image becomes ``active``
-with the last required store. Staging is emptied, the lock dropped, the task ``success``.
+with the last required store. Staging is emptied, the task ``success``, and the lock dropped
+last: once the lock is gone, the task has ended and its clean-up is done.
 
 Any failure reverts: data written by this task is deleted from the stores and its locations
 removed, staging is emptied, the stores still pending are moved to ``os_glance_failed_import``,
-the image returns to ``queued`` (copy-image leaves it active), the lock is dropped and the task
-ends in ``failure`` with the error as its message.
+the image returns to ``queued`` (copy-image leaves it active), the task ends in ``failure``
+with the error as its message, and the lock is dropped.
 """
 
 from __future__ import annotations
@@ -220,16 +221,20 @@ class Importer:
             copied = self._import_to_stores(image_id, task.id, request, stores, written)
             with contextlib.suppress(NotFound):
                 self.staging.delete(image_id)
-            image = self._update(image_id, task.id, self._check_active)
-            self._release(image)
-            self._finish(task, "success", f"Copied {copied // (1 << 20)} MiB",
-                         {"image_id": image_id})
+            self._update(image_id, task.id, self._check_active)
         except BaseException as exc:
             LOG.info("import task %s for image %s failed: %s", task_id, image_id, exc)
             self._revert(image_id, task.id, request, stores, written)
             self._finish(task, "failure", str(exc) or type(exc).__name__, None)
+            self._unlock(image_id, task.id)
             if not isinstance(exc, Exception):
                 raise
+            return
+        # The lock goes last: whoever waits for it to disappear (clients polling the image)
+        # then finds the task ended and its clean-up done (Glance also records success first).
+        self._finish(task, "success", f"Copied {copied // (1 << 20)} MiB",
+                     {"image_id": image_id})
+        self._unlock(image_id, task.id)
 
     def _update(self, image_id: str, task_id: str, change: Callable[[Image], Image]) -> Image:
         """Apply ``change`` to the current image, if this task still holds its lock."""
@@ -357,11 +362,15 @@ class Importer:
             raise ImportAborted("None of the uploads finished!")
         return image
 
-    def _release(self, image: Image) -> None:
-        """Drop the lock, only if this task still holds it."""
-        holder = image.extra_properties.get(LOCK_KEY)
-        if holder is not None:
-            self.repository.set_property_atomic(image.id, LOCK_KEY, None, expected=str(holder))
+    def _unlock(self, image_id: str, task_id: str) -> None:
+        """Drop the lock, only if this task still holds it (and the image still exists)."""
+        try:
+            self.repository.set_property_atomic(image_id, LOCK_KEY, None, expected=task_id)
+        except (Conflict, NotFound):
+            pass
+        except Exception:
+            LOG.warning("import task %s: cannot drop its lock on image %s (it expires)",
+                        task_id, image_id, exc_info=True)
 
     def _revert(
         self, image_id: str, task_id: str, request: ImportRequest, stores: list[str],
@@ -396,8 +405,6 @@ class Importer:
                 after = transition(after, "queued", checksum=None, os_hash_algo=None,
                                    os_hash_value=None)
             self.repository.save(image, after)
-            with contextlib.suppress(Conflict):  # only if this task still holds the lock
-                self.repository.set_property_atomic(image_id, LOCK_KEY, None, expected=task_id)
         except NotFound:
             pass  # the image is gone: nothing points at the data any more
         except Exception:

@@ -12,6 +12,8 @@ import datetime as dt
 import threading
 from collections.abc import Callable, Iterable, Iterator
 
+import pytest
+
 from glance_domain import DomainSettings, Gateway, MemoryImageRepository, RequestContext
 from glance_domain.errors import Conflict
 from glance_domain.importing import ImportRequest, MemoryStagingArea, MemoryTaskRepository
@@ -207,3 +209,44 @@ def test_a_task_that_lost_its_lock_leaves_the_new_holders_image_alone() -> None:
     assert props["os_glance_import_task"] == "other-task"
     assert props.get("os_glance_importing_to_stores") == "fast"  # the new holder's progress
     assert not props.get("os_glance_failed_import")
+
+
+class LockWitnessTasks(MemoryTaskRepository):
+    """Records, at each final task save, whether the image still carried the import lock."""
+
+    def __init__(self, clock: SteppingClock, images: MemoryImageRepository) -> None:
+        super().__init__(clock)
+        self.images = images
+        self.lock_at_end: list[tuple[str, bool]] = []
+
+    def save(self, task: Task) -> Task:
+        if task.status in ("success", "failure") and task.image_id:
+            props = self.images.get(task.image_id).extra_properties
+            self.lock_at_end.append((task.status, "os_glance_import_task" in props))
+        return super().save(task)
+
+
+@pytest.mark.parametrize("staged", [True, False])
+def test_the_lock_is_dropped_only_once_the_task_has_ended(staged: bool) -> None:
+    """Clients (and tests) wait for an import by polling the image until the lock is gone:
+    by then the task must already say success or failure (Glance records success before
+    dropping the lock). The lock used to go first, so the task could still read processing."""
+    clock = SteppingClock()
+    images = MemoryImageRepository(clock)
+    tasks = LockWitnessTasks(clock, images)
+    staging = MemoryStagingArea()
+    executor = CollectingExecutor()
+    gateway = Gateway(
+        repository=images, stores=FailingStores(("default",)), policy=RecordingPolicy(),
+        notifier=RecordingNotifier(), settings=DomainSettings(), clock=clock, tasks=tasks,
+        staging=staging, executor=executor, fetcher=None,
+    )
+    svc = gateway.service(RequestContext(project_id="p1", user_id="u", roles=("member",)))
+    image = svc.create_image(name="i", **formats())
+    svc.stage_data(image.id, iter([b"staged"]), size=None)
+    if not staged:  # the import then fails: nothing to import
+        staging.delete(image.id)
+    assert svc.import_image(image.id, ImportRequest(method="glance-direct")) is not None
+    executor.submitted[0]()
+    assert tasks.lock_at_end == [("success" if staged else "failure", True)]
+    assert "os_glance_import_task" not in svc.get_image(image.id).extra_properties
