@@ -8,6 +8,7 @@ member user and a reader user. It skips (fails under CI=true) when keystone is n
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import shutil
@@ -70,6 +71,28 @@ def stop(proc: subprocess.Popen[Any], sig: int = signal.SIGTERM) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+class JsonHttp:
+    """Requests to a server on 127.0.0.1:``port`` (a mixin of the tests' server handles)."""
+
+    port: int
+
+    def connect(self) -> http.client.HTTPConnection:
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+
+    def json(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        """Send ``body`` as JSON (if any); the response's status and decoded JSON (or None)."""
+        conn = self.connect()
+        try:
+            payload = json.dumps(body).encode() if body is not None else None
+            headers = {"Content-Type": "application/json"} if body is not None else {}
+            conn.request(method, path, body=payload, headers=headers)
+            resp = conn.getresponse()
+            text = resp.read()
+            return resp.status, json.loads(text) if text else None
+        finally:
+            conn.close()
 
 
 def _no_control_socket() -> list[str]:

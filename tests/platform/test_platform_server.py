@@ -3,44 +3,26 @@
 from __future__ import annotations
 
 import hashlib
-import http.client
-import json
 import os
 import signal
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import attrs
 import pytest
 
-from tests.platform.conftest import free_port, stop, wait_http
+from tests.platform.conftest import JsonHttp, free_port, stop, wait_http
 
 CLI = Path(sys.executable).parent / "glance-domain"
 
 
 @attrs.frozen
-class Server:
+class Server(JsonHttp):
     port: int
     proc: subprocess.Popen[bytes]
     data_dir: Path
-
-    def connect(self) -> http.client.HTTPConnection:
-        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-
-    def json(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-        conn = self.connect()
-        try:
-            payload = json.dumps(body).encode() if body is not None else None
-            headers = {"Content-Type": "application/json"} if body is not None else {}
-            conn.request(method, path, body=payload, headers=headers)
-            resp = conn.getresponse()
-            text = resp.read()
-            return resp.status, json.loads(text) if text else None
-        finally:
-            conn.close()
 
 
 def _start(tmp_path: Path, workers: int = 2) -> Server:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import http.client
-import json
 import os
 import socket
 import subprocess
@@ -21,31 +20,16 @@ from typing import Any
 
 import pytest
 
-from tests.platform.conftest import free_port, stop, wait_http
+from tests.platform.conftest import JsonHttp, free_port, stop, wait_http
 
 CLI = Path(sys.executable).parent / "glance-domain"
 SIZE_CAP = 8 << 20
 
 
-class Server:
+class Server(JsonHttp):
     def __init__(self, port: int, images: Path) -> None:
         self.port = port
         self.images = images
-
-    def connect(self) -> http.client.HTTPConnection:
-        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-
-    def json(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-        conn = self.connect()
-        try:
-            payload = json.dumps(body).encode() if body is not None else None
-            headers = {"Content-Type": "application/json"} if body is not None else {}
-            conn.request(method, path, body=payload, headers=headers)
-            resp = conn.getresponse()
-            text = resp.read()
-            return resp.status, json.loads(text) if text else None
-        finally:
-            conn.close()
 
     def create(self) -> str:
         status, body = self.json("POST", "/v2/images", {

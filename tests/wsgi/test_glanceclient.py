@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import io
-import socket
-import threading
 from collections.abc import Iterator
 
 import pytest
-from cheroot import wsgi as cheroot_wsgi
+
+from tests.wsgi.servers import glanceclient_as, serve
 
 from .conftest import build_app
 
@@ -18,33 +17,14 @@ from glanceclient import exc as gc_exc  # noqa: E402
 from glanceclient.v2 import client as gc_client  # noqa: E402
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def endpoint() -> Iterator[str]:
-    port = _free_port()
-    server = cheroot_wsgi.Server(("127.0.0.1", port), build_app(), numthreads=4)
-    server.prepare()
-    thread = threading.Thread(target=server.serve, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
-        thread.join(timeout=5)
+    with serve(build_app()) as url:
+        yield url
 
 
 def _client(endpoint: str, project: str, roles: str = "member,reader") -> gc_client.Client:
-    # No keystone: send the headers keystonemiddleware would set, as a trusted proxy would.
-    headers = {"X-Identity-Status": "Confirmed", "X-Project-Id": project,
-               "X-User-Id": f"user-{project}", "X-Roles": roles}
-    client = gc_client.Client(endpoint=endpoint, token="unused")
-    client.http_client.session.headers.update(headers)
-    return client
+    return glanceclient_as(endpoint, project, roles)
 
 
 def test_full_image_lifecycle_with_glanceclient(endpoint: str) -> None:

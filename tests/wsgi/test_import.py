@@ -8,7 +8,6 @@ import functools
 import hashlib
 import http.server
 import io
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -16,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cheroot import wsgi as cheroot_wsgi
 
 from glance_domain.gateway import Gateway
 from glance_domain.importing import ThreadExecutor
@@ -29,6 +27,7 @@ from glance_domain_adapters.db.engine import make_engine
 from glance_domain_adapters.db.tasks import SqlTaskRepository
 from glance_domain_adapters.importing import FileStagingArea, HttpFetcher, ImportFilter
 from glance_domain_adapters.wsgi.app import make_app
+from tests.wsgi.servers import serve
 
 from .conftest import ADMIN, ALICE, BOB, Client
 
@@ -267,24 +266,10 @@ glanceclient = pytest.importorskip("glanceclient")
 from glanceclient.v2 import client as gc_client  # noqa: E402
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def endpoint(env: Env) -> Iterator[str]:
-    port = _free_port()
-    server = cheroot_wsgi.Server(("127.0.0.1", port), env.app, numthreads=4)
-    server.prepare()
-    thread = threading.Thread(target=server.serve, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
-        thread.join(timeout=5)
+    with serve(env.app) as url:
+        yield url
 
 
 def test_glanceclient_glance_direct_and_web_download(env: Env, endpoint: str, web: str) -> None:
