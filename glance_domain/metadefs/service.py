@@ -33,6 +33,7 @@ from glance_domain.metadefs.model import (
 )
 from glance_domain.metadefs.ports import MetadefRepository
 from glance_domain.ports import Clock, Notifier, PolicyEnforcer
+from glance_domain.timeutil import isotime
 
 T = TypeVar("T", Namespace, MetadefTag, MetadefObject)
 
@@ -444,16 +445,12 @@ def _prefixed(detail: NamespaceDetail, prefix: str) -> NamespaceDetail:
     return attrs.evolve(detail, properties=props, objects=objects)
 
 
-def _iso(value: dt.datetime | None) -> str | None:
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value is not None else None
-
-
 def namespace_payload(ns: Namespace) -> dict[str, Any]:
     return {
         "namespace": ns.namespace, "namespace_old": ns.namespace,
         "display_name": ns.display_name, "protected": ns.protected,
         "visibility": ns.visibility, "owner": ns.owner, "description": ns.description,
-        "created_at": _iso(ns.created_at), "updated_at": _iso(ns.updated_at),
+        "created_at": isotime(ns.created_at), "updated_at": isotime(ns.updated_at),
         "deleted": False, "deleted_at": None,
     }
 
@@ -467,19 +464,19 @@ def object_payload(obj: MetadefObject) -> dict[str, Any]:
     return {
         "namespace": obj.namespace, "name": obj.name, "name_old": obj.name,
         "properties": dict(obj.properties), "required": list(obj.required),
-        "description": obj.description, "created_at": _iso(obj.created_at),
-        "updated_at": _iso(obj.updated_at), "deleted": False, "deleted_at": None,
+        "description": obj.description, "created_at": isotime(obj.created_at),
+        "updated_at": isotime(obj.updated_at), "deleted": False, "deleted_at": None,
     }
 
 
 def tag_payload(tag: MetadefTag) -> dict[str, Any]:
     return {"namespace": tag.namespace, "name": tag.name, "name_old": tag.name,
-            "created_at": _iso(tag.created_at), "updated_at": _iso(tag.updated_at),
+            "created_at": isotime(tag.created_at), "updated_at": isotime(tag.updated_at),
             "deleted": False, "deleted_at": None}
 
 
 def association_payload(assoc: ResourceTypeAssociation) -> dict[str, Any]:
     return {"namespace": assoc.namespace, "name": assoc.name, "prefix": assoc.prefix,
             "properties_target": assoc.properties_target,
-            "created_at": _iso(assoc.created_at), "updated_at": _iso(assoc.updated_at),
+            "created_at": isotime(assoc.created_at), "updated_at": isotime(assoc.updated_at),
             "deleted": False, "deleted_at": None}
