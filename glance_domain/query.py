@@ -104,9 +104,12 @@ class ListScope:
     """Which images a listing may return: any image matching at least one clause.
 
     ``unrestricted`` (an admin's default view) means every non-deleted image; ``visibility``,
-    when set, further keeps only images with that visibility.
+    when set, further keeps only images with that visibility. ``admin``: the caller is an
+    admin, so any image may be the page marker, even a deleted one (Glance's
+    ``can_see_deleted``).
     """
 
     clauses: tuple[ScopeClause, ...] = ()
     unrestricted: bool = False
     visibility: str | None = None
+    admin: bool = False

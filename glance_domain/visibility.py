@@ -94,13 +94,13 @@ def list_scope(context: RequestContext, query: ImageQuery) -> ListScope:
     owner = context.owner
     if context.is_admin:
         if vis == "all":
-            return ListScope(unrestricted=True)
+            return ListScope(unrestricted=True, admin=True)
         if vis is not None:
-            return ListScope(unrestricted=True, visibility=vis)
+            return ListScope(unrestricted=True, visibility=vis, admin=True)
         clauses = [ScopeClause(visibilities=_NOT_COMMUNITY)]
         if owner is not None:
             clauses.append(ScopeClause(owner=owner))
-        return ListScope(clauses=tuple(clauses))
+        return ListScope(clauses=tuple(clauses), admin=True)
 
     statuses = _ALL_STATUSES if status == "all" else frozenset({status})
     clauses = []

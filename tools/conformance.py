@@ -842,6 +842,329 @@ def scenario() -> list[Step]:
              "admin"))
     add(Step("images.delete", "missing", "DELETE", "/v2/images/{newid}", "A"))
     add(_list("after_deletes", "tag={tag}"))
+    s.extend(_extra_steps())
+    return s
+
+
+def _extra_steps() -> list[Step]:
+    """Area ``extra``: what Nova, Horizon, openstacksdk and the CLIs commonly send, beyond the
+    main script: ``in:`` filters on core and extra properties, repeated tags, member_status with
+    visibility, ISO 8601 forms in time filters, multi-key sorts and invalid sort mixes, markers
+    of deleted images, PATCH values of the wrong type, visibility transitions by role, long and
+    unicode properties, member corner cases, HEAD, Accept variants, trailing slashes, upper-case
+    ids in paths and a client-supplied request id. Its images carry the tag ``{tag}-x`` and
+    run after every other list, so they change no other step's answer."""
+    s: list[Step] = []
+    add = s.append
+    xt = "tag={tag}-x"
+
+    def ex(name: str, method: str, path: str, who: str | None = "A", **kw: Any) -> Step:
+        return Step("extra", name, method, path, who, **kw)
+
+    def lst(name: str, query: str, who: str = "A") -> Step:
+        return ex(f"list_{name}", "GET", f"/v2/images?{query}", who)
+
+    def pt(name: str, img: str, ops: Any, who: str = "A") -> Step:
+        return ex(f"patch_{name}", "PATCH", f"/v2/images/{{img:{img}}}", who,
+                  body=json.dumps(ops).encode(), content_type=PATCH_CT)
+
+    def mk(key: str, who: str = "A", **attrs: Any) -> Step:
+        body = {"id": f"{{img:{key}}}", "name": key, "tags": ["{tag}-x"], **attrs}
+        return ex(f"create_{key}", "POST", "/v2/images", who, json=body)
+
+    add(mk("xa", disk_format="raw", container_format="bare", xprop="v1", min_ram=64))
+    add(mk("xb", disk_format="qcow2", container_format="bare", xprop="v2",
+           tags=["{tag}-x", "t2"]))
+    add(mk("xh", os_hidden=True, xprop="v3"))
+    add(mk("xsh", visibility="shared", disk_format="raw", container_format="bare"))
+    add(mk("xdel"))
+    add(mk("xdup_tags", tags=["{tag}-x", "d", "d", "D"]))
+    add(mk("xempty_tag", tags=["{tag}-x", ""]))
+    add(ex("create_charset", "POST", "/v2/images", "A",
+           body=b'{"name": "cs", "tags": ["{tag}-x"], "id": "{img:xcs}"}',
+           content_type="application/json; charset=UTF-8"))
+    add(ex("delete_xdel", "DELETE", "/v2/images/{img:xdel}"))
+    add(ex("upload_xa", "PUT", "/v2/images/{img:xa}/file", body=DATA, content_type=OCTET))
+    add(ex("upload_xsh", "PUT", "/v2/images/{img:xsh}/file", body=DATA2, content_type=OCTET))
+
+    # --- list filters ---------------------------------------------------------------
+    for nm, query in {
+        "name_in_quoted": f'name=in:"xa,xb"&{xt}',
+        "name_in_plain": f"name=in:xa,xb&{xt}",
+        "name_in_one_quoted": f'name=in:"xa",xb&{xt}',
+        "name_in_empty": f"name=in:&{xt}",
+        "name_eq_op": f"name=eq:xa&{xt}",
+        "status_in": f"status=in:queued,active&{xt}",
+        "status_in_bogus": f"status=in:queued,bogus&{xt}",
+        "status_upper": f"status=ACTIVE&{xt}",
+        "disk_format_in": f"disk_format=in:raw,qcow2&{xt}",
+        "disk_format_bogus": f"disk_format=bogus&{xt}",
+        "container_format_bogus": f"container_format=bogus&{xt}",
+        "prop": f"xprop=v1&{xt}",
+        "prop_in": f"xprop=in:v1,v2&{xt}",
+        "prop_in_quoted": f'xprop=in:"v1",v3&{xt}',
+        "prop_neq": f"xprop=neq:v1&{xt}",
+        "tag_repeated": f"{xt}&tag=t2",
+        "tag_same_twice": f"{xt}&{xt}",
+        "tag_in": "tag=in:{tag}-x,t2",
+        "os_hidden_true": f"os_hidden=true&{xt}",
+        "os_hidden_1": f"os_hidden=1&{xt}",
+        "os_hidden_empty": f"os_hidden=&{xt}",
+        "owner_self": f"owner={{proj:A}}&{xt}",
+        "owner_other_by_B": f"owner={{proj:A}}&{xt}",
+        "owner_in": f"owner=in:{{proj:A}},{{proj:B}}&{xt}",
+        "protected_false": f"protected=false&{xt}",
+        "protected_true": f"protected=true&{xt}",
+        "protected_bad": f"protected=1&{xt}",
+        "protected_empty": f"protected=&{xt}",
+        "size_max_bad": "size_max=abc",
+        "size_max_negative": "size_max=-5",
+        "size_max_empty": "size_max=",
+        "size_min_huge": f"size_min=99999999999999999999&{xt}",
+        "size_min_exp": "size_min=1e3",
+        "size_min_max_equal": f"size_min=1054&size_max=1054&{xt}",
+        "min_ram_bad": "min_ram=abc",
+        "min_ram_gte": f"min_ram=gte:64&{xt}",
+        "virtual_size": f"virtual_size=5&{xt}",
+        "id_in": f"id=in:{{img:xa}},{{img:xb}}&{xt}",
+        "id_upper": f"id={{IMG:xa}}&{xt}",
+        "visibility_shared_all_B": f"visibility=shared&member_status=all&{xt}",
+        "visibility_shared_pending_B": f"visibility=shared&member_status=pending&{xt}",
+        "visibility_all_member_all_B": f"visibility=all&member_status=all&{xt}",
+        "visibility_community_ms_all": f"visibility=community&member_status=all&{xt}",
+        "member_status_upper": f"member_status=ALL&{xt}",
+    }.items():
+        add(lst(nm, query, who="B" if nm.endswith("_B") else "A"))
+    for nm, value in {
+        "z": "2000-01-01T00:00:00Z",
+        "no_tz": "2000-01-01T00:00:00",
+        "date_only": "2000-01-01",
+        "offset": "2000-01-01T00:00:00%2B02:00",
+        "offset_raw_plus": "2000-01-01T00:00:00+02:00",
+        "offset_no_colon": "2000-01-01T00:00:00%2B0200",
+        "micro": "2000-01-01T00:00:00.123456Z",
+        "basic": "20000101T000000Z",
+        "space": "2000-01-01%2000:00:00",
+        "month_13": "2000-13-01T00:00:00Z",
+        "empty": "",
+        "year_only": "2000",
+        "future": "2100-01-01T00:00:00Z",
+    }.items():
+        add(lst(f"created_gte_{nm}", f"created_at=gte:{value}&{xt}"))
+    for nm, value in {
+        "lt_future": "lt:2100-01-01T00:00:00Z",
+        "lte_past": "lte:2000-01-01T00:00:00Z",
+        "eq": "eq:2000-01-01T00:00:00Z",
+        "neq": "neq:2000-01-01T00:00:00Z",
+        "in": "in:2000-01-01T00:00:00Z",
+        "lt_no_value": "lt:",
+        "bad": "lt:notadate",
+    }.items():
+        add(lst(f"updated_{nm}", f"updated_at={value}&{xt}"))
+    for nm, value in {
+        "past": "2000-01-01T00:00:00Z",
+        "future": "2100-01-01T00:00:00Z",
+        "bad": "notadate",
+        "date_only": "2000-01-01",
+        "empty": "",
+    }.items():
+        add(lst(f"changes_since_{nm}", f"changes-since={value}&{xt}"))
+    # --- sorting ------------------------------------------------------------------------
+    for nm, query in {
+        "name_name": "sort=name:asc,name:desc",
+        "key_key_same": "sort_key=name&sort_key=name",
+        "status_name": "sort=status,name:desc",
+        "three_parts": "sort=name:asc:x",
+        "no_key": "sort=:asc",
+        "empty_dir": "sort=name:",
+        "new_and_dir": "sort=name:asc&sort_dir=asc",
+        "one_dir_two_keys": "sort_key=created_at&sort_dir=asc&sort_key=name",
+        "updated_at": "sort_key=updated_at&sort_dir=asc",
+        "size_asc": "sort_key=size&sort_dir=asc",
+        "min_ram_id": "sort=min_ram:desc,id:asc",
+        "os_hidden": "sort=os_hidden",
+        "visibility": "sort_key=visibility",
+        "disk_container": "sort=disk_format:asc,container_format:desc,name",
+        "dir_upper": "sort_key=name&sort_dir=ASC",
+        "new_dir_upper": "sort=name:DESC",
+        "key_upper": "sort_key=NAME",
+        "spaces": "sort=name%3Aasc%2C%20size%3Adesc",
+        "trailing_comma": "sort=name,",
+        "custom_prop_new": "sort=xprop:asc",
+        "owner": "sort_key=owner",
+        "checksum": "sort=checksum",
+    }.items():
+        add(lst(f"sort_{nm}", f"{query}&{xt}"))
+    # --- pagination -------------------------------------------------------------------
+    add(lst("marker_deleted", f"marker={{img:xdel}}&{xt}"))
+    add(lst("marker_deleted_admin", f"marker={{img:xdel}}&{xt}", who="admin"))
+    add(lst("marker_hidden", f"marker={{img:xh}}&{xt}"))
+    add(lst("marker_upper", f"marker={{IMG:xb}}&{xt}"))
+    add(lst("marker_empty", f"marker=&{xt}"))
+    add(lst("limit_0_marker", f"limit=0&marker={{img:xb}}&{xt}"))
+    add(lst("limit_1_sorted", f"limit=1&sort=name:asc&{xt}"))
+    add(lst("limit_plus", f"limit=%2B2&{xt}"))
+    add(lst("limit_spaces", f"limit=%202&{xt}"))
+    # --- PATCH value types ---------------------------------------------------------------
+    for nm, path, value in (
+        ("os_hidden_yes", "/os_hidden", "yes"),
+        ("os_hidden_1", "/os_hidden", 1),
+        ("os_hidden_str_true", "/os_hidden", "true"),
+        ("protected_str_false", "/protected", "false"),
+        ("protected_1", "/protected", 1),
+        ("protected_null", "/protected", None),
+        ("min_ram_str_num", "/min_ram", "512"),
+        ("min_ram_float", "/min_ram", 1.5),
+        ("min_ram_null", "/min_ram", None),
+        ("min_ram_true", "/min_ram", True),
+        ("min_disk_null", "/min_disk", None),
+        ("min_disk_huge", "/min_disk", 2**31),
+        ("disk_format_null", "/disk_format", None),
+        ("container_format_null", "/container_format", None),
+        ("name_unicode", "/name", "\u00e9t\u00e9 \u2603 \U0001F600"),
+        ("name_255", "/name", "n" * 255),
+        ("name_empty", "/name", ""),
+        ("prop_key_255", "/" + "k" * 255, "v"),
+        ("prop_value_65535", "/longv", "v" * 65535),
+        ("prop_value_65536", "/longv2", "v" * 65536),
+        ("prop_unicode_key", "/\u00e9t\u00e9", "\u2603"),
+        ("prop_4byte_value", "/four", "\U0001F600"),
+        ("prop_4byte_key", "/\U0001F600", "x"),
+        ("prop_null_value", "/nullv", None),
+        ("prop_bool_value", "/boolv", True),
+        ("tags_dup", "/tags", ["{tag}-x", "a", "a"]),
+        ("tags_too_long", "/tags", ["{tag}-x", "t" * 256]),
+        ("tags_255", "/tags", ["{tag}-x", "t" * 255]),
+        ("tags_empty_string", "/tags", ["{tag}-x", ""]),
+        ("tags_number", "/tags", ["{tag}-x", 5]),
+        ("tags_null", "/tags", None),
+        ("visibility_null", "/visibility", None),
+        ("owner_null_admin", "/owner", None),
+    ):
+        add(pt(nm, "xb", [{"op": "replace" if nm != "prop_key_255" and "prop_" not in nm
+                           else "add", "path": path, "value": value}],
+               who="admin" if nm.endswith("_admin") else "A"))
+    add(ex("show_xb", "GET", "/v2/images/{img:xb}"))
+    # Requests Glance answers differently only because of its SQLite column widths or a
+    # nameless property, on a throw-away image (deleted again) so they change nothing else.
+    add(mk("xjunk", visibility="shared", tags=[]))
+    add(pt("prop_key_256", "xjunk", [{"op": "add", "path": "/" + "k" * 256, "value": "v"}]))
+    add(pt("prop_empty_key", "xjunk", [{"op": "add", "path": "/", "value": "x"}]))
+    add(ex("member_add_long", "POST", "/v2/images/{img:xjunk}/members",
+           json={"member": "m" * 256}))
+    add(Step("cleanup", "x_xjunk", "DELETE", "/v2/images/{img:xjunk}", "A", compare=False))
+    add(mk("x4byte_name", name="\U0001F600"))
+    add(mk("x4byte_prop", four="\U0001F600"))
+    # visibility transitions by role
+    for nm, vis, who in (
+        ("vis_shared_member", "shared", "A"),
+        ("vis_community_member", "community", "A"),
+        ("vis_public_reader", "public", "readerA"),
+        ("vis_public_admin", "public", "admin"),
+        ("vis_private_from_public_member", "private", "A"),
+        ("vis_private_admin", "private", "admin"),
+        ("vis_shared_by_B", "shared", "B"),
+    ):
+        add(pt(nm, "xa", [{"op": "replace", "path": "/visibility", "value": vis}], who=who))
+    add(pt("vis_add_op", "xa", [{"op": "add", "path": "/visibility", "value": "shared"}]))
+    add(pt("vis_remove_op", "xa", [{"op": "remove", "path": "/visibility"}]))
+    add(pt("os_hidden_remove", "xa", [{"op": "remove", "path": "/os_hidden"}]))
+    add(pt("protected_remove", "xa", [{"op": "remove", "path": "/protected"}]))
+    add(pt("name_add_op", "xa", [{"op": "add", "path": "/name", "value": "xa"}]))
+    add(pt("tags_add_op", "xa", [{"op": "add", "path": "/tags", "value": ["{tag}-x"]}]))
+    add(pt("tags_remove_op", "xa", [{"op": "remove", "path": "/tags"}]))
+    add(pt("tags_restore", "xa", [{"op": "replace", "path": "/tags", "value": ["{tag}-x"]}]))
+    # --- members ------------------------------------------------------------------------
+    mp = "/v2/images/{img:xsh}/members"
+    add(ex("member_add_B", "POST", mp, json={"member": "{proj:B}"}))
+    add(ex("member_add_B_again", "POST", mp, json={"member": "{proj:B}"}))
+    add(ex("member_add_self", "POST", mp, json={"member": "{proj:A}"}))
+    add(ex("member_add_by_admin", "POST", mp, "admin", json={"member": "{proj:C}"}))
+    add(ex("member_add_empty", "POST", mp, json={"member": ""}))
+    add(ex("member_list_non_member", "GET", mp, "ADM_NONE"))
+    add(ex("member_show_non_member", "GET", f"{mp}/{{proj:B}}", "ADM_NONE"))
+    add(ex("member_delete_non_member", "DELETE", f"{mp}/{{proj:B}}", "ADM_NONE"))
+    add(ex("member_put_owner", "PUT", f"{mp}/{{proj:B}}", json={"status": "accepted"}))
+    add(ex("member_put_pending", "PUT", f"{mp}/{{proj:B}}", "B", json={"status": "pending"}))
+    add(ex("member_put_accept", "PUT", f"{mp}/{{proj:B}}", "B", json={"status": "accepted"}))
+    add(ex("member_put_upper", "PUT", f"{mp}/{{proj:B}}", "B", json={"status": "ACCEPTED"}))
+    add(ex("member_put_extra_key", "PUT", f"{mp}/{{proj:B}}", "B",
+           json={"status": "accepted", "x": 1}))
+    add(ex("member_put_by_admin", "PUT", f"{mp}/{{proj:C}}", "admin",
+           json={"status": "rejected"}))
+    add(ex("member_show_C_by_C", "GET", f"{mp}/{{proj:C}}", "C"))
+    add(lst("shared_all_C", f"visibility=shared&member_status=all&{xt}", who="C"))
+    add(lst("shared_default_B", f"visibility=shared&{xt}", who="B"))
+    add(ex("member_list_by_member", "GET", mp, "B"))
+    add(ex("members_upper_image", "GET", "/v2/images/{IMG:xsh}/members"))
+    # --- deactivated downloads ---------------------------------------------------------
+    add(ex("deactivate_xsh", "POST", "/v2/images/{img:xsh}/actions/deactivate", "admin"))
+    add(ex("download_deact_member", "GET", "/v2/images/{img:xsh}/file", "B"))
+    add(ex("download_deact_owner", "GET", "/v2/images/{img:xsh}/file", "A"))
+    add(ex("download_deact_admin", "GET", "/v2/images/{img:xsh}/file", "admin"))
+    add(ex("download_deact_head_admin", "HEAD", "/v2/images/{img:xsh}/file", "admin",
+           skip_body=True))
+    add(ex("reactivate_xsh", "POST", "/v2/images/{img:xsh}/actions/reactivate", "admin"))
+    # --- HEAD ----------------------------------------------------------------------------
+    for nm, path in (
+        ("image_missing", "/v2/images/{newid}"),
+        ("file_queued", "/v2/images/{img:xb}/file"),
+        ("file_active", "/v2/images/{img:xa}/file"),
+        ("file_missing", "/v2/images/{newid}/file"),
+        ("members", "/v2/images/{img:xsh}/members"),
+        ("schema", "/v2/schemas/image"),
+        ("info_import", "/v2/info/import"),
+        ("versions", "/versions"),
+    ):
+        add(ex(f"head_{nm}", "HEAD", path, skip_body=True))
+    # --- Accept variants ----------------------------------------------------------------
+    for nm, accept in (
+        ("q_values", "application/json;q=0.5, text/html;q=0.9"),
+        ("text_any", "text/*"),
+        ("vendor_json", "application/vnd.openstack.images-v2.1+json"),
+        ("octet", "application/octet-stream"),
+        ("garbage", "garbage"),
+        ("none_q", "*/*;q=0"),
+    ):
+        add(ex(f"accept_{nm}_list", "GET", f"/v2/images?{xt}", headers={"Accept": accept}))
+        add(ex(f"accept_{nm}_404", "GET", "/v2/images/{newid}", headers={"Accept": accept}))
+    add(ex("accept_json_download", "GET", "/v2/images/{img:xa}/file",
+           headers={"Accept": "application/json"}))
+    # --- trailing slashes and upper-case ids ------------------------------------------------
+    for nm, method, path in (
+        ("images", "GET", f"/v2/images/?{xt}"),
+        ("images_post", "POST", "/v2/images/"),
+        ("image", "GET", "/v2/images/{img:xa}/"),
+        ("file", "GET", "/v2/images/{img:xa}/file/"),
+        ("members", "GET", "/v2/images/{img:xsh}/members/"),
+        ("schema", "GET", "/v2/schemas/image/"),
+        ("info_import", "GET", "/v2/info/import/"),
+        ("double_slash", "GET", "//v2/images?" + xt),
+        ("inner_double_slash", "GET", "/v2//images?" + xt),
+    ):
+        add(ex(f"slash_{nm}", method, path, json={"name": "s"} if method == "POST" else None))
+    add(ex("upper_show", "GET", "/v2/images/{IMG:xa}"))
+    add(ex("upper_file", "GET", "/v2/images/{IMG:xa}/file"))
+    add(ex("upper_patch", "PATCH", "/v2/images/{IMG:xa}",
+           body=b'[{"op": "add", "path": "/up", "value": "1"}]', content_type=PATCH_CT))
+    add(ex("upper_tag", "PUT", "/v2/images/{IMG:xa}/tags/up"))
+    add(ex("upper_create_id", "POST", "/v2/images",
+           json={"id": "{IMG:xup}", "name": "up", "tags": ["{tag}-x"]}))
+    add(ex("upper_delete", "DELETE", "/v2/images/{IMG:xempty_tag}"))
+    # --- request ids ------------------------------------------------------------------------
+    add(ex("request_id_req_form", "GET", f"/v2/images?{xt}",
+           headers={"X-Openstack-Request-Id": "req-11111111-2222-4333-8444-555555555555"}))
+    add(ex("request_id_other_form", "GET", f"/v2/images?{xt}",
+           headers={"X-Openstack-Request-Id": "my-request-1"}))
+    add(ex("request_id_on_error", "GET", "/v2/images/{newid}",
+           headers={"X-Openstack-Request-Id": "req-11111111-2222-4333-8444-555555555555"}))
+    # --- the end state, then clean up ----------------------------------------------------
+    add(lst("final", xt))
+    add(lst("final_admin", xt, who="admin"))
+    for nm in ("xa", "xb", "xh", "xsh", "xdup_tags", "xempty_tag", "xcs", "xup", "x4byte_name",
+               "x4byte_prop"):
+        add(Step("cleanup", f"x_{nm}", "DELETE", f"/v2/images/{{img:{nm}}}", "admin",
+                 compare=False))
     return s
 
 
@@ -1075,9 +1398,10 @@ class Target:
     def remember(self, name: str, iid: str) -> None:
         self.images[name] = iid
         self.symbols[iid] = f"<img:{name}>"
+        self.symbols[iid.upper()] = f"<IMG:{name}>"
 
     # -- placeholders ----------------------------------------------------------------------
-    _PLACEHOLDER = re.compile(r"\{(img|proj):([A-Za-z0-9_]+)\}|\{tag\}|\{newid\}")
+    _PLACEHOLDER = re.compile(r"\{(img|IMG|proj):([A-Za-z0-9_]+)\}|\{tag\}|\{newid\}")
 
     def resolve(self, text: str) -> str:
         def sub(m: re.Match[str]) -> str:
@@ -1086,6 +1410,8 @@ class Target:
             if m.group(0) == "{newid}":
                 return "ffffffff-0000-4000-8000-" + secrets.token_hex(6)
             kind, name = m.group(1), m.group(2)
+            if kind == "IMG":  # the image id in upper case
+                return self.image_id(name).upper()
             return self.image_id(name) if kind == "img" else self.project(name)
 
         return self._PLACEHOLDER.sub(sub, text)
@@ -1400,7 +1726,11 @@ def observe(step: Step, res: Result, norm: Normaliser) -> Observation:
         a.strip() for a in res.headers.get("allow", "").split(",") if a.strip()
     )
     headers["content-length"] = res.headers.get("content-length")
-    headers["x-openstack-request-id"] = "x-openstack-request-id" in res.headers
+    sent_rid = {k.lower(): v for k, v in step.headers.items()}.get("x-openstack-request-id")
+    rid = res.headers.get("x-openstack-request-id")
+    # present or not; "echoed" when it is the request id the client sent
+    headers["x-openstack-request-id"] = (
+        "echoed" if sent_rid is not None and rid == sent_rid else rid is not None)
     return Observation(res.status, headers, body_view(step, res, norm), res.error)
 
 

@@ -87,9 +87,10 @@ class PolicyLayer(Layer):
         if rule is not None:
             self._enforce(rule, before)
         else:
-            self._enforce("modify_image", before)
+            # Glance checks a visibility change's own rule first, then modify_image.
             if after.visibility != before.visibility:
                 self._visibility_rule(after.visibility, before)
+            self._enforce("modify_image", before)
         return self.inner.save(before, after, action)
 
     def remove(self, image: Image) -> Image:

@@ -6,6 +6,7 @@ same values. Every failure is a domain error naming the field.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterable
 from typing import Any
@@ -18,6 +19,9 @@ MAX_LENGTH = 255
 #: Largest value of the 32-bit signed integer columns (``min_disk``, ``min_ram``).
 MAX_INT32 = 2**31 - 1
 RESERVED_PREFIX = "os_glance"
+#: Characters outside the Basic Multilingual Plane (4 bytes in UTF-8): Glance refuses them in
+#: names and property values (MySQL's 3-byte ``utf8`` columns cannot store them).
+_FOUR_BYTE = re.compile("[\U00010000-\U0010ffff]")
 #: Names that are neither core attributes nor allowed as extra properties (Glance's list).
 RESERVED_NAMES = frozenset({"location", "deleted", "deleted_at"})
 #: Core attributes a client may write.
@@ -51,6 +55,13 @@ def image_id(value: Any) -> str:
     return value
 
 
+def no_four_byte(field: str, value: str) -> str:
+    """Refuse characters beyond U+FFFF in ``value`` with Glance's message naming ``field``."""
+    if _FOUR_BYTE.search(value):
+        raise InvalidInput(f"{field.title()} can't contain 4 byte unicode characters.")
+    return value
+
+
 def optional_string(field: str, value: Any, max_length: int = MAX_LENGTH) -> str | None:
     if value is None:
         return None
@@ -58,7 +69,7 @@ def optional_string(field: str, value: Any, max_length: int = MAX_LENGTH) -> str
         raise InvalidInput(f"Invalid value for '{field}': it must be a string or null.")
     if len(value) > max_length:
         raise InvalidInput(f"Invalid value for '{field}': longer than {max_length} characters.")
-    return value
+    return no_four_byte(field, value)
 
 
 def non_negative_int(field: str, value: Any) -> int:
@@ -123,13 +134,15 @@ def property_name(name: Any) -> str:
         raise InvalidInput(f"Invalid property name '{name[:40]}...': longer than "
                            f"{MAX_LENGTH} characters.")
     check_writable_name(name)
+    if _FOUR_BYTE.search(name):
+        raise InvalidInput("Property names can't contain 4 byte unicode.")
     return name
 
 
 def property_value(name: str, value: Any) -> str:
     if not isinstance(value, str):
         raise InvalidInput(f"Invalid value for '{name}': extra properties must be strings.")
-    return value
+    return no_four_byte(name, value)
 
 
 def attribute(name: str, value: Any, settings: DomainSettings) -> Any:

@@ -162,10 +162,12 @@ class SqlImageRepository:
         assert marker is not None
         row = None
         if len(marker) <= ID_LENGTH:
-            visible = true() if scope.unrestricted else _visible_condition(scope)
+            visible = true() if scope.unrestricted or scope.admin else _visible_condition(scope)
             row = conn.execute(  # the marker and whether the caller may see it: one trip
                 select(images, visible.label("gd_visible")).where(
-                    images.c.id == marker, images.c.deleted == false()
+                    images.c.id == marker,
+                    # an admin may page from a deleted image (Glance's can_see_deleted)
+                    true() if scope.admin else images.c.deleted == false(),
                 )
             ).first()
         if row is None:

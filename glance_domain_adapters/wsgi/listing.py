@@ -37,6 +37,9 @@ _INT_FIELDS = frozenset({"size", "virtual_size", "min_disk", "min_ram"})
 _STRING_FIELDS = frozenset({"owner", "checksum", "os_hash_algo", "os_hash_value"})
 _RANGE_FIELDS = _INT_FIELDS | _STRING_FIELDS | _LIST_OPERATOR_FIELDS | _TIME_FIELDS
 _IGNORED = frozenset({"deleted"})
+_YEAR_MONTH = re.compile(r"\d{4}(-\d{2})?")
+#: A filter no image matches (Glance compares a non-numeric value with an integer column).
+_NOTHING = Filter("id", "in", ())
 _QUOTED_ITEMS = re.compile(
     r'"([^"\\]*(?:\\.[^"\\]*)*)",?'  # a double-quoted item (backslash escapes kept)
     r"|([^,]+),?"  # or an unquoted item
@@ -49,6 +52,8 @@ def _parse_time(value: str) -> dt.datetime:
     text = value.strip()
     if not text or not text[0].isdigit():
         raise ValueError(value)
+    if _YEAR_MONTH.fullmatch(text):  # ISO 8601 reduced precision: "2000", "2000-01"
+        return dt.datetime(int(text[:4]), int(text[5:7] or 1), 1)
     parsed = dt.datetime.fromisoformat(text)
     if parsed.tzinfo is not None:
         parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
@@ -184,7 +189,7 @@ def _filter(key: str, value: str) -> Filter | None:
         try:
             return Filter(key, "eq", int(value))
         except ValueError:
-            raise bad_request(f"Invalid value '{value}' for '{key}' filter.") from None
+            return _NOTHING  # Glance answers an empty list, not an error
     return Filter(key, "eq", value)
 
 

@@ -8,6 +8,7 @@ lookup compares a handful of literal segments instead of running dozens of regul
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 import attrs
@@ -123,6 +124,8 @@ ROUTE_TABLE: tuple[tuple[str, Methods, str | None], ...] = (
     }, "GET, POST, PUT, DELETE"),
 )
 
+#: A run of slashes followed by a segment: collapsed to one slash before matching.
+_INNER_SLASHES = re.compile(r"/{2,}(?=[^/])")
 _IMPLEMENTED_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"})
 
 
@@ -188,6 +191,8 @@ class Router:
             self._buckets.setdefault(key, []).append(route)
 
     def match(self, method: str, path: str) -> Match:
+        if "//" in path:  # Glance's router reads "/v2//images" as "/v2/images" (not "x//")
+            path = _INNER_SLASHES.sub("/", path)
         parts = path[1:].split("/")
         if len(parts) >= 2:
             for route in self._buckets.get((len(parts), parts[1]), ()):

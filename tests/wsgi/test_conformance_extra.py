@@ -1,0 +1,84 @@
+"""Behaviour of Glance 33 found by the ``extra`` area of tools/conformance.py (parameters and
+values Nova, Horizon, openstacksdk and the CLIs send): each expectation was observed on a real
+Glance 33.0.0."""
+
+from __future__ import annotations
+
+from .conftest import ADMIN, ALICE, Client, identity
+
+READER = identity("alice-project", "reader", "alice-reader")
+
+
+def _names(resp: object) -> set[str]:
+    return {i["name"] for i in resp.json["images"]}  # type: ignore[attr-defined]
+
+
+def test_non_numeric_integer_filter_matches_nothing(client: Client) -> None:
+    client.create(name="a", min_ram=64)
+    for query in ("min_ram=abc", "min_ram=gte:64", "min_disk=1.5", "size=x"):
+        resp = client.get(f"/v2/images?{query}")
+        assert resp.status_int == 200, query
+        assert resp.json["images"] == [], query
+    assert _names(client.get("/v2/images?min_ram=64")) == {"a"}
+
+
+def test_time_filters_take_a_year_or_a_year_and_month(client: Client) -> None:
+    client.create(name="a")
+    for value in ("2000", "2000-01"):
+        resp = client.get(f"/v2/images?created_at=gte:{value}")
+        assert resp.status_int == 200, value
+        assert _names(resp) == {"a"}, value
+    assert _names(client.get("/v2/images?created_at=lt:2000")) == set()
+    assert client.get("/v2/images?created_at=gte:2000-13").status_int == 400
+
+
+def test_admin_may_page_from_a_deleted_image(client: Client) -> None:
+    first = client.create(name="first")
+    gone = client.create(name="gone")
+    client.create(name="last")
+    assert client.delete(f"/v2/images/{gone['id']}").status_int == 204
+    resp = client.get(f"/v2/images?marker={gone['id']}", as_=ADMIN)
+    assert resp.status_int == 200
+    assert _names(resp) == {"first"}  # newest first: only the older image follows
+    assert first["name"] == "first"
+    assert client.get(f"/v2/images?marker={gone['id']}", as_=ALICE).status_int == 400
+
+
+def test_four_byte_characters_are_refused_in_names_and_properties(client: Client) -> None:
+    image = client.create(name="a")
+    emoji = "\U0001F600"
+    cases = (
+        ([{"op": "replace", "path": "/name", "value": emoji}],
+         "Name can't contain 4 byte unicode characters."),
+        ([{"op": "add", "path": "/four", "value": emoji}],
+         "Four can't contain 4 byte unicode characters."),
+        ([{"op": "add", "path": f"/{emoji}", "value": "x"}],
+         "Property names can't contain 4 byte unicode."),
+    )
+    for ops, message in cases:
+        resp = client.patch(f"/v2/images/{image['id']}", ops)
+        assert resp.status_int == 400, ops
+        assert message in resp.text, resp.text
+    resp = client.post("/v2/images", {"name": emoji})
+    assert resp.status_int == 400
+    assert "Name can't contain 4 byte unicode characters." in resp.text
+    ok = client.patch(f"/v2/images/{image['id']}",
+                      [{"op": "replace", "path": "/name", "value": "\u00e9t\u00e9 \u2603"}])
+    assert ok.status_int == 200
+
+
+def test_publicize_rule_is_checked_before_modify_image(client: Client) -> None:
+    image = client.create(name="a")
+    resp = client.patch(f"/v2/images/{image['id']}",
+                        [{"op": "replace", "path": "/visibility", "value": "public"}],
+                        as_=READER)
+    assert resp.status_int == 403
+    assert "publicize_image" in resp.text
+
+
+def test_inner_repeated_slashes_collapse_but_a_trailing_pair_does_not(client: Client) -> None:
+    image = client.create(name="a")
+    assert client.get("/v2//images").status_int == 200
+    assert client.get(f"/v2//images//{image['id']}").json["id"] == image["id"]
+    assert client.get("/v2/schemas//image").status_int == 200
+    assert client.get("/v2/images//").status_int == 404
