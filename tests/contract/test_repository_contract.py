@@ -477,6 +477,18 @@ def test_deleted_marker_is_invalid_input(repo: ImageRepository, catalog: list[Im
         listing(repo, marker=catalog[2].id)
 
 
+def test_an_admin_may_page_from_a_deleted_marker(
+    repo: ImageRepository, catalog: list[Image]
+) -> None:
+    """Glance lets an admin (``can_see_deleted``) name a deleted image as the marker: the page
+    continues after where that image sat in the order."""
+    before = listing(repo)
+    at = before.index(catalog[2].id)
+    repo.remove(catalog[2])
+    admin_scope = ListScope(unrestricted=True, admin=True)
+    assert listing(repo, admin_scope, marker=catalog[2].id) == before[at + 1:]
+
+
 def test_pagination_is_stable_while_others_insert_and_delete(
     repo: ImageRepository, make_image: Any
 ) -> None:
