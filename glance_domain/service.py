@@ -103,6 +103,9 @@ class ImageService:
         image = self._stack.fetch(image_id)
         if not changes:
             return image
+        for change in changes:  # Glance: a visibility change's rule before anything else
+            if change.path == ("visibility",) and change.op in ("add", "replace"):
+                self._stack.check_visibility(image, change.value)
         after = apply_changes(image, changes, self._settings)
         return self._stack.save(image, after, "update")
 

@@ -1158,6 +1158,91 @@ def _extra_steps() -> list[Step]:
            headers={"X-Openstack-Request-Id": "my-request-1"}))
     add(ex("request_id_on_error", "GET", "/v2/images/{newid}",
            headers={"X-Openstack-Request-Id": "req-11111111-2222-4333-8444-555555555555"}))
+    # --- round 2: what the CLIs and Nova send besides ------------------------------------
+    add(mk("y1", disk_format="raw", container_format="bare", image_type="snapshot",
+           instance_uuid="{newid}", base_image_ref="", bdm_v2="True", min_disk=1,
+           block_device_mapping='[{"boot_index": 0}]'))
+    add(mk("y2", disk_format="raw", container_format="bare"))
+    add(mk("y3", disk_format="raw", container_format="bare"))
+    add(ex("y_show_by_name", "GET", "/v2/images/y1"))
+    add(ex("y_show_name_spaces", "GET", "/v2/images/my%20image"))
+    add(lst("y_by_name", f"name=y1&{xt}"))
+    add(lst("y_by_prop_true_string", f"bdm_v2=True&{xt}"))
+    add(lst("y_by_prop_empty", f"base_image_ref=&{xt}"))
+    add(lst("y_horizon", f"sort_key=created_at&sort_dir=desc&limit=21&paginate=True&{xt}"))
+    add(lst("y_horizon_shared", f"visibility=shared&member_status=all&paginate=True&{xt}"))
+    add(lst("y_changes_since_op", f"changes-since=gt:2000-01-01T00:00:00Z&{xt}"))
+    add(lst("y_public_owner", f"visibility=public&owner={{proj:A}}&{xt}"))
+    add(lst("y_sort_marker_asc", f"sort_key=created_at&sort_dir=asc&marker={{img:y2}}&{xt}"))
+    add(lst("y_fields", f"fields=id,name&{xt}"))
+    add(ex("y_show_fields", "GET", "/v2/images/{img:y1}?fields=name"))
+    add(ex("y_patch_charset", "PATCH", "/v2/images/{img:y1}",
+           body=b'[{"op": "replace", "path": "/name", "value": "y1"}]',
+           content_type=PATCH_CT + "; charset=UTF-8"))
+    add(ex("y_patch_same_value", "PATCH", "/v2/images/{img:y1}",
+           body=b'[{"op": "replace", "path": "/bdm_v2", "value": "True"}]',
+           content_type=PATCH_CT))
+    add(pt("y_vis_same_private_reader", "y1",
+           [{"op": "replace", "path": "/visibility", "value": "private"}], who="readerA"))
+    add(pt("y_vis_public_admin", "y3",
+           [{"op": "replace", "path": "/visibility", "value": "public"}], who="admin"))
+    add(pt("y_vis_public_again_member", "y3",
+           [{"op": "replace", "path": "/visibility", "value": "public"}]))
+    add(pt("y_vis_public_name_member", "y3",
+           [{"op": "replace", "path": "/name", "value": "y3"}]))
+    add(pt("y_vis_private_member", "y3",
+           [{"op": "replace", "path": "/visibility", "value": "private"}]))
+    add(pt("y_vis_community_twice", "y3",
+           [{"op": "replace", "path": "/visibility", "value": "community"},
+            {"op": "replace", "path": "/visibility", "value": "community"}]))
+    add(pt("y_vis_community_then_private", "y3",
+           [{"op": "replace", "path": "/visibility", "value": "community"},
+            {"op": "replace", "path": "/visibility", "value": "private"}]))
+    add(ex("y_upload_store_header", "PUT", "/v2/images/{img:y1}/file", body=DATA2,
+           content_type=OCTET, headers={"X-Image-Meta-Store": "fs"}))
+    add(ex("y_upload_unknown_store", "PUT", "/v2/images/{img:y2}/file", body=DATA2,
+           content_type=OCTET, headers={"X-Image-Meta-Store": "nope"}))
+    add(ex("y_show_after_bad_store", "GET", "/v2/images/{img:y2}"))
+    add(ex("y_upload_octet_charset", "PUT", "/v2/images/{img:y2}/file", body=DATA2,
+           content_type=OCTET + "; charset=binary"))
+    add(ex("y_download_if_none_match", "GET", "/v2/images/{img:y1}/file",
+           headers={"If-None-Match": "*"}))
+    # Glance decodes a tag in the path as Latin-1 (see images.tags.add_unicode): throw-away image
+    add(mk("yjunk", tags=[]))
+    add(ex("y_tag_4byte", "PUT", "/v2/images/{img:yjunk}/tags/%F0%9F%98%80"))
+    add(Step("cleanup", "x_yjunk", "DELETE", "/v2/images/{img:yjunk}", "A", compare=False))
+    add(ex("y_tag_slash", "PUT", "/v2/images/{img:y1}/tags/a%2Fb"))
+    add(ex("y_tag_space", "PUT", "/v2/images/{img:y1}/tags/a%20b"))
+    add(ex("y_tag_delete_other_project", "DELETE", "/v2/images/{img:y1}/tags/{tag}-x", "B"))
+    add(ex("y_show_tags", "GET", "/v2/images/{img:y1}"))
+    add(ex("y_request_id_too_long", "GET", f"/v2/images?{xt}",
+           headers={"X-Openstack-Request-Id": "req-" + "a" * 300}))
+    add(ex("y_roles_admin_capital_list", "GET", f"/v2/images?{xt}", None,
+           headers={"X-Identity-Status": "Confirmed", "X-User-Id": "someone",
+                    "X-Project-Id": "{proj:A}", "X-Roles": "Admin"}))
+    add(ex("y_member_add_deactivated", "POST", "/v2/images/{img:y1}/members",
+           json={"member": "{proj:B}"}))
+    add(pt("y_to_shared", "y1", [{"op": "replace", "path": "/visibility", "value": "shared"}]))
+    add(ex("y_deactivate", "POST", "/v2/images/{img:y1}/actions/deactivate", "admin"))
+    add(ex("y_member_add_on_deactivated", "POST", "/v2/images/{img:y1}/members",
+           json={"member": "{proj:C}"}))
+    add(ex("y_member_accept_own_on_deactivated", "PUT",
+           "/v2/images/{img:y1}/members/{proj:C}", "C", json={"status": "accepted"}))
+    add(ex("y_tag_on_deactivated", "PUT", "/v2/images/{img:y1}/tags/z"))
+    add(ex("y_delete_tag_on_deactivated", "DELETE", "/v2/images/{img:y1}/tags/z"))
+    add(ex("y_reactivate", "POST", "/v2/images/{img:y1}/actions/reactivate", "admin"))
+    add(ex("y_import_store_header", "POST", "/v2/images/{img:y2}/import",
+           json={"method": {"name": "glance-direct"}}, headers={"X-Image-Meta-Store": "nope"}))
+    add(ex("y_import_all_stores_must_succeed", "POST", "/v2/images/{img:y2}/import",
+           json={"method": {"name": "copy-image"}, "all_stores_must_succeed": "no"}))
+    add(ex("y_import_method_not_dict", "POST", "/v2/images/{img:y2}/import",
+           json={"method": "glance-direct"}))
+    add(ex("y_import_stores_not_list", "POST", "/v2/images/{img:y2}/import",
+           json={"method": {"name": "copy-image"}, "stores": "fs"}))
+    add(lst("y_final", xt))
+    for nm in ("y1", "y2", "y3"):
+        add(Step("cleanup", f"x_{nm}", "DELETE", f"/v2/images/{{img:{nm}}}", "admin",
+                 compare=False))
     # --- the end state, then clean up ----------------------------------------------------
     add(lst("final", xt))
     add(lst("final_admin", xt, who="admin"))

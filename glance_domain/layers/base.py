@@ -15,7 +15,8 @@ Operations:
 - ``upload``, ``download``, ``delete_from_store``: data.
 - ``stage(image, data, size)``: data into the staging area (``queued -> uploading``);
   ``check_import(image, request)``: authorization/policy for an import (the import itself is
-  run by :class:`glance_domain.importing.Importer`).
+  run by :class:`glance_domain.importing.Importer`); ``check_visibility(image, value)``: the
+  rule of one requested visibility change (``publicize_image``/``communitize_image``).
 - member operations, taking the (already fetched) image.
 """
 
@@ -80,6 +81,11 @@ class Layer:
 
     def check_import(self, image: Image, request: ImportRequest) -> None:
         self.inner.check_import(image, request)
+
+    def check_visibility(self, image: Image, visibility: object) -> None:
+        """Policy for one requested visibility change (Glance checks each patch operation
+        that sets ``/visibility``, even to the current value)."""
+        self.inner.check_visibility(image, visibility)
 
     # -- members --------------------------------------------------------------------------
     def member_status(self, image: Image, member_id: str) -> str | None:

@@ -1,8 +1,10 @@
 """Policy: Glance's rule names, each fired once per operation through the PolicyEnforcer port.
 
 Save operations map to rules from their ``action`` and the computed diff: ``update`` ->
-``modify_image`` (+ ``publicize_image``/``communitize_image`` when visibility becomes public or
-community); ``deactivate``/``reactivate``; location actions. A refusal on an image the caller
+``modify_image``; ``deactivate``/``reactivate``; location actions. ``publicize_image`` /
+``communitize_image`` fire from ``check_visibility``, once per patch operation that sets
+``/visibility`` to public/community (even to the current value), before ``modify_image`` (Glance's
+order). A refusal on an image the caller
 cannot ``get_image`` becomes NotFound, as in Glance.
 """
 
@@ -49,7 +51,11 @@ class PolicyLayer(Layer):
             raise NotFound(f"No image found with ID {image.id}")
         raise PolicyDenied(rule)
 
-    def _visibility_rule(self, visibility: str, target_image: Image) -> None:
+    def check_visibility(self, image: Image, visibility: object) -> None:
+        self._visibility_rule(visibility, image)
+        self.inner.check_visibility(image, visibility)
+
+    def _visibility_rule(self, visibility: object, target_image: Image) -> None:
         if visibility == "public":
             self._enforce("publicize_image", target_image)
         elif visibility == "community":
@@ -87,8 +93,9 @@ class PolicyLayer(Layer):
         if rule is not None:
             self._enforce(rule, before)
         else:
-            # Glance checks a visibility change's own rule first, then modify_image.
-            if after.visibility != before.visibility:
+            # A visibility change's own rule was checked by check_visibility, per requested
+            # change and before this (Glance's order); other saves keep it here.
+            if action != "update" and after.visibility != before.visibility:
                 self._visibility_rule(after.visibility, before)
             self._enforce("modify_image", before)
         return self.inner.save(before, after, action)

@@ -63,6 +63,9 @@ class RepositoryLayer(Layer):
     def check_import(self, image: Image, request: ImportRequest) -> None:
         return None
 
+    def check_visibility(self, image: Image, visibility: object) -> None:
+        return None
+
     def member_status(self, image: Image, member_id: str) -> str | None:
         return self.repo.member_status(image.id, member_id)
 

@@ -82,3 +82,18 @@ def test_inner_repeated_slashes_collapse_but_a_trailing_pair_does_not(client: Cl
     assert client.get(f"/v2//images//{image['id']}").json["id"] == image["id"]
     assert client.get("/v2/schemas//image").status_int == 200
     assert client.get("/v2/images//").status_int == 404
+
+
+def test_setting_public_again_still_needs_publicize(client: Client) -> None:
+    image = client.create(name="a")
+    path = f"/v2/images/{image['id']}"
+    public = [{"op": "replace", "path": "/visibility", "value": "public"}]
+    assert client.patch(path, public, as_=ADMIN).status_int == 200
+    resp = client.patch(path, public)  # the owner, a member: no publicize_image
+    assert resp.status_int == 403
+    assert "publicize_image" in resp.text
+    renamed = client.patch(path, [{"op": "replace", "path": "/name", "value": "b"}])
+    assert renamed.status_int == 200
+    community_then_private = [{"op": "replace", "path": "/visibility", "value": "community"},
+                              {"op": "replace", "path": "/visibility", "value": "private"}]
+    assert client.patch(path, community_then_private, as_=ADMIN).json["visibility"] == "private"
