@@ -1243,6 +1243,100 @@ def _extra_steps() -> list[Step]:
     for nm in ("y1", "y2", "y3"):
         add(Step("cleanup", f"x_{nm}", "DELETE", f"/v2/images/{{img:{nm}}}", "admin",
                  compare=False))
+    # --- round 3: next links, create bodies, more list parameters -----------------------
+    add(mk("z1", disk_format="raw", container_format="bare", zp="a b"))
+    add(mk("z2", name="z\u00e9 2", disk_format="qcow2", container_format="bare", zp="a,b"))
+    add(mk("z3", visibility="shared", zp="\u00e9"))
+    for nm, query in {
+        "next_many_params": 'limit=1&sort=name:asc,created_at:desc&visibility=private'
+                            f'&member_status=accepted&name=in:"z1","z%C3%A9%202"&{xt}',
+        "next_two_keys_dirs": f"limit=1&sort_key=name&sort_key=id&sort_dir=asc&sort_dir=desc&{xt}",
+        "next_unicode_name": f"limit=1&name=z%C3%A9%202&{xt}",
+        "next_prop_space": f"limit=1&zp=a%20b&{xt}",
+        "next_prop_comma": f"limit=1&zp=a,b&{xt}",
+        "next_prop_unicode": f"limit=1&zp=%C3%A9&{xt}",
+        "next_repeated_tag": f"limit=1&{xt}&tag={{tag}}-x",
+        "next_empty_tag": f"limit=1&{xt}&tag=",
+        "next_unknown_param": f"limit=1&foo=&{xt}",
+        "next_created_at": f"limit=1&created_at=gte:2000-01-01T00:00:00Z&{xt}",
+        "next_plus_in_value": f"limit=1&created_at=gte:2000-01-01T00:00:00%2B00:00&{xt}",
+        "next_marker_given": f"limit=1&marker={{img:z3}}&{xt}",
+        "next_limit_default": f"{xt}&limit=",
+        "id_in_empty": f"id=in:&{xt}",
+        "name_in_commas": f"name=in:,&{xt}",
+        "status_in_empty": f"status=in:&{xt}",
+        "tag_empty_repeated": f"{xt}&tag=&tag=",
+        "is_public_v1": f"is_public=true&{xt}",
+        "property_prefix_v1": f"property-zp=a%20b&{xt}",
+        "deleted_true": f"deleted=true&{xt}",
+        "visibility_shared_owner": f"visibility=shared&owner={{proj:A}}&{xt}",
+        "member_status_all_no_vis_C": f"member_status=all&{xt}",
+        "sort_dir_desc_default_key": f"sort_dir=asc&limit=1&{xt}",
+    }.items():
+        add(lst(f"z_{nm}", query, who="C" if nm.endswith("_C") else "A"))
+    add(ex("z_images_question_mark", "GET", "/v2/images?"))
+    for nm, extra in {
+        "os_hidden_null": {"os_hidden": None},
+        "protected_null": {"protected": None},
+        "visibility_null": {"visibility": None},
+        "name_empty": {"name": ""},
+        "container_null": {"container_format": None},
+        "tags_null": {"tags": None},
+        "tags_empty": {"tags": []},
+        "owner_null": {"owner": None},
+        "id_null": {"id": None},
+        "min_ram_float": {"min_ram": 1.0},
+        "min_ram_bool": {"min_ram": True},
+        "prop_empty_value": {"zz": ""},
+        "prop_4byte_key": {"\U0001F600": "x"},
+        "prop_object": {"zz": {"a": 1}},
+        "prop_bool": {"zz": True},
+        "visibility_community_reader": {"visibility": "community"},
+        "tags_4byte": {"tags": ["\U0001F600"]},
+        "tags_comma": {"tags": ["a,b"]},
+        "name_4byte_and_bad_format": {"name": "\U0001F600", "disk_format": "nope"},
+        "member_key": {"member": "x"},
+        "stores_key": {"stores": "fs"},
+    }.items():
+        who = "readerA" if nm.endswith("_reader") else "A"
+        add(ex(f"zc_{nm}", "POST", "/v2/images", who, json={"name": nm, **extra},
+               save=f"maybe_zc_{nm}"))
+        add(Step("cleanup", f"zc_{nm}", "DELETE", f"/v2/images/{{img:maybe_zc_{nm}}}", "admin",
+                 compare=False))
+    # members on a private image and by admin
+    add(ex("z_member_add_private", "POST", "/v2/images/{img:z1}/members",
+           json={"member": "{proj:B}"}))
+    add(ex("z_member_add_1", "POST", "/v2/images/{img:z3}/members", json={"member": "{proj:B}"}))
+    add(ex("z_member_add_2", "POST", "/v2/images/{img:z3}/members", json={"member": "{proj:C}"}))
+    add(ex("z_member_add_3", "POST", "/v2/images/{img:z3}/members", json={"member": "{proj:D}"}))
+    add(ex("z_member_list_3", "GET", "/v2/images/{img:z3}/members"))
+    add(ex("z_member_delete_admin", "DELETE", "/v2/images/{img:z3}/members/{proj:D}", "admin"))
+    add(ex("z_member_show_by_owner_after_delete", "GET",
+           "/v2/images/{img:z3}/members/{proj:D}"))
+    add(ex("z_member_put_owner_self", "PUT", "/v2/images/{img:z3}/members/{proj:A}",
+           json={"status": "accepted"}))
+    add(ex("z_member_put_empty_body", "PUT", "/v2/images/{img:z3}/members/{proj:B}", "B",
+           body=b"", content_type="application/json"))
+    add(ex("z_member_put_not_json", "PUT", "/v2/images/{img:z3}/members/{proj:B}", "B",
+           body=b"accepted", content_type="application/json"))
+    add(ex("z_member_put_status_null", "PUT", "/v2/images/{img:z3}/members/{proj:B}", "B",
+           json={"status": None}))
+    add(ex("z_member_post_list_body", "POST", "/v2/images/{img:z3}/members", json=["x"]))
+    # An empty upload: ours records no store and, chunked, no checksums (see
+    # images.upload.show_empty), so on a throw-away image.
+    add(mk("zjunk", tags=[], disk_format="raw", container_format="bare"))
+    add(ex("z_upload_chunked_empty", "PUT", "/v2/images/{img:zjunk}/file", body=b"",
+           content_type=OCTET, chunked=True))
+    add(ex("z_show_chunked_empty", "GET", "/v2/images/{img:zjunk}"))
+    add(Step("cleanup", "x_zjunk", "DELETE", "/v2/images/{img:zjunk}", "A", compare=False))
+    add(ex("z_download_gzip", "GET", "/v2/images/{img:xa}/file",
+           headers={"Accept-Encoding": "gzip"}))
+    add(ex("z_head_range", "HEAD", "/v2/images/{img:xa}/file", headers={"Range": "bytes=0-9"},
+           skip_body=True))
+    add(lst("z_final", xt))
+    for nm in ("z1", "z2", "z3"):
+        add(Step("cleanup", f"x_{nm}", "DELETE", f"/v2/images/{{img:{nm}}}", "admin",
+                 compare=False))
     # --- the end state, then clean up ----------------------------------------------------
     add(lst("final", xt))
     add(lst("final_admin", xt, who="admin"))

@@ -74,6 +74,8 @@ def optional_string(field: str, value: Any, max_length: int = MAX_LENGTH) -> str
 
 def non_negative_int(field: str, value: Any) -> int:
     """A 32-bit non-negative integer (Glance stores ``min_disk``/``min_ram`` as INT)."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # JSON Schema's "integer" takes 1.0, and so does Glance
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidInput(f"Invalid value for '{field}': it must be an integer.")
     if value < 0:
@@ -116,6 +118,8 @@ def tags(value: Any) -> frozenset[str]:
     out = []
     for tag in value:
         out.append(tag_value(tag))
+    if any(_FOUR_BYTE.search(tag) for tag in out):  # Glance's check of each stored tag
+        raise InvalidInput("Param values can't contain 4 byte unicode.")
     return frozenset(out)
 
 

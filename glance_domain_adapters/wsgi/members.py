@@ -48,7 +48,8 @@ class MembersController:
 
     def update(self, req: Request, status: Any) -> Member:
         if not isinstance(status, str):
-            raise bad_request(f"Incorrect request: Invalid status: {status}")
+            raise bad_request(
+                'Incorrect request: Status must be "pending", "accepted" or "rejected".')
         return req.service.update_member(req.urlvars["image_id"], req.urlvars["member_id"],
                                          status)
 

@@ -97,3 +97,35 @@ def test_setting_public_again_still_needs_publicize(client: Client) -> None:
     community_then_private = [{"op": "replace", "path": "/visibility", "value": "community"},
                               {"op": "replace", "path": "/visibility", "value": "private"}]
     assert client.patch(path, community_then_private, as_=ADMIN).json["visibility"] == "private"
+
+
+def test_integral_float_is_an_integer(client: Client) -> None:
+    image = client.create(name="a", min_ram=1.0)
+    assert image["min_ram"] == 1
+    resp = client.post("/v2/images", {"name": "b", "min_ram": 1.5})
+    assert resp.status_int == 400
+
+
+def test_four_byte_tags_are_refused_on_create_and_patch(client: Client) -> None:
+    message = "Param values can't contain 4 byte unicode."
+    resp = client.post("/v2/images", {"name": "a", "tags": ["\U0001F600"]})
+    assert resp.status_int == 400
+    assert message in resp.text
+    image = client.create(name="b")
+    resp = client.patch(f"/v2/images/{image['id']}",
+                        [{"op": "replace", "path": "/tags", "value": ["ok", "\U0001F600"]}])
+    assert resp.status_int == 400
+    assert message in resp.text
+
+
+def test_member_status_of_the_wrong_type_gets_glance_message(client: Client) -> None:
+    image = client.create(name="a", visibility="shared")
+    bob = identity("bob-project", user="bob")
+    assert client.post(f"/v2/images/{image['id']}/members",
+                       {"member": "bob-project"}).status_int == 200
+    for status in (None, 5):
+        resp = client.put(f"/v2/images/{image['id']}/members/bob-project",
+                          json_body={"status": status}, as_=bob)
+        assert resp.status_int == 400
+        assert 'Incorrect request: Status must be "pending", "accepted" or "rejected".' \
+            in resp.text
