@@ -1337,6 +1337,40 @@ def _extra_steps() -> list[Step]:
     for nm in ("z1", "z2", "z3"):
         add(Step("cleanup", f"x_{nm}", "DELETE", f"/v2/images/{{img:{nm}}}", "admin",
                  compare=False))
+    # --- round 4: NULL and tie ordering through pages ---------------------------------------
+    add(ex("w_create_null_name", "POST", "/v2/images", json={
+        "id": "{img:w1}", "name": None, "tags": ["{tag}-w"], "min_ram": 5}))
+    add(ex("w_create_empty_name", "POST", "/v2/images", json={
+        "id": "{img:w2}", "name": "", "tags": ["{tag}-w"], "min_ram": 5}))
+    add(mk("w3", name="w", tags=["{tag}-w"], min_ram=5, disk_format="raw",
+           container_format="bare"))
+    add(mk("w4", name="w", tags=["{tag}-w"], disk_format="raw", container_format="bare"))
+    add(ex("w_upload_w3", "PUT", "/v2/images/{img:w3}/file", body=DATA2, content_type=OCTET))
+    wt = "tag={tag}-w"
+    for nm, query in {
+        "name_asc": f"sort=name:asc&{wt}",
+        "name_desc": f"sort=name:desc&{wt}",
+        "name_asc_page_null": f"sort=name:asc&limit=1&marker={{img:w1}}&{wt}",
+        "name_desc_page_null": f"sort=name:desc&limit=2&marker={{img:w1}}&{wt}",
+        "name_asc_page_empty": f"sort=name:asc&limit=1&marker={{img:w2}}&{wt}",
+        "size_asc": f"sort=size:asc&{wt}",
+        "size_desc_page_null": f"sort=size:desc&marker={{img:w4}}&{wt}",
+        "size_asc_page_active": f"sort=size:asc&marker={{img:w3}}&{wt}",
+        "min_ram_ties_page": f"sort=min_ram:desc&limit=1&marker={{img:w2}}&{wt}",
+        "min_ram_ties_page_asc": f"sort=min_ram:asc,name:asc&limit=2&marker={{img:w3}}&{wt}",
+        "checksum_asc": f"sort_key=checksum&sort_dir=asc&{wt}",
+        "disk_format_null_asc": f"sort=disk_format:asc&{wt}",
+        "disk_format_null_page": f"sort=disk_format:asc&marker={{img:w1}}&{wt}",
+        "name_empty_filter": f"name=&{wt}",
+        "name_in_empty_item": f'name=in:"",w&{wt}',
+        "name_null_word": f"name=None&{wt}",
+        "os_hidden_false": f"os_hidden=false&{wt}",
+        "status_queued_sorted": f"status=queued&sort=name:desc,id:asc&{wt}",
+    }.items():
+        add(lst(f"w_{nm}", query))
+    for nm in ("w1", "w2", "w3", "w4"):
+        add(Step("cleanup", f"x_{nm}", "DELETE", f"/v2/images/{{img:{nm}}}", "admin",
+                 compare=False))
     # --- the end state, then clean up ----------------------------------------------------
     add(lst("final", xt))
     add(lst("final_admin", xt, who="admin"))
