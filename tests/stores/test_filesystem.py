@@ -295,3 +295,15 @@ def test_a_failed_directory_fsync_leaves_no_data_behind(
     assert not (datadir / "img").exists()
     assert store.leftovers() == []
     assert store.write("img", iter([b"data"])).size == 4  # a retry is not a Duplicate
+
+
+def test_large_chunks_are_written_in_pieces(datadir: Path) -> None:
+    """A chunk several times ``WRITE_PIECE`` long (and not a multiple of it) lands whole and in
+    order: the driver splits each write into small pieces (see ``WRITE_PIECE``)."""
+    from glance_store_plugins.drivers import filesystem
+
+    store = FileStore({"filesystem_store_datadir": str(datadir)}, backend="pieces")
+    data = os.urandom(5 * filesystem.WRITE_PIECE + 777)
+    result = store.write("pieces", iter([data, data[:100]]))
+    assert (datadir / "pieces").read_bytes() == data + data[:100]
+    assert store.read(result.url).read_all() == data + data[:100]
