@@ -23,9 +23,10 @@ Options (names and meaning as in glance_store where they overlap):
 ``filesystem_store_drop_cache``
     With write-behind, also drop each window from the page cache once it is on disk (default
     false; ours). The upload then reuses the same few pages instead of filling the page cache
-    with the image: on the 2-CPU VM of docs/benchmarks.md filling *new* page-cache pages costs
-    ~1.2 s of kernel time per 512 MiB, so uploads get ~1.6x faster — but the image's first
-    download is then read from the disk (~500 MB/s there instead of ~2.8 GB/s from the cache).
+    with the image: on the 2-CPU VM of docs/benchmarks.md filling *new* page-cache pages cost
+    ~1.2 s of kernel time per 512 MiB in 1 MiB writes (~0.2 s since writes go in
+    ``WRITE_PIECE`` slices) — but the image's first download is then read from the disk
+    (~500 MB/s there instead of ~2 GB/s and more from the cache).
     Off by default so that a freshly uploaded image downloads at page-cache speed.
 
 Writes go to a hidden temporary file in the target directory, are fsynced, then hard-linked to
