@@ -1371,6 +1371,62 @@ def _extra_steps() -> list[Step]:
     for nm in ("w1", "w2", "w3", "w4"):
         add(Step("cleanup", f"x_{nm}", "DELETE", f"/v2/images/{{img:{nm}}}", "admin",
                  compare=False))
+    # --- round 5: roles, odd paths, data on odd states --------------------------------------
+    add(mk("v1", disk_format="qcow2", container_format="bare", tags=[]))
+    add(ex("v_upload_empty_qcow2_chunked", "PUT", "/v2/images/{img:v1}/file", body=b"",
+           content_type=OCTET, chunked=True))
+    add(ex("v_show_v1", "GET", "/v2/images/{img:v1}"))
+    add(Step("cleanup", "x_v1", "DELETE", "/v2/images/{img:v1}", "admin", compare=False))
+    add(mk("v2", disk_format="qcow2", container_format="bare", tags=[]))
+    add(ex("v_upload_empty_qcow2", "PUT", "/v2/images/{img:v2}/file", body=b"",
+           content_type=OCTET))
+    add(ex("v_show_v2", "GET", "/v2/images/{img:v2}"))
+    add(Step("cleanup", "x_v2", "DELETE", "/v2/images/{img:v2}", "admin", compare=False))
+    add(mk("v3", disk_format="raw", container_format="bare"))
+    member_only = {"X-Identity-Status": "Confirmed", "X-User-Id": "someone",
+                   "X-Project-Id": "{proj:A}", "X-Roles": "member"}
+    reader_only = {**member_only, "X-Roles": "reader"}
+    service = {**member_only, "X-Roles": "member,reader", "X-Service-Roles": "service"}
+    add(ex("v_member_role_only_list", "GET", f"/v2/images?{xt}", None, headers=member_only))
+    add(ex("v_member_role_only_show", "GET", "/v2/images/{img:v3}", None, headers=member_only))
+    add(ex("v_member_role_only_patch", "PATCH", "/v2/images/{img:v3}", None,
+           headers=member_only, body=b'[{"op": "add", "path": "/m", "value": "1"}]',
+           content_type=PATCH_CT))
+    add(ex("v_reader_role_only_upload", "PUT", "/v2/images/{img:v3}/file", None,
+           headers=reader_only, body=DATA2, content_type=OCTET))
+    add(ex("v_service_roles_list", "GET", f"/v2/images?{xt}", None, headers=service))
+    add(ex("v_upload_v3", "PUT", "/v2/images/{img:v3}/file", body=DATA2, content_type=OCTET))
+    add(ex("v_reader_role_only_download", "GET", "/v2/images/{img:v3}/file", None,
+           headers=reader_only))
+    add(ex("v_stage_active", "PUT", "/v2/images/{img:v3}/stage", body=DATA2,
+           content_type=OCTET))
+    add(ex("v_import_web_download_active", "POST", "/v2/images/{img:v3}/import",
+           json={"method": {"name": "web-download", "uri": "http://127.0.0.1:1/x"}}))
+    add(ex("v_copy_image_all_stores_admin", "POST", "/v2/images/{img:v3}/import", "admin",
+           json={"method": {"name": "copy-image"}, "all_stores": True},
+           settle=("/v2/images/{img:v3}", _import_finished)))
+    add(ex("v_show_after_copy", "GET", "/v2/images/{img:v3}", poll_until=_import_finished))
+    add(mk("v4", disk_format="raw", container_format="bare", tags=[]))
+    add(ex("v_stage_json_ct", "PUT", "/v2/images/{img:v4}/stage", body=b"{}",
+           content_type="application/json"))
+    add(ex("v_stage_too_big_chunked", "PUT", "/v2/images/{img:v4}/stage",
+           body=b"\0" * TOO_BIG, content_type=OCTET, chunked=True))
+    add(ex("v_show_v4", "GET", "/v2/images/{img:v4}"))
+    add(Step("cleanup", "x_v4", "DELETE", "/v2/images/{img:v4}", "admin", compare=False))
+    add(ex("v_path_unicode_id", "GET", "/v2/images/%C3%A9"))
+    add(ex("v_path_long_id", "GET", "/v2/images/" + "a" * 300))
+    add(ex("v_path_long_id_file", "GET", "/v2/images/" + "a" * 300 + "/file"))
+    add(ex("v_path_bad_utf8", "GET", "/v2/images/%FF"))
+    add(ex("v_post_no_content_type", "POST", "/v2/images", body=b'{"name": "noct"}',
+           content_type="", save="maybe_v_noct"))
+    add(Step("cleanup", "x_v_noct", "DELETE", "/v2/images/{img:maybe_v_noct}", "admin",
+             compare=False))
+    add(ex("v_member_show_owner_project", "GET", "/v2/images/{img:xsh}/members/{proj:A}"))
+    add(ex("v_deact_v3", "POST", "/v2/images/{img:v3}/actions/deactivate", "admin"))
+    add(pt("v_remove_prop_deactivated", "v3", [{"op": "remove", "path": "/m"}]))
+    add(pt("v_tags_deactivated", "v3", [{"op": "replace", "path": "/tags", "value": ["a"]}]))
+    add(ex("v_delete_deactivated_admin", "DELETE", "/v2/images/{img:v3}", "admin"))
+    add(ex("v_show_deleted_admin", "GET", "/v2/images/{img:v3}", "admin"))
     # --- the end state, then clean up ----------------------------------------------------
     add(lst("final", xt))
     add(lst("final_admin", xt, who="admin"))

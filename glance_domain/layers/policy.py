@@ -13,6 +13,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Iterable
 
+from glance_domain import visibility
 from glance_domain.context import RequestContext
 from glance_domain.errors import Forbidden, NotFound, PolicyDenied
 from glance_domain.importing.request import COPY_IMAGE, ImportRequest
@@ -48,8 +49,19 @@ class PolicyLayer(Layer):
         if self.policy.check(ctx, rule, target):
             return
         if rule == "get_image" or not self.policy.check(ctx, "get_image", target):
-            raise NotFound(f"No image found with ID {image.id}")
+            raise self._hidden(image)
         raise PolicyDenied(rule)
+
+    def _hidden(self, image: Image) -> NotFound:
+        """The 404 of an image the caller may not get: Glance's database layer names the id
+        when the image is not visible at all; its policy layer answers a bare 404 ("The
+        resource could not be found.") when only the rule refuses (e.g. no reader role)."""
+        status = None
+        if visibility.needs_membership(self.context, image):
+            status = self.inner.member_status(image, self.context.owner or "")
+        if visibility.can_see(self.context, image, status):
+            return NotFound("")
+        return NotFound(f"No image found with ID {image.id}")
 
     def check_visibility(self, image: Image, visibility: object) -> None:
         self._visibility_rule(visibility, image)

@@ -129,3 +129,16 @@ def test_member_status_of_the_wrong_type_gets_glance_message(client: Client) -> 
         assert resp.status_int == 400
         assert 'Incorrect request: Status must be "pending", "accepted" or "rejected".' \
             in resp.text
+
+
+def test_policy_hidden_image_is_a_bare_404_invisible_one_names_the_id(client: Client) -> None:
+    image = client.create(name="a")
+    no_reader = identity("alice-project", "auditor", "alice")  # get_image refused by policy
+    resp = client.get(f"/v2/images/{image['id']}", as_=no_reader)
+    assert resp.status_int == 404
+    assert "No image found" not in resp.text
+    assert "The resource could not be found." in resp.text
+    bob = identity("bob-project", user="bob")
+    resp = client.get(f"/v2/images/{image['id']}", as_=bob)  # not visible at all
+    assert resp.status_int == 404
+    assert f"No image found with ID {image['id']}" in resp.text
