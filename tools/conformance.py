@@ -1427,6 +1427,29 @@ def _extra_steps() -> list[Step]:
     add(pt("v_tags_deactivated", "v3", [{"op": "replace", "path": "/tags", "value": ["a"]}]))
     add(ex("v_delete_deactivated_admin", "DELETE", "/v2/images/{img:v3}", "admin"))
     add(ex("v_show_deleted_admin", "GET", "/v2/images/{img:v3}", "admin"))
+    # --- round 6: task listing parameters (glance task-list) -------------------------------
+    for nm, query in {
+        "default": "",
+        "status_bogus": "status=bogus",
+        "status_success": "status=success",
+        "type_import": "type=import",
+        "type_bogus": "type=bogus",
+        "sort_key_bogus": "sort_key=bogus",
+        "sort_dir_bogus": "sort_dir=up",
+        "sort_created_asc": "sort_key=created_at&sort_dir=asc",
+        "limit_0": "limit=0",
+        "limit_bad": "limit=abc",
+        "marker_unknown": "marker={newid}",
+        "marker_bad": "marker=abc",
+    }.items():
+        add(ex(f"t_tasks_{nm}", "GET", "/v2/tasks" + (f"?{query}" if query else ""), "admin",
+               skip_body=not nm.endswith(("bogus", "bad", "unknown", "limit_0"))))
+    add(ex("t_tasks_member", "GET", "/v2/tasks", "A", skip_body=True))
+    add(ex("t_task_missing", "GET", "/v2/tasks/{newid}", "admin"))
+    add(ex("t_task_post_member", "POST", "/v2/tasks", "A",
+           json={"type": "import", "input": {}}))
+    add(ex("t_task_post_admin_bad_type", "POST", "/v2/tasks", "admin",
+           json={"type": "bogus", "input": {}}))
     # --- the end state, then clean up ----------------------------------------------------
     add(lst("final", xt))
     add(lst("final_admin", xt, who="admin"))

@@ -85,6 +85,7 @@ KEEP = "{message}"
 MESSAGE_OVERRIDES: Mapping[
     tuple[str, str], Mapping[type[e.DomainError], str | Detail | None]
 ] = {
+    ("tasks", "get"): {e.NotFound: "Could not find task {task_id}"},
     ("image_members", "index"): {
         e.PolicyDenied: KEEP,
         e.Forbidden: "Not allowed to list members for image {image_id}: {message}",

@@ -7,6 +7,7 @@ cannot be deleted (405, they expire ``task_time_to_live`` hours after finishing)
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from glance_domain.model.task import TASK_STATUSES, Task
@@ -36,8 +37,7 @@ class TasksController:
             raise bad_request(f"Invalid type value: {task_type}")
         sort_key = params.get("sort_key", "created_at")
         if sort_key not in SORT_KEYS:
-            raise bad_request(f"Invalid sort key: {sort_key}. It must be one of the "
-                              f"following: {', '.join(SORT_KEYS)}.")
+            raise bad_request("Sort key supplied was not valid.")
         sort_dir = params.get("sort_dir", "desc")
         if sort_dir not in ("asc", "desc"):
             raise bad_request(f"Invalid sort direction: {sort_dir}")
@@ -59,7 +59,9 @@ class TasksController:
         if marker is not None:
             ids = [t.id for t in tasks]
             if marker not in ids:
-                raise bad_request(f"Invalid marker. Task {marker} could not be found.")
+                if not _is_uuid(marker):
+                    raise bad_request("Invalid marker format")
+                raise bad_request(f"Task with the given id {marker} was not found")
             tasks = tasks[ids.index(marker) + 1:]
         page = tasks[:limit]
         result: dict[str, Any] = {"tasks": page}
@@ -82,6 +84,14 @@ class TasksController:
         _access(req)
         raise http_error(501, "Creating tasks through the tasks API is not supported by this "
                               "service; use the image import API.")
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _sort_value(task: Task, key: str) -> Any:

@@ -142,3 +142,18 @@ def test_policy_hidden_image_is_a_bare_404_invisible_one_names_the_id(client: Cl
     resp = client.get(f"/v2/images/{image['id']}", as_=bob)  # not visible at all
     assert resp.status_int == 404
     assert f"No image found with ID {image['id']}" in resp.text
+
+
+def test_task_list_and_show_errors_use_glance_words(client: Client) -> None:
+    missing = "3b1a7d0e-0000-4000-8000-00000000abcd"
+    for query, message in (
+        ("sort_key=bogus", "Sort key supplied was not valid."),
+        ("marker=abc", "Invalid marker format"),
+        (f"marker={missing}", f"Task with the given id {missing} was not found"),
+    ):
+        resp = client.get(f"/v2/tasks?{query}", as_=ADMIN)
+        assert resp.status_int == 400, query
+        assert message in resp.text, resp.text
+    resp = client.get(f"/v2/tasks/{missing}", as_=ADMIN)
+    assert resp.status_int == 404
+    assert f"Could not find task {missing}" in resp.text
