@@ -18,14 +18,17 @@ from __future__ import annotations
 
 import hashlib
 import os
+import queue
+import threading
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from glance_store_plugins.errors import ConfigError, SizeLimitExceeded
 
 #: Chunks smaller than this are joined before hashing/writing (1 MiB measured best; see bench).
 COALESCE_SIZE = 1 << 20
+#: Chunks a digest thread may lag behind the caller before ``next()`` waits for it.
+IN_FLIGHT = 6
 #: Hash on worker threads once this many bytes have been seen (and more than one CPU exists).
 THREAD_THRESHOLD = 4 << 20
 
@@ -74,6 +77,7 @@ class HashingChunks(Iterator[bytes]):
         size_hint: int | None = None,
         threads: bool | None = None,
         coalesce: int = COALESCE_SIZE,
+        in_flight: int = IN_FLIGHT,
     ) -> None:
         self._source = iter(source)
         self.algorithm = algorithm
@@ -86,8 +90,8 @@ class HashingChunks(Iterator[bytes]):
         self._multi = new_hash(algorithm)
         self._coalesce = coalesce
         self._threads = (_cpu_count() > 1) if threads is None else threads
-        self._pools: tuple[ThreadPoolExecutor, ThreadPoolExecutor] | None = None
-        self._pending: tuple[Future[None], Future[None]] | None = None
+        self._in_flight = in_flight
+        self._pools: tuple[_DigestWorker, _DigestWorker] | None = None
         self._checksum: str | None = None
         self._hash_value: str | None = None
 
@@ -147,38 +151,34 @@ class HashingChunks(Iterator[bytes]):
     def _hash(self, chunk: bytes) -> None:
         if self._pools is None and self._threads and self.size > THREAD_THRESHOLD:
             self._pools = (
-                ThreadPoolExecutor(1, thread_name_prefix="md5"),
-                ThreadPoolExecutor(1, thread_name_prefix=self.algorithm),
+                _DigestWorker(self._md5, "md5", self._in_flight),
+                _DigestWorker(self._multi, self.algorithm, self._in_flight),
             )
         if self._pools is None:
             self._md5.update(chunk)
             self._multi.update(chunk)
             return
-        self._pending = (
-            self._pools[0].submit(self._md5.update, chunk),
-            self._pools[1].submit(self._multi.update, chunk),
-        )
+        for worker in self._pools:
+            worker.submit(chunk)
 
     def _wait(self) -> None:
-        if self._pending is not None:
-            first, second = self._pending
-            self._pending = None
-            first.result()
-            second.result()
+        """Nothing to wait for: each worker blocks ``submit`` once it is ``in_flight`` behind."""
 
     def _finish(self) -> None:
+        pools, self._pools = self._pools, None
+        if pools is not None:
+            for worker in pools:
+                worker.finish()
         self.finished = True
         self._checksum = self._md5.hexdigest()
         self._hash_value = self._multi.hexdigest()
-        self.close()
 
     def close(self) -> None:
         """Stop the worker threads (idempotent); called on completion and on failure."""
         pools, self._pools = self._pools, None
         if pools is not None:
-            for pool in pools:
-                pool.shutdown(wait=True)
-        self._pending = None
+            for worker in pools:
+                worker.abandon()
 
     @property
     def checksum(self) -> str:
@@ -193,3 +193,57 @@ class HashingChunks(Iterator[bytes]):
         if self._hash_value is None:
             raise RuntimeError("data not fully consumed")
         return self._hash_value
+
+
+class _DigestWorker:
+    """One digest fed on its own thread from a bounded queue of chunks.
+
+    The two digests of an upload (md5 and the multihash) each get a worker, so neither waits
+    for the other: a per-chunk barrier between them left a core idle whenever one digest or
+    the caller's I/O was briefly slower. ``submit`` blocks only when the worker is
+    ``in_flight`` chunks behind (memory stays bounded); ``finish`` waits for the last chunk;
+    an exception raised by ``update`` (none is expected from hashlib) is re-raised there.
+    """
+
+    __slots__ = ("_digest", "_error", "_queue", "_slots", "_thread")
+
+    def __init__(self, digest: Any, name: str, in_flight: int) -> None:
+        self._digest = digest
+        self._queue: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self._slots = threading.Semaphore(max(1, in_flight))
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name=f"hash-{name}", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        update, take, release = self._digest.update, self._queue.get, self._slots.release
+        while True:
+            chunk = take()
+            if chunk is None:
+                return
+            if self._error is None:
+                try:
+                    update(chunk)
+                except BaseException as exc:  # pragma: no cover - hashlib does not raise here
+                    self._error = exc
+            release()
+
+    def submit(self, chunk: bytes) -> None:
+        self._slots.acquire()
+        self._queue.put(chunk)
+
+    def finish(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+    def abandon(self) -> None:
+        """Stop after the chunks already queued (the digest is no longer wanted)."""
+        self._error = self._error or _Abandoned()
+        self._queue.put(None)
+        self._thread.join()
+
+
+class _Abandoned(Exception):
+    """Marks a worker whose remaining chunks are skipped."""

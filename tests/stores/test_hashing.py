@@ -1,0 +1,80 @@
+"""HashingChunks: one-pass md5 + multihash on two worker threads, bounded, and cleaned up."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from glance_store_plugins import SizeLimitExceeded
+from glance_store_plugins.hashing import THREAD_THRESHOLD, HashingChunks
+
+MiB = 1 << 20
+
+
+def _hash_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("hash-")]
+
+
+@pytest.mark.parametrize("threads", [True, False])
+@pytest.mark.parametrize("sizes", [[100, 65533], [777, 4096], [MiB + 1], [3 * MiB, 5]])
+def test_digests_match_hashlib(threads: bool, sizes: list[int]) -> None:
+    data = os.urandom(THREAD_THRESHOLD + 7 * MiB + 3)
+    pieces, start, turn = [], 0, 0
+    while start < len(data):
+        size = sizes[turn % len(sizes)]
+        pieces.append(data[start:start + size])
+        start += size
+        turn += 1
+    chunks = HashingChunks(iter(pieces), threads=threads, in_flight=2)
+    assert b"".join(chunks) == data
+    assert chunks.size == len(data)
+    assert chunks.checksum == hashlib.md5(data).hexdigest()
+    assert chunks.hash_value == hashlib.sha512(data).hexdigest()
+    assert _hash_threads() == []
+
+
+def test_workers_run_beside_the_caller_and_stop_at_the_end() -> None:
+    seen: list[int] = []
+
+    def source() -> Iterator[bytes]:
+        for _ in range(12):
+            seen.append(len(_hash_threads()))
+            yield os.urandom(MiB)
+
+    chunks = HashingChunks(source(), threads=True)
+    for _ in chunks:
+        pass
+    assert max(seen) == 2  # md5 and sha512 each on its own thread once past the threshold
+    assert _hash_threads() == []
+
+
+def test_size_limit_stops_the_workers() -> None:
+    chunks = HashingChunks(iter([os.urandom(MiB)] * 20), threads=True, max_size=10 * MiB)
+    with pytest.raises(SizeLimitExceeded):
+        for _ in chunks:
+            pass
+    assert _hash_threads() == []
+
+
+def test_a_failing_source_stops_the_workers() -> None:
+    def source() -> Iterator[bytes]:
+        yield from [os.urandom(MiB)] * 8
+        raise OSError("client went away")
+
+    chunks = HashingChunks(source(), threads=True)
+    with pytest.raises(OSError, match="went away"):
+        for _ in chunks:
+            pass
+    chunks.close()
+    assert chunks.source_error is not None
+    assert _hash_threads() == []
+
+
+def test_checksum_before_the_end_is_refused() -> None:
+    chunks = HashingChunks(iter([b"abc"]))
+    with pytest.raises(RuntimeError, match="not fully consumed"):
+        _ = chunks.checksum
