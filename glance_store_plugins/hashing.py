@@ -5,13 +5,14 @@
 would pass ``max_size``), coalesces small chunks into large ones, and feeds every chunk to md5 and
 to the configured multihash.
 
-Why threads: md5 and sha512 each run at roughly 0.9-1.2 GB/s on one core, and together at about
-0.5 GB/s on one thread. hashlib releases the GIL for buffers over 2 KiB, so on a machine with
-two or more cores the two digests run on two worker threads while the calling thread does the
-driver's I/O; each chunk's digests are awaited only after the next chunk has been fetched, so
-reading the source, writing the backend and hashing overlap, with at most two chunks in
-flight (see docs/benchmarks.md, "Stores"). Small uploads are hashed inline: threads only start
-once more than ``THREAD_THRESHOLD`` bytes have been seen.
+Why threads: md5 and sha512 each run at roughly 0.8-1.2 GB/s on one core, and together at about
+0.4-0.5 GB/s on one thread. hashlib releases the GIL for buffers over 2 KiB, so on a machine with
+two or more cores each digest runs on a worker thread of its own, fed from its own queue, while
+the calling thread does the driver's I/O. Neither digest waits for the other: each may lag up to
+``IN_FLIGHT`` chunks behind the caller before ``next()`` blocks (an earlier per-chunk barrier,
+where both digests of chunk N had to finish before chunk N+1 was handed out, left a core idle
+whenever one side was briefly slower; see docs/benchmarks.md). Small uploads are hashed
+inline: threads only start once more than ``THREAD_THRESHOLD`` bytes have been seen.
 """
 
 from __future__ import annotations
@@ -103,7 +104,6 @@ class HashingChunks(Iterator[bytes]):
         if self.finished:
             raise StopIteration
         chunk = self._fetch()
-        self._wait()
         if chunk is None:
             self._finish()
             raise StopIteration
@@ -160,9 +160,6 @@ class HashingChunks(Iterator[bytes]):
             return
         for worker in self._pools:
             worker.submit(chunk)
-
-    def _wait(self) -> None:
-        """Nothing to wait for: each worker blocks ``submit`` once it is ``in_flight`` behind."""
 
     def _finish(self) -> None:
         pools, self._pools = self._pools, None
