@@ -491,10 +491,10 @@ def main() -> None:
         memory = limits["loopback TCP, sendall from memory"]
         up = next((v for k, v in rows.items() if k.startswith("upload")), None)
         down = next((v for k, v in rows.items() if k.startswith("download")), None)
-        store = limits["md5 || sha512 || new file write-behind + fsync"]
+        store = limits["file driver write (md5 || sha512 || O_DIRECT + fsync)"]
         if up is not None and down is not None:
             print(f"\nupload / best hashing limit            {up / hashing:6.0%} (target 80%)")
-            print(f"upload / hash || write-behind limit    {up / store:6.0%}")
+            print(f"upload / file driver without HTTP     {up / store:6.0%}")
             print(f"download / loopback sendfile limit     {down / loop:6.0%} (target 90%)")
             print(f"download / loopback sendall limit      {down / memory:6.0%}")
 

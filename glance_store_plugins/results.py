@@ -71,8 +71,9 @@ class ReadStream:
     """Bytes being read: iterate for chunks; ``close()`` when done (or use ``with``).
 
     ``length`` is the exact number of bytes the iteration yields. ``file`` is an open local file
-    positioned at ``offset`` when the backend supports ``FILE_READ`` (a WSGI server may send it
-    with ``wsgi.file_wrapper``, limited to ``length`` bytes); otherwise None. Whoever uses
+    positioned at ``offset`` when the backend supports ``FILE_READ`` and chose to read this
+    range as a file (a WSGI server may send it with ``wsgi.file_wrapper``, limited to
+    ``length`` bytes); otherwise None. Whoever uses
     ``file`` directly must still call ``close()``.
     """
 

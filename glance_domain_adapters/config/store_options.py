@@ -55,6 +55,18 @@ file_store_opts: list[cfg.Opt] = [
                "the chunks read from image files."),
     cfg.BoolOpt("filesystem_thin_provisioning", default=False, help="Do not write runs of "
                 "zero bytes; leave holes (sparse files)."),
+    cfg.BoolOpt("filesystem_store_fsync", default=True, help="fsync each image file and its "
+                "directory before reporting an upload done (ours)."),
+    cfg.BoolOpt("filesystem_store_direct_io", default=True, help="Write image files, and read "
+                "files that are not in the page cache, with O_DIRECT, bypassing the page cache; "
+                "falls back to ordinary I/O where the file system refuses it (ours, Linux)."),
+    cfg.BoolOpt("filesystem_store_warm_cache", default=True, help="After a direct write, read "
+                "the new file into the page cache in the background at idle CPU priority "
+                "(ours)."),
+    cfg.BoolOpt("filesystem_store_write_behind", default=True, help="Ordinary (not direct) "
+                "writes: hand each written 8 MiB to the disk during the write (ours, Linux)."),
+    cfg.BoolOpt("filesystem_store_drop_cache", default=False, help="Ordinary writes with "
+                "write-behind: also drop written data from the page cache (ours)."),
 ]
 
 http_store_opts: list[cfg.Opt] = [

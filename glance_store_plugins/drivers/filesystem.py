@@ -16,10 +16,19 @@ Options (names and meaning as in glance_store where they overlap):
     Write all-zero chunks as holes (sparse files).
 ``filesystem_store_fsync``
     fsync each file and its directory before reporting success (default true; ours).
+``filesystem_store_direct_io``
+    Direct I/O (default true; ours, Linux): image files are written with ``O_DIRECT`` and
+    downloads of files that are not in the page cache read them with ``O_DIRECT``, bypassing
+    the page cache (see :mod:`glance_store_plugins.drivers.direct_io` for why). Where the file
+    system refuses ``O_DIRECT`` (tmpfs, some network file systems), and with thin
+    provisioning, files are written and read the ordinary way, with the two options below.
+``filesystem_store_warm_cache``
+    After a direct write, read the new file into the page cache on a background thread at idle
+    CPU priority (default true; ours), so that later downloads are served from the cache.
 ``filesystem_store_write_behind``
-    Write-behind (default true; ours, Linux): while a file is written, each completed 8 MiB
-    window is handed to the disk (``sync_file_range``), so the final fsync has almost nothing
-    left to do.
+    Write-behind for ordinary (not direct) writes (default true; ours, Linux): while a file is
+    written, each completed 8 MiB window is handed to the disk (``sync_file_range``), so the
+    final fsync has almost nothing left to do.
 ``filesystem_store_drop_cache``
     With write-behind, also drop each window from the page cache once it is on disk (default
     false; ours). The upload then reuses the same few pages instead of filling the page cache
@@ -45,7 +54,7 @@ import errno
 import os
 import secrets
 import stat
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any, BinaryIO
 
 import attrs
@@ -53,6 +62,7 @@ import attrs
 from glance_store_plugins import location as loc
 from glance_store_plugins.base import Store
 from glance_store_plugins.capabilities import Capability
+from glance_store_plugins.drivers import direct_io
 from glance_store_plugins.errors import (
     BackendError,
     ConfigError,
@@ -97,6 +107,12 @@ class FileStore(Store):
             Option(name="filesystem_store_write_behind", type=bool, default=True,
                    help="Flush written data to disk during the write (Linux; see the module "
                    "documentation)."),
+            Option(name="filesystem_store_direct_io", type=bool, default=True,
+                   help="Write image files, and read files that are not in the page cache, "
+                   "with O_DIRECT (Linux; see the module documentation)."),
+            Option(name="filesystem_store_warm_cache", type=bool, default=True,
+                   help="After a direct write, read the file into the page cache in the "
+                   "background at idle CPU priority."),
             Option(name="filesystem_store_drop_cache", type=bool, default=False,
                    help="With write-behind, drop written data from the page cache once it is "
                    "on disk: faster uploads, slower first downloads (see the module "
@@ -132,6 +148,8 @@ class FileStore(Store):
         self._fsync = bool(conf["filesystem_store_fsync"])
         self._write_behind = bool(conf["filesystem_store_write_behind"])
         self._drop_cache = bool(conf["filesystem_store_drop_cache"])
+        self._direct_io = bool(conf["filesystem_store_direct_io"]) and hasattr(os, "O_DIRECT")
+        self._warm_cache = bool(conf["filesystem_store_warm_cache"])
 
     def _prepare_dir(self, spec: str) -> DataDir:
         path, priority = spec, 0
@@ -210,7 +228,7 @@ class FileStore(Store):
         fd = os.open(temp, flags, 0o666)
         try:
             try:
-                self._write_fd(fd, chunks)
+                direct = self._write_fd(fd, chunks)
             finally:
                 os.close(fd)
             self._publish(temp, final, image_id)
@@ -229,9 +247,27 @@ class FileStore(Store):
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(final)
                 raise
+        if direct and self._warm_cache:
+            direct_io.WARMER.warm(final)
         return self.location_for(datadir, image_id)
 
-    def _write_fd(self, fd: int, chunks: HashingChunks) -> None:
+    def _write_fd(self, fd: int, chunks: HashingChunks) -> bool:
+        """Write every chunk to ``fd``; True if the data went to disk with ``O_DIRECT``."""
+        if self._direct_io and not self._thin:
+            writer = direct_io.DirectWriter(fd)
+            try:
+                if writer.direct:
+                    for chunk in chunks:
+                        writer.write(chunk)
+                    writer.finish()
+                    self._finish_file(fd)
+                    return writer.direct_bytes > 0
+            finally:
+                writer.close()
+        self._write_buffered(fd, chunks)
+        return False
+
+    def _write_buffered(self, fd: int, chunks: HashingChunks) -> None:
         total = 0
         holes = False
         behind = WriteBehind(fd, drop_cache=self._drop_cache) if self._write_behind else None
@@ -245,6 +281,9 @@ class FileStore(Store):
                 behind.advance(total)
         if holes:
             os.ftruncate(fd, total)
+        self._finish_file(fd)
+
+    def _finish_file(self, fd: int) -> None:
         if self._perm:
             os.fchmod(fd, self._perm)
         if self._fsync:
@@ -277,8 +316,19 @@ class FileStore(Store):
         except (FileNotFoundError, NotADirectoryError):
             raise NotFound(f"no data at {loc.redact(location)}") from None
 
-    def _read(self, location: str, offset: int, length: int) -> BinaryIO:
+    def _read(self, location: str, offset: int, length: int) -> BinaryIO | Iterator[bytes]:
         fd = self._open(location)
+        if self._direct_io and length >= direct_io.DIRECT_READ_MIN:
+            try:
+                cold = not direct_io.is_cached(fd, offset, length)
+                chunks = direct_io.DirectChunks.open(
+                    self._path_of(location) or "", offset, length) if cold else None
+            except BaseException:
+                os.close(fd)
+                raise
+            if chunks is not None:  # not in the page cache: read it at disk speed
+                os.close(fd)
+                return chunks
         file = os.fdopen(fd, "rb", buffering=0)
         try:
             file.seek(offset)

@@ -25,6 +25,11 @@ def datadir(tmp_path: Path) -> Path:
     return tmp_path / "images"
 
 
+def buffered(datadir: Path) -> dict[str, str]:
+    """Options of a store writing through the page cache (write-behind and its options)."""
+    return {"filesystem_store_datadir": str(datadir), "filesystem_store_direct_io": "false"}
+
+
 @pytest.fixture
 def store(datadir: Path) -> FileStore:
     return FileStore({"filesystem_store_datadir": str(datadir)}, backend="files")
@@ -183,7 +188,7 @@ def test_bad_options_fail_loudly(tmp_path: Path, options: dict[str, str], messag
 def test_write_behind_keeps_data_and_advances(datadir: Path) -> None:
     from glance_store_plugins.drivers import filesystem
 
-    store = FileStore({"filesystem_store_datadir": str(datadir)}, backend="wb")
+    store = FileStore(buffered(datadir), backend="wb")
     windows = 3
     block = os.urandom(1 << 20)
     chunks = [block] * (windows * filesystem.WRITE_BEHIND_WINDOW // len(block) + 1)
@@ -220,9 +225,7 @@ def test_write_behind_refused_advice_is_harmless() -> None:
 
 
 def test_write_behind_can_be_disabled(datadir: Path) -> None:
-    store = FileStore(
-        {"filesystem_store_datadir": str(datadir), "filesystem_store_write_behind": "false"}
-    )
+    store = FileStore({**buffered(datadir), "filesystem_store_write_behind": "false"})
     data = os.urandom(3 << 20)
     result = store.write("plain", iter([data]))
     assert (datadir / "plain").read_bytes() == data == store.read(result.url).read_all()
@@ -234,9 +237,7 @@ def test_write_behind_drop_cache_is_an_option(datadir: Path) -> None:
     from glance_store_plugins.drivers import filesystem
 
     assert FileStore({"filesystem_store_datadir": str(datadir)})._drop_cache is False
-    store = FileStore(
-        {"filesystem_store_datadir": str(datadir), "filesystem_store_drop_cache": "true"}
-    )
+    store = FileStore({**buffered(datadir), "filesystem_store_drop_cache": "true"})
     data = os.urandom(3 * filesystem.WRITE_BEHIND_WINDOW + 12345)
     result = store.write("dropped", iter([data[i:i + (1 << 20)] for i in
                                           range(0, len(data), 1 << 20)]))
@@ -264,7 +265,7 @@ def test_write_behind_reports_a_writeback_error(datadir: Path, monkeypatch: pyte
         return 0
 
     monkeypatch.setattr(filesystem, "_sync_file_range", failing_sync_file_range)
-    store = FileStore({"filesystem_store_datadir": str(datadir)}, backend="eio")
+    store = FileStore(buffered(datadir), backend="eio")
     block = os.urandom(1 << 20)
     chunks = [block] * (3 * filesystem.WRITE_BEHIND_WINDOW // len(block))
     with pytest.raises(BackendError, match="Input/output error"):
@@ -302,7 +303,7 @@ def test_large_chunks_are_written_in_pieces(datadir: Path) -> None:
     order: the driver splits each write into small pieces (see ``WRITE_PIECE``)."""
     from glance_store_plugins.drivers import filesystem
 
-    store = FileStore({"filesystem_store_datadir": str(datadir)}, backend="pieces")
+    store = FileStore(buffered(datadir), backend="pieces")
     data = os.urandom(5 * filesystem.WRITE_PIECE + 777)
     result = store.write("pieces", iter([data, data[:100]]))
     assert (datadir / "pieces").read_bytes() == data + data[:100]

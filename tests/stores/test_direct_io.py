@@ -1,0 +1,215 @@
+"""The file driver's direct I/O: writes that bypass the page cache, cold reads at disk speed,
+and the background warm-up that puts a new file into the cache afterwards."""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+
+from glance_store_plugins.drivers import direct_io
+from glance_store_plugins.drivers.filesystem import FileStore
+
+MiB = 1 << 20
+
+
+def _supports_direct_io(path: Path) -> bool:
+    path.mkdir(parents=True, exist_ok=True)
+    probe = path / ".probe"
+    probe.write_bytes(b"x")
+    try:
+        chunks = direct_io.DirectChunks.open(str(probe), 0, 1)
+    finally:
+        probe.unlink()
+    if chunks is None:
+        return False
+    chunks.close()
+    return True
+
+
+@pytest.fixture
+def datadir(tmp_path: Path) -> Path:
+    path = tmp_path / "images"
+    if not _supports_direct_io(path):
+        pytest.skip(f"the file system of {tmp_path} refuses O_DIRECT")
+    return path
+
+
+def _store(datadir: Path, **options: str) -> FileStore:
+    return FileStore({"filesystem_store_datadir": str(datadir), **options}, backend="direct")
+
+
+def _cached(path: Path) -> bool:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return direct_io.is_cached(fd, 0, os.fstat(fd).st_size)
+    finally:
+        os.close(fd)
+
+
+def _pieces(data: bytes, sizes: list[int]) -> list[bytes]:
+    out, start, turn = [], 0, 0
+    while start < len(data):
+        size = sizes[turn % len(sizes)]
+        out.append(data[start:start + size])
+        start += size
+        turn += 1
+    return out
+
+
+@pytest.mark.parametrize("size", [0, 1, 4095, 4096, 4097, MiB, 9 * MiB + 777])
+def test_direct_write_keeps_every_byte_and_bypasses_the_cache(datadir: Path, size: int) -> None:
+    data = os.urandom(size)
+    store = _store(datadir, filesystem_store_warm_cache="false")
+    result = store.write("img", iter(_pieces(data, [12345, MiB + 3, 4096, 1])), size=size)
+    path = datadir / "img"
+    assert path.read_bytes() == data
+    assert (result.size, result.checksum) == (size, hashlib.md5(data).hexdigest())
+    assert result.hash_value == hashlib.sha512(data).hexdigest()
+    assert store.leftovers() == []
+
+
+def test_a_direct_write_leaves_the_file_out_of_the_page_cache(datadir: Path) -> None:
+    store = _store(datadir, filesystem_store_warm_cache="false")
+    store.write("cold", iter([os.urandom(8 * MiB)]))
+    assert not _cached(datadir / "cold")
+    (datadir / "cold").read_bytes()  # an ordinary read caches it
+    assert _cached(datadir / "cold")
+
+
+def test_asking_whether_a_file_is_cached_does_not_cache_it(datadir: Path) -> None:
+    path = datadir / "cold"
+    store = _store(datadir, filesystem_store_warm_cache="false")
+    store.write("cold", iter([os.urandom(8 * MiB)]))
+    for _ in range(3):
+        assert not _cached(path)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.pread(fd, 4096, 5 * MiB)  # one page read the ordinary way: only that part cached
+        assert direct_io.is_cached(fd, 5 * MiB, 4096)
+        assert not direct_io.is_cached(fd, 0, 8 * MiB)
+    finally:
+        os.close(fd)
+
+
+def test_buffered_writes_stay_in_the_page_cache(datadir: Path) -> None:
+    store = _store(datadir, filesystem_store_direct_io="false")
+    store.write("warm", iter([os.urandom(8 * MiB)]))
+    assert _cached(datadir / "warm")
+
+
+def test_cold_files_are_read_directly_and_cached_ones_as_files(datadir: Path) -> None:
+    data = os.urandom(direct_io.DIRECT_READ_MIN + 3 * direct_io.READ_CHUNK + 1234)
+    store = _store(datadir, filesystem_store_warm_cache="false")
+    url = store.write("img", iter([data])).url
+    with store.read(url) as stream:
+        assert stream.file is None  # not cached: O_DIRECT chunks, not a file for sendfile
+        assert b"".join(stream) == data
+    assert not _cached(datadir / "img")  # and reading it did not fill the cache either
+    offset, length = 4097, direct_io.DIRECT_READ_MIN + direct_io.READ_CHUNK + 5
+    with store.read(url, offset=offset, length=length) as stream:
+        assert stream.file is None
+        assert b"".join(stream) == data[offset:offset + length]
+    with store.read(url, offset=len(data) - 10) as stream:  # short reads: always the file
+        assert stream.file is not None
+        assert stream.read_all() == data[-10:]
+    (datadir / "img").read_bytes()
+    with store.read(url, offset=offset) as stream:
+        assert stream.file is not None and stream.file.tell() == offset
+        assert stream.read_all() == data[offset:]
+
+
+def test_warm_up_puts_a_direct_write_into_the_cache(datadir: Path) -> None:
+    store = _store(datadir)
+    data = os.urandom(direct_io.DIRECT_READ_MIN + MiB)
+    url = store.write("img", iter([data])).url
+    assert direct_io.WARMER.idle(timeout=60)
+    assert _cached(datadir / "img")
+    with store.read(url) as stream:
+        assert stream.file is not None
+        assert stream.read_all() == data
+
+
+def test_warm_up_of_a_deleted_file_is_harmless(datadir: Path) -> None:
+    warmer = direct_io.CacheWarmer()
+    warmer.warm(str(datadir / "never-written"))
+    path = datadir / "small"
+    path.write_bytes(b"abc")
+    warmer.warm(str(path))
+    assert warmer.idle(timeout=30)
+    assert warmer.warmed == 1
+
+
+def test_direct_chunks_closed_before_reading_release_the_file(datadir: Path) -> None:
+    path = datadir / "f"
+    path.write_bytes(os.urandom(3 * MiB))
+    before = len(os.listdir("/proc/self/fd"))
+    chunks = direct_io.DirectChunks.open(str(path), 0, 3 * MiB)
+    assert chunks is not None
+    assert len(os.listdir("/proc/self/fd")) == before + 1
+    chunks.close()
+    chunks.close()  # idempotent
+    assert len(os.listdir("/proc/self/fd")) == before
+    assert list(chunks) == []
+
+
+def test_a_file_shorter_than_announced_ends_early(datadir: Path) -> None:
+    path = datadir / "short"
+    path.write_bytes(b"x" * 5000)
+    chunks = direct_io.DirectChunks.open(str(path), 100, 10 * MiB)
+    assert chunks is not None
+    assert b"".join(chunks) == b"x" * 4900
+
+
+def test_a_write_refused_by_the_file_system_is_written_ordinarily(
+        datadir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Some file systems accept O_DIRECT when the file is opened but refuse the write (EINVAL,
+    nothing written). The refusal is injected at the first direct write (no such file system
+    is at hand); the writer must then write the same bytes the ordinary way."""
+    real_write = os.write
+    refused: list[int] = []
+
+    def refusing_write(fd: int, data: object) -> int:
+        import fcntl
+
+        if fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_DIRECT and not refused:
+            refused.append(fd)
+            raise OSError(errno.EINVAL, os.strerror(errno.EINVAL))
+        return real_write(fd, data)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "write", refusing_write)
+    data = os.urandom(3 * MiB + 5)
+    store = _store(datadir, filesystem_store_warm_cache="false")
+    store.write("img", iter([data]))
+    monkeypatch.undo()
+    assert refused
+    assert (datadir / "img").read_bytes() == data
+    assert _cached(datadir / "img")  # it went through the page cache
+
+
+def test_writer_rejects_unaligned_buffers(tmp_path: Path) -> None:
+    fd = os.open(tmp_path / "f", os.O_WRONLY | os.O_CREAT)
+    try:
+        with pytest.raises(ValueError, match="multiple of 4096"):
+            direct_io.DirectWriter(fd, buffer_size=1000)
+    finally:
+        os.close(fd)
+
+
+def test_a_cold_read_abandoned_midway_stops_its_readers(datadir: Path) -> None:
+    import threading
+
+    path = datadir / "f"
+    data = os.urandom(10 * direct_io.READ_CHUNK + 5)
+    path.write_bytes(data)
+    before = len(os.listdir("/proc/self/fd"))
+    chunks = direct_io.DirectChunks.open(str(path), 0, len(data))
+    assert chunks is not None
+    assert next(chunks) == data[:direct_io.READ_CHUNK]
+    assert any(t.name.startswith("direct-read") for t in threading.enumerate())
+    chunks.close()
+    assert not any(t.name.startswith("direct-read") for t in threading.enumerate())
+    assert len(os.listdir("/proc/self/fd")) == before
