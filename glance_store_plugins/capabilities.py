@@ -8,7 +8,8 @@ import enum
 class Capability(enum.Flag):
     """Operations a backend supports; the base class refuses the others.
 
-    ``FILE_READ`` means reads expose an open local file (for ``wsgi.file_wrapper``/sendfile).
+    ``FILE_READ`` means reads may expose an open local file (for ``wsgi.file_wrapper``/sendfile;
+    ``ReadStream.file`` is None for a read the driver chose to serve as chunks).
     """
 
     NONE = 0

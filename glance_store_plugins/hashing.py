@@ -93,6 +93,7 @@ class HashingChunks(Iterator[bytes]):
         self._threads = (_cpu_count() > 1) if threads is None else threads
         self._in_flight = in_flight
         self._pools: tuple[_DigestWorker, _DigestWorker] | None = None
+        self._closed = False
         self._checksum: str | None = None
         self._hash_value: str | None = None
 
@@ -103,6 +104,8 @@ class HashingChunks(Iterator[bytes]):
     def __next__(self) -> bytes:
         if self.finished:
             raise StopIteration
+        if self._closed:
+            raise RuntimeError("image data iterator is closed: its digests are incomplete")
         chunk = self._fetch()
         if chunk is None:
             self._finish()
@@ -150,16 +153,24 @@ class HashingChunks(Iterator[bytes]):
     # -- hashing -----------------------------------------------------------------------------
     def _hash(self, chunk: bytes) -> None:
         if self._pools is None and self._threads and self.size > THREAD_THRESHOLD:
-            self._pools = (
-                _DigestWorker(self._md5, "md5", self._in_flight),
-                _DigestWorker(self._multi, self.algorithm, self._in_flight),
-            )
+            self._start_workers()
         if self._pools is None:
             self._md5.update(chunk)
             self._multi.update(chunk)
             return
         for worker in self._pools:
             worker.submit(chunk)
+
+    def _start_workers(self) -> None:
+        first = _DigestWorker.start(self._md5, "md5", self._in_flight)
+        second = _DigestWorker.start(self._multi, self.algorithm, self._in_flight)
+        if first is None or second is None:  # no thread to be had: hash inline
+            for worker in (first, second):
+                if worker is not None:
+                    worker.finish()  # nothing queued yet: just stops it
+            self._threads = False
+            return
+        self._pools = (first, second)
 
     def _finish(self) -> None:
         pools, self._pools = self._pools, None
@@ -171,11 +182,18 @@ class HashingChunks(Iterator[bytes]):
         self._hash_value = self._multi.hexdigest()
 
     def close(self) -> None:
-        """Stop the worker threads (idempotent); called on completion and on failure."""
+        """Stop the worker threads (idempotent); called on completion and on failure. An
+        unfinished iterator cannot be iterated further once closed."""
+        self._closed = True
         pools, self._pools = self._pools, None
         if pools is not None:
             for worker in pools:
                 worker.abandon()
+
+    def __del__(self) -> None:
+        # dropped unfinished without close(): the worker threads must not wait forever
+        if getattr(self, "_pools", None) is not None:
+            self.close()
 
     @property
     def checksum(self) -> str:
@@ -210,7 +228,16 @@ class _DigestWorker:
         self._slots = threading.Semaphore(max(1, in_flight))
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name=f"hash-{name}", daemon=True)
-        self._thread.start()
+
+    @classmethod
+    def start(cls, digest: Any, name: str, in_flight: int) -> _DigestWorker | None:
+        """A running worker, or None if no thread can be started (the caller hashes inline)."""
+        worker = cls(digest, name, in_flight)
+        try:
+            worker._thread.start()
+        except RuntimeError:  # "can't start new thread"
+            return None
+        return worker
 
     def _run(self) -> None:
         update, take, release = self._digest.update, self._queue.get, self._slots.release
@@ -236,7 +263,7 @@ class _DigestWorker:
             raise self._error
 
     def abandon(self) -> None:
-        """Stop after the chunks already queued (the digest is no longer wanted)."""
+        """Stop without hashing the chunks still queued (the digest is no longer wanted)."""
         self._error = self._error or _Abandoned()
         self._queue.put(None)
         self._thread.join()

@@ -184,3 +184,21 @@ class ImageFactory:
 @pytest.fixture
 def make_image() -> ImageFactory:
     return ImageFactory()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _remove_upload_flag_files() -> Iterator[None]:
+    """Every data directory the file store writes to gets a small lock file in the temporary
+    directory (``direct_io.BusyFlag``); remove the ones this session's many data directories
+    left there."""
+    import glob
+    import tempfile
+
+    pattern = os.path.join(tempfile.gettempdir(), "glance-domain-uploads-*.lock")
+    before = set(glob.glob(pattern))
+    yield
+    for path in set(glob.glob(pattern)) - before:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass

@@ -15,10 +15,13 @@ The pieces:
   buffer; the unaligned tail (and everything, where the file system refuses ``O_DIRECT``) is
   written the ordinary way.
 * :func:`is_cached` - whether a byte range is in the page cache (``mincore``).
-* :class:`DirectChunks` - a cold file read with ``O_DIRECT`` as ``bytes`` chunks.
-* :class:`CacheWarmer` - after a direct write, reads the new file into the page cache on a
-  background thread at idle CPU priority, so later downloads are served from the cache
-  (``sendfile``) without the upload having paid for it.
+* :class:`DirectChunks` - a cold file read with ``O_DIRECT`` as ``bytes`` chunks, several
+  reads ahead.
+* :class:`BusyFlag` - a host-wide "uploads are running" flag per data directory.
+* :class:`CacheWarmer` - after a direct write, has the new file read into the page cache by a
+  small idle-priority process (:mod:`~glance_store_plugins.drivers.warm_child`) once no
+  upload is running, so later downloads are served from the cache (``sendfile``) without the
+  upload having paid for it.
 """
 
 from __future__ import annotations
@@ -31,11 +34,16 @@ import fcntl
 import mmap
 import os
 import queue
+import subprocess
+import sys
+import tempfile
 import threading
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
+
+from glance_store_plugins.drivers import warm_child
 
 #: Offsets, lengths and buffer addresses of ``O_DIRECT`` I/O are multiples of this (the page
 #: size; covers disks with 512-byte and 4 KiB logical blocks).
@@ -44,7 +52,8 @@ ALIGN = 4096
 WRITE_BUFFER = 1 << 20
 #: Size of each ``O_DIRECT`` read (and of the chunks a cold read yields).
 READ_CHUNK = 2 << 20
-#: Reads in flight during a cold read (threads) and chunks read ahead (buffers).
+#: Reads in flight during a cold read (threads) and chunks read ahead (buffers): each cold
+#: download holds READERS threads and READ_DEPTH x READ_CHUNK (12 MiB) of buffers while it runs.
 READERS = 3
 READ_DEPTH = 6
 #: Reads shorter than this are not worth a cache probe: they use the ordinary file.
@@ -71,11 +80,11 @@ class DirectWriter:
 
     ``write`` copies each chunk into the buffer and writes it out whenever it is full;
     ``finish`` writes what is left (its aligned part directly, the last partial block with
-    ``O_DIRECT`` off). If the file system refuses ``O_DIRECT`` (when it is switched on or at the
-    first write), the writer silently writes ordinarily instead: a refused ``O_DIRECT`` write
-    writes nothing, so the same bytes are simply written again. ``direct`` says which way the
-    data goes now and ``direct_bytes`` how much went with ``O_DIRECT``; ``close`` releases the
-    buffer.
+    ``O_DIRECT`` off). If the file system refuses ``O_DIRECT`` (when it is switched on or at any
+    write), the writer silently writes ordinarily instead: a refused ``O_DIRECT`` write writes
+    nothing, so the same bytes are simply written again. ``direct`` says which way the data
+    goes now and ``direct_bytes`` how much went with ``O_DIRECT``; ``close`` releases the buffer
+    (and never raises, so it cannot hide the write's own error).
     """
 
     def __init__(self, fd: int, buffer_size: int = WRITE_BUFFER) -> None:
@@ -84,20 +93,20 @@ class DirectWriter:
         self.fd = fd
         self.direct = _set_direct(fd, True)
         self._buffer = mmap.mmap(-1, buffer_size)  # page-aligned, reused for the whole file
-        self._view = memoryview(self._buffer)
         self._fill = 0
         self.direct_bytes = 0
 
     def write(self, chunk: bytes) -> None:
-        view = memoryview(chunk)
-        size = len(self._view)
-        while view:
-            take = min(len(view), size - self._fill)
-            self._view[self._fill:self._fill + take] = view[:take]
-            self._fill += take
-            view = view[take:]
-            if self._fill == size:
-                self._flush(size)
+        size = len(self._buffer)
+        taken = 0
+        with memoryview(chunk) as view, memoryview(self._buffer) as buffer:
+            while taken < len(view):
+                take = min(len(view) - taken, size - self._fill)
+                buffer[self._fill:self._fill + take] = view[taken:taken + take]
+                self._fill += take
+                taken += take
+                if self._fill == size:
+                    self._flush(size)
 
     def finish(self) -> None:
         """Write whatever the buffer still holds (the file's last, partial buffer)."""
@@ -111,37 +120,42 @@ class DirectWriter:
             self._flush(self._fill)
 
     def close(self) -> None:
-        self._view.release()
-        self._buffer.close()
+        with contextlib.suppress(BufferError):
+            self._buffer.close()
 
     def _flush(self, length: int) -> None:
         """Write the first ``length`` bytes of the buffer; keep the rest at its start."""
-        data = self._view[:length]
-        while data:
-            try:
-                written = os.write(self.fd, data)
-            except OSError as exc:
-                if not self.direct or exc.errno not in _REFUSED:
-                    raise
-                # O_DIRECT accepted by fcntl, refused by the write: nothing was written
-                _set_direct(self.fd, False)
-                self.direct = False
-                continue
-            data = data[written:]
-            if self.direct:
-                self.direct_bytes += written
-            if data and self.direct:
-                # a short write leaves the file offset unaligned: finish without O_DIRECT
-                _set_direct(self.fd, False)
-                self.direct = False
-        rest = self._fill - length
-        if rest:
-            self._view[:rest] = self._view[length:self._fill]
+        done = 0
+        with memoryview(self._buffer) as buffer:
+            while done < length:
+                try:
+                    with buffer[done:length] as piece:
+                        written = os.write(self.fd, piece)
+                except OSError as exc:
+                    if not self.direct or exc.errno not in _REFUSED:
+                        raise
+                    # O_DIRECT accepted when switched on, refused by the write: nothing was
+                    # written, write the same bytes ordinarily
+                    _set_direct(self.fd, False)
+                    self.direct = False
+                    continue
+                if self.direct:
+                    self.direct_bytes += written
+                done += written
+                if done < length and self.direct:
+                    # a short write leaves the file offset unaligned: go on without O_DIRECT
+                    _set_direct(self.fd, False)
+                    self.direct = False
+            rest = self._fill - length
+            if rest:
+                buffer[:rest] = buffer[length:self._fill]
         self._fill = rest
 
 
 def _load_libc() -> tuple[Any, Any, Any] | None:
     """libc's ``mmap``, ``munmap`` and ``mincore`` (``os`` and ``mmap`` offer no ``mincore``)."""
+    if ctypes.sizeof(ctypes.c_void_p) < 8:  # pragma: no cover - 32-bit: off_t may be 32 bits
+        return None
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
         mmap_, munmap, mincore = libc.mmap, libc.munmap, libc.mincore
@@ -159,15 +173,21 @@ def _load_libc() -> tuple[Any, Any, Any] | None:
 
 _LIBC = _load_libc()
 _MAP_FAILED = ctypes.c_void_p(-1).value
+#: ``is_cached`` looks at this many evenly spread windows of ``_WINDOW_PAGES`` pages each (and
+#: so at most ~4 MiB of pages, whatever the size of the range).
+_WINDOWS = 64
+_WINDOW_PAGES = 16
 
 
 def is_cached(fd: int, offset: int, length: int) -> bool:
-    """Whether every page of ``length`` bytes from ``offset`` is in the page cache.
+    """Whether ``length`` bytes from ``offset`` are in the page cache.
 
     Asked with ``mincore`` on a read-only mapping of the range, which reads nothing and starts
     no readahead (a ``RWF_NOWAIT`` probe read does start readahead around the probe, so
-    probing would itself warm the file piece by piece). Where the answer cannot be had, True:
-    the caller then reads the ordinary way.
+    probing would itself warm the file piece by piece). Ranges of more than 64 x 16 pages are
+    judged by 64 evenly spread windows of 16 pages, first and last page included, so the cost
+    does not grow with the image. Where the answer cannot be had, True: the caller then reads
+    the ordinary way.
     """
     if length <= 0 or _LIBC is None:
         return True
@@ -180,10 +200,18 @@ def is_cached(fd: int, offset: int, length: int) -> bool:
         return True
     try:
         pages = (span + page - 1) // page
-        vector = (ctypes.c_ubyte * pages)()
-        if mincore(address, span, vector) != 0:
-            return True
-        return b"\x00" not in bytes(vector)  # Linux sets only bit 0: resident
+        if pages <= _WINDOWS * _WINDOW_PAGES:
+            windows = [(0, pages)]
+        else:
+            last = pages - _WINDOW_PAGES
+            windows = [(last * i // (_WINDOWS - 1), _WINDOW_PAGES) for i in range(_WINDOWS)]
+        vector = (ctypes.c_ubyte * min(pages, _WINDOW_PAGES * _WINDOWS))()
+        for first, count in windows:
+            if mincore(address + first * page, count * page, vector) != 0:
+                return True
+            if b"\x00" in bytes(vector)[:count]:  # Linux sets only bit 0: resident
+                return False
+        return True
     finally:
         munmap(address, span)
 
@@ -195,16 +223,17 @@ class DirectChunks(Iterator[bytes]):
     The disk is kept busy ahead of the consumer: ``readers`` threads read the next ``depth``
     chunks into as many reused aligned buffers while the caller sends the current one (on the
     VM of docs/benchmarks.md one read at a time reached ~1.0-1.3 GB/s end to end, three at a
-    time ~1.7-2.4 GB/s). Takes ownership of ``fd``: closed at the end, on error and by
-    ``close`` (which may come before the first chunk; no thread starts before it). A file
-    shorter than announced just ends early (the store's reader reports it).
-    ``DirectChunks.open`` returns None where ``O_DIRECT`` is refused.
+    time ~1.7-2.4 GB/s). Takes ownership of ``fd``: closed at the end, on error, by ``close``
+    (which may come before the first chunk; no thread starts before it) and when the object is
+    garbage-collected. A file shorter than announced just ends early (the store's reader
+    reports it). ``DirectChunks.wrap`` returns None where ``O_DIRECT`` is refused; a read the
+    file system refuses later is done the ordinary way.
     """
 
     def __init__(self, fd: int, offset: int, length: int, chunk_size: int = READ_CHUNK,
                  *, readers: int = READERS, depth: int = READ_DEPTH) -> None:
-        self._chunk = max(ALIGN, chunk_size - chunk_size % ALIGN)
         self._fd: int | None = fd
+        self._chunk = max(ALIGN, chunk_size - chunk_size % ALIGN)
         self._base = offset - offset % ALIGN  # file offset of chunk 0
         self._skip = offset % ALIGN  # bytes of chunk 0 before ``offset``
         self._left = length
@@ -218,21 +247,26 @@ class DirectChunks(Iterator[bytes]):
         self._done = False
 
     @classmethod
-    def open(cls, path: str, offset: int, length: int,
-             chunk_size: int = READ_CHUNK) -> DirectChunks | None:
-        try:
-            fd = os.open(path, os.O_RDONLY | os.O_DIRECT | os.O_NOFOLLOW | os.O_CLOEXEC)
-        except OSError as exc:
-            if exc.errno in _REFUSED:
-                return None
-            raise
-        return cls(fd, offset, length, chunk_size)
+    def wrap(cls, fd: int, offset: int, length: int, chunk_size: int = READ_CHUNK,
+             **options: int) -> DirectChunks | None:
+        """Read ``fd`` (switched to ``O_DIRECT``; not closed if that is refused)."""
+        if not _set_direct(fd, True):
+            return None
+        return cls(fd, offset, length, chunk_size, **options)
 
     def __iter__(self) -> DirectChunks:
         return self
 
     def _read(self, index: int, fd: int) -> int:
-        return os.preadv(fd, [self._buffers[index % self._depth]], self._base + index * self._chunk)
+        buffer = self._buffers[index % self._depth]
+        position = self._base + index * self._chunk
+        try:
+            return os.preadv(fd, [buffer], position)
+        except OSError as exc:
+            if exc.errno not in _REFUSED:
+                raise
+            _set_direct(fd, False)  # refused: read this (and every later) chunk ordinarily
+            return os.preadv(fd, [buffer], position)
 
     def _ask(self) -> None:
         """Queue the read of the next chunk (into the buffer its predecessor by ``depth`` used)."""
@@ -245,14 +279,13 @@ class DirectChunks(Iterator[bytes]):
         if self._done or self._fd is None or self._left <= 0:
             self.close()
             raise StopIteration
-        if self._pool is None:
-            COLD_READS.begin()
-            self._buffers = [mmap.mmap(-1, self._chunk) for _ in range(self._depth)]
-            self._pool = ThreadPoolExecutor(self._readers, thread_name_prefix="direct-read")
-            for _ in range(self._depth):
-                self._ask()
-        index = self._next_read - len(self._ahead)
         try:
+            if self._pool is None:
+                self._buffers = [mmap.mmap(-1, self._chunk) for _ in range(self._depth)]
+                self._pool = ThreadPoolExecutor(self._readers, thread_name_prefix="direct-read")
+                for _ in range(self._depth):
+                    self._ask()
+            index = self._next_read - len(self._ahead)
             got = self._ahead.popleft().result()
         except BaseException:
             self.close()
@@ -280,56 +313,89 @@ class DirectChunks(Iterator[bytes]):
             for future in self._ahead:
                 future.cancel()
             pool.shutdown(wait=True)  # no read may still target the fd or a buffer
-            COLD_READS.end()
         self._ahead.clear()
         os.close(fd)
         for buffer in self._buffers:
             buffer.close()
         self._buffers = []
 
-
-class _ColdReads:
-    """How many cold reads this process is serving: the warmer waits while there are any
-    (both read the disk, and a download should not share it with a mere optimisation)."""
-
-    def __init__(self) -> None:
-        self._count = 0
-        self._changed = threading.Condition()
-
-    def begin(self) -> None:
-        with self._changed:
-            self._count += 1
-
-    def end(self) -> None:
-        with self._changed:
-            self._count -= 1
-            self._changed.notify_all()
-
-    def wait_none(self) -> None:
-        with self._changed:
-            self._changed.wait_for(lambda: self._count == 0)
+    def __del__(self) -> None:
+        if getattr(self, "_fd", None) is not None:
+            self.close()
 
 
-COLD_READS = _ColdReads()
+class BusyFlag:
+    """A host-wide "uploads are running" flag for one data directory.
+
+    Each direct write holds a shared ``flock`` on the flag file while it runs (any number at
+    once, from any process sharing the directory: gunicorn workers, other API processes on the
+    same machine); the warm-up takes the lock exclusively, and at once gives it back, before
+    each step of its reading, so it only proceeds while no upload is running. Filling page-cache
+    pages is what the warm-up costs, and on a virtual machine that slowed every other vCPU even
+    from an idle-priority thread (a 1 GiB store write ran at ~400 MB/s beside a warm-up instead
+    of ~650 MB/s), so it must not overlap uploads at all.
+
+    The flag file lives in the temporary directory, one per data directory (device and inode),
+    not among the images.
+    """
+
+    def __init__(self, directory: str) -> None:
+        info = os.stat(directory)
+        self.path = os.path.join(
+            tempfile.gettempdir(), f"glance-domain-uploads-{info.st_dev:x}-{info.st_ino:x}.lock"
+        )
+
+    @contextlib.contextmanager
+    def raised(self) -> Iterator[None]:
+        """Hold the flag (shared) for the duration of the ``with`` block (best effort: without
+        a usable flag file, e.g. another user's, nothing is held)."""
+        try:
+            fd = os.open(self.path, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW,
+                         0o644)
+        except OSError:
+            yield
+            return
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
+
+    def wait_lowered(self, poll: float = 0.05) -> None:
+        """Return once nobody holds the flag (at once if there is no usable flag file)."""
+        warm_child.wait_lowered(self.path, poll)
+
+
+#: The warm-up program, run by path with ``python -I -S`` (standard library only).
+_WARM_CHILD = os.path.abspath(warm_child.__file__)
+
+
+def _python() -> str | None:
+    """This interpreter's executable, if it is one (embedded, e.g. in uwsgi, it is not)."""
+    executable = sys.executable or ""
+    return executable if os.path.basename(executable).startswith("python") else None
 
 
 class CacheWarmer:
-    """Reads files into the page cache on one background thread at idle CPU priority.
+    """Has files read into the page cache, one at a time, each by a short-lived process.
 
-    ``warm(path)`` queues a file (at most ``max_pending``; more are dropped: warming is only an
-    optimisation). The thread runs under ``SCHED_IDLE`` where the system allows it, so it only
-    uses CPU time nothing else wants, and pauses while this process serves a cold read (see
-    :class:`DirectChunks`). Each file is read in ``preadv`` calls of 32 MiB (slices of one
-    1 MiB buffer), so the thread holds Python's GIL only between them.
+    ``warm(path, busy)`` queues a file (at most ``max_pending``; more are dropped: warming is
+    only an optimisation) and returns at once. A thread of this process takes the queue in
+    order and, for each file, runs :mod:`~glance_store_plugins.drivers.warm_child` at idle CPU
+    priority, which reads only while ``busy`` (a :class:`BusyFlag`) is lowered. The thread just
+    waits for the child, so no idle-priority code ever holds this process's GIL. Without a
+    Python executable to run (an embedded interpreter), nothing is warmed.
     """
 
     def __init__(self, max_pending: int = 8) -> None:
-        self._pending: queue.Queue[str] = queue.Queue(max_pending)
+        self._pending: queue.Queue[tuple[str, BusyFlag]] = queue.Queue(max_pending)
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self.warmed = 0  # files read to the end (for tests and curiosity)
 
-    def warm(self, path: str) -> None:
+    def warm(self, path: str, busy: BusyFlag) -> None:
+        if _python() is None:
+            return
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(
@@ -337,7 +403,7 @@ class CacheWarmer:
                 )
                 self._thread.start()
         with contextlib.suppress(queue.Full):
-            self._pending.put_nowait(path)
+            self._pending.put_nowait((path, busy))
 
     def idle(self, timeout: float | None = None) -> bool:
         """Wait until every queued file has been handled; False on timeout (for tests)."""
@@ -351,33 +417,22 @@ class CacheWarmer:
         return done.wait(timeout)
 
     def _run(self) -> None:
-        with contextlib.suppress(AttributeError, OSError):
-            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))  # this thread only
-        buffer = bytearray(1 << 20)
-        slices = [buffer] * 32  # one syscall reads 32 MiB through the same 1 MiB
         while True:
-            path = self._pending.get()
+            path, busy = self._pending.get()
             try:
-                if _read_through(path, slices):
-                    self.warmed += 1
+                python = _python()
+                if python is not None:
+                    child = subprocess.run(
+                        [python, "-I", "-S", _WARM_CHILD, path, busy.path],
+                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL, check=False,
+                    )
+                    if child.returncode == 0:
+                        self.warmed += 1
             except OSError:
-                pass  # deleted meanwhile, unreadable...: nothing to warm
+                pass  # could not start the child: nothing is warmed, nothing breaks
             finally:
                 self._pending.task_done()
-
-
-def _read_through(path: str, slices: list[bytearray]) -> bool:
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
-    try:
-        offset = 0
-        while True:
-            COLD_READS.wait_none()
-            got = os.preadv(fd, slices, offset)
-            if not got:
-                return True
-            offset += got
-    finally:
-        os.close(fd)
 
 
 #: The process's warmer (a forked child gets a fresh one: threads do not survive a fork).

@@ -42,7 +42,9 @@ Writes go to a hidden temporary file in the target directory, are fsynced, then 
 their final name (which fails if it exists: ``Duplicate``) — a crash or error never leaves a
 partial image under its final name. Locations are ``file:///<absolute path>``; a location whose
 real path (after resolving ``..`` and symlinks) lies outside the data directories is refused.
-Reads return an open file positioned at the offset (``Capability.FILE_READ``).
+Reads return an open file positioned at the offset (``Capability.FILE_READ``), except reads of
+at least ``direct_io.DIRECT_READ_MIN`` bytes that are not in the page cache, which come as
+chunks read with ``O_DIRECT`` (with direct I/O on).
 """
 
 from __future__ import annotations
@@ -225,10 +227,12 @@ class FileStore(Store):
             raise Duplicate(f"data for image {image_id} already exists in {self.backend!r}")
         temp = os.path.join(datadir.path, f".{image_id}.{secrets.token_hex(8)}{TEMP_SUFFIX}")
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW
+        busy = direct_io.BusyFlag(datadir.path) if self._direct_io else None
         fd = os.open(temp, flags, 0o666)
         try:
             try:
-                direct = self._write_fd(fd, chunks)
+                with busy.raised() if busy is not None else contextlib.nullcontext():
+                    direct = self._write_fd(fd, chunks)
             finally:
                 os.close(fd)
             self._publish(temp, final, image_id)
@@ -247,8 +251,10 @@ class FileStore(Store):
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(final)
                 raise
-        if direct and self._warm_cache:
-            direct_io.WARMER.warm(final)
+        if direct and busy is not None and self._warm_cache and (
+                chunks.size >= direct_io.DIRECT_READ_MIN):
+            with contextlib.suppress(Exception):  # an optimisation: never fails the write
+                direct_io.WARMER.warm(final, busy)
         return self.location_for(datadir, image_id)
 
     def _write_fd(self, fd: int, chunks: HashingChunks) -> bool:
@@ -321,13 +327,11 @@ class FileStore(Store):
         if self._direct_io and length >= direct_io.DIRECT_READ_MIN:
             try:
                 cold = not direct_io.is_cached(fd, offset, length)
-                chunks = direct_io.DirectChunks.open(
-                    self._path_of(location) or "", offset, length) if cold else None
+                chunks = direct_io.DirectChunks.wrap(fd, offset, length) if cold else None
             except BaseException:
                 os.close(fd)
                 raise
             if chunks is not None:  # not in the page cache: read it at disk speed
-                os.close(fd)
                 return chunks
         file = os.fdopen(fd, "rb", buffering=0)
         try:

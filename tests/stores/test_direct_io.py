@@ -6,6 +6,10 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -16,17 +20,38 @@ from glance_store_plugins.drivers.filesystem import FileStore
 MiB = 1 << 20
 
 
+def _open_on(path: Path) -> list[int]:
+    """This process's fds open on ``path`` (other tests' fds come and go meanwhile)."""
+    found = []
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            if os.readlink(f"/proc/self/fd/{name}") == str(path):
+                found.append(int(name))
+        except OSError:
+            pass
+    return found
+
+
+def _cold(path: Path, offset: int, length: int, **options: int) -> direct_io.DirectChunks:
+    fd = os.open(path, os.O_RDONLY)
+    chunks = direct_io.DirectChunks.wrap(fd, offset, length, **options)
+    if chunks is None:
+        os.close(fd)
+        pytest.skip(f"the file system of {path} refuses O_DIRECT")
+    return chunks
+
+
 def _supports_direct_io(path: Path) -> bool:
     path.mkdir(parents=True, exist_ok=True)
     probe = path / ".probe"
     probe.write_bytes(b"x")
-    try:
-        chunks = direct_io.DirectChunks.open(str(probe), 0, 1)
-    finally:
-        probe.unlink()
+    fd = os.open(probe, os.O_RDONLY)
+    chunks = direct_io.DirectChunks.wrap(fd, 0, 1)
+    probe.unlink()
     if chunks is None:
+        os.close(fd)
         return False
-    chunks.close()
+    chunks.close()  # it owns the fd
     return True
 
 
@@ -135,10 +160,12 @@ def test_warm_up_puts_a_direct_write_into_the_cache(datadir: Path) -> None:
 
 def test_warm_up_of_a_deleted_file_is_harmless(datadir: Path) -> None:
     warmer = direct_io.CacheWarmer()
-    warmer.warm(str(datadir / "never-written"))
+    datadir.mkdir(parents=True, exist_ok=True)
+    flag = direct_io.BusyFlag(str(datadir))
+    warmer.warm(str(datadir / "never-written"), flag)
     path = datadir / "small"
     path.write_bytes(b"abc")
-    warmer.warm(str(path))
+    warmer.warm(str(path), flag)
     assert warmer.idle(timeout=30)
     assert warmer.warmed == 1
 
@@ -146,21 +173,18 @@ def test_warm_up_of_a_deleted_file_is_harmless(datadir: Path) -> None:
 def test_direct_chunks_closed_before_reading_release_the_file(datadir: Path) -> None:
     path = datadir / "f"
     path.write_bytes(os.urandom(3 * MiB))
-    before = len(os.listdir("/proc/self/fd"))
-    chunks = direct_io.DirectChunks.open(str(path), 0, 3 * MiB)
-    assert chunks is not None
-    assert len(os.listdir("/proc/self/fd")) == before + 1
+    chunks = _cold(path, 0, 3 * MiB)
+    assert len(_open_on(path)) == 1
     chunks.close()
     chunks.close()  # idempotent
-    assert len(os.listdir("/proc/self/fd")) == before
+    assert _open_on(path) == []
     assert list(chunks) == []
 
 
 def test_a_file_shorter_than_announced_ends_early(datadir: Path) -> None:
     path = datadir / "short"
     path.write_bytes(b"x" * 5000)
-    chunks = direct_io.DirectChunks.open(str(path), 100, 10 * MiB)
-    assert chunks is not None
+    chunks = _cold(path, 100, 10 * MiB)
     assert b"".join(chunks) == b"x" * 4900
 
 
@@ -200,16 +224,126 @@ def test_writer_rejects_unaligned_buffers(tmp_path: Path) -> None:
 
 
 def test_a_cold_read_abandoned_midway_stops_its_readers(datadir: Path) -> None:
-    import threading
-
     path = datadir / "f"
     data = os.urandom(10 * direct_io.READ_CHUNK + 5)
     path.write_bytes(data)
-    before = len(os.listdir("/proc/self/fd"))
-    chunks = direct_io.DirectChunks.open(str(path), 0, len(data))
-    assert chunks is not None
+    chunks = _cold(path, 0, len(data))
     assert next(chunks) == data[:direct_io.READ_CHUNK]
     assert any(t.name.startswith("direct-read") for t in threading.enumerate())
     chunks.close()
     assert not any(t.name.startswith("direct-read") for t in threading.enumerate())
-    assert len(os.listdir("/proc/self/fd")) == before
+    assert _open_on(path) == []
+
+
+def _hold_flag_in_another_process(directory: Path, seconds: float) -> subprocess.Popen[bytes]:
+    code = (
+        "import sys, time\n"
+        "from glance_store_plugins.drivers.direct_io import BusyFlag\n"
+        "with BusyFlag(sys.argv[1]).raised():\n"
+        "    print('held', flush=True)\n"
+        "    time.sleep(float(sys.argv[2]))\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code, str(directory), str(seconds)],
+                            stdout=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stdout.readline() == b"held\n"
+    return proc
+
+
+def test_the_busy_flag_is_seen_across_processes(datadir: Path) -> None:
+    datadir.mkdir(parents=True, exist_ok=True)
+    flag = direct_io.BusyFlag(str(datadir))
+    start = time.monotonic()
+    flag.wait_lowered()  # nobody holds it
+    assert time.monotonic() - start < 1
+    proc = _hold_flag_in_another_process(datadir, 1.0)
+    try:
+        start = time.monotonic()
+        flag.wait_lowered(poll=0.01)
+        assert time.monotonic() - start >= 0.5  # waited for the other process
+    finally:
+        proc.wait()
+    with flag.raised(), direct_io.BusyFlag(str(datadir)).raised():
+        pass  # shared: several uploads at once
+
+
+def test_warm_up_waits_while_uploads_run(datadir: Path) -> None:
+    store = _store(datadir, filesystem_store_warm_cache="false")
+    store.write("img", iter([os.urandom(8 * MiB)]))
+    warmer = direct_io.CacheWarmer()
+    flag = direct_io.BusyFlag(str(datadir))
+    proc = _hold_flag_in_another_process(datadir, 1.5)
+    try:
+        warmer.warm(str(datadir / "img"), flag)
+        time.sleep(0.5)
+        assert not _cached(datadir / "img")  # still waiting for the "upload" to end
+    finally:
+        proc.wait()
+    assert warmer.idle(timeout=30)
+    assert _cached(datadir / "img")
+
+
+def test_cold_reads_reuse_their_buffers_in_order(datadir: Path) -> None:
+    """Many more chunks than buffers, several readers: every chunk lands in the right place."""
+    path = datadir / "many"
+    datadir.mkdir(parents=True, exist_ok=True)
+    data = os.urandom(64 * 8192 + 3)
+    path.write_bytes(data)
+    for offset in (0, 1, 8191, 8192 * 5 + 17):
+        chunks = _cold(path, offset, len(data) - offset, chunk_size=8192, readers=3, depth=2)
+        assert b"".join(chunks) == data[offset:]
+
+
+def test_a_cold_read_never_iterated_releases_its_file_when_dropped(datadir: Path) -> None:
+    import gc
+
+    path = datadir / "f"
+    datadir.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(os.urandom(MiB))
+    chunks = _cold(path, 0, MiB)
+    assert len(_open_on(path)) == 1
+    del chunks
+    gc.collect()
+    assert _open_on(path) == []
+
+
+def test_a_disk_error_in_a_direct_write_is_reported_as_itself(datadir: Path) -> None:
+    """The write's own error (here EFBIG, from a file size limit) must come out, not an error
+    of releasing the writer's buffer."""
+    import resource
+    import signal
+
+    datadir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(datadir / "big", os.O_WRONLY | os.O_CREAT)
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    previous = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    writer = direct_io.DirectWriter(fd)
+    try:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (2 * MiB, hard))
+        with pytest.raises(OSError) as caught:
+            for _ in range(4):
+                writer.write(os.urandom(MiB))
+        assert caught.value.errno == errno.EFBIG
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, previous)
+        writer.close()
+        os.close(fd)
+
+
+def test_sampled_cache_check_of_a_long_range(datadir: Path) -> None:
+    """Long ranges are judged by evenly spread windows, the first page among them."""
+    path = datadir / "long"
+    datadir.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(os.urandom(64 * MiB))
+    path.read_bytes()
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        assert direct_io.is_cached(fd, 0, 64 * MiB)
+        # the first window (whole large folios: a part of one cannot be dropped; nor can
+        # dirty pages, hence the fsync)
+        os.fsync(fd)
+        os.posix_fadvise(fd, 0, 4 * MiB, os.POSIX_FADV_DONTNEED)
+        assert not direct_io.is_cached(fd, 0, 64 * MiB)
+        assert direct_io.is_cached(fd, 4 * MiB, 60 * MiB)
+    finally:
+        os.close(fd)

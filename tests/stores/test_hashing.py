@@ -78,3 +78,54 @@ def test_checksum_before_the_end_is_refused() -> None:
     chunks = HashingChunks(iter([b"abc"]))
     with pytest.raises(RuntimeError, match="not fully consumed"):
         _ = chunks.checksum
+
+
+def test_a_closed_iterator_cannot_go_on() -> None:
+    chunks = HashingChunks(iter([os.urandom(MiB)] * 12), threads=True)
+    for _ in range(6):
+        next(chunks)
+    chunks.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        next(chunks)
+    assert _hash_threads() == []
+
+
+def test_an_iterator_dropped_unfinished_stops_its_threads() -> None:
+    import gc
+
+    chunks = HashingChunks(iter([os.urandom(MiB)] * 12), threads=True)
+    for _ in range(6):
+        next(chunks)
+    assert len(_hash_threads()) == 2
+    del chunks
+    gc.collect()
+    assert _hash_threads() == []
+
+
+def test_a_digest_worker_lags_at_most_in_flight_chunks() -> None:
+    """``submit`` blocks once the worker is ``in_flight`` chunks behind (bounded memory)."""
+    from glance_store_plugins.hashing import _DigestWorker
+
+    gate = threading.Event()
+
+    class SlowDigest:
+        def update(self, chunk: bytes) -> None:
+            gate.wait()
+
+    worker = _DigestWorker.start(SlowDigest(), "slow", in_flight=3)
+    assert worker is not None
+    submitted: list[int] = []
+
+    def feed() -> None:
+        for i in range(10):
+            worker.submit(b"x")
+            submitted.append(i)
+
+    feeder = threading.Thread(target=feed)
+    feeder.start()
+    feeder.join(0.5)
+    assert len(submitted) == 3  # the 4th waits for the worker
+    gate.set()
+    feeder.join(10)
+    assert len(submitted) == 10
+    worker.finish()
