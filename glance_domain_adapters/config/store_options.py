@@ -60,9 +60,9 @@ file_store_opts: list[cfg.Opt] = [
     cfg.BoolOpt("filesystem_store_direct_io", default=True, help="Write image files, and read "
                 "files that are not in the page cache, with O_DIRECT, bypassing the page cache; "
                 "falls back to ordinary I/O where the file system refuses it (ours, Linux)."),
-    cfg.BoolOpt("filesystem_store_warm_cache", default=True, help="After a direct write, read "
-                "the new file into the page cache in the background at idle CPU priority "
-                "(ours)."),
+    cfg.BoolOpt("filesystem_store_warm_cache", default=True, help="After a direct write, have "
+                "the new file read into the page cache by an idle-priority process once no "
+                "upload is running, so later downloads are sent from the cache (ours)."),
     cfg.BoolOpt("filesystem_store_write_behind", default=True, help="Ordinary (not direct) "
                 "writes: hand each written 8 MiB to the disk during the write (ours, Linux)."),
     cfg.BoolOpt("filesystem_store_drop_cache", default=False, help="Ordinary writes with "

@@ -23,8 +23,10 @@ Options (names and meaning as in glance_store where they overlap):
     system refuses ``O_DIRECT`` (tmpfs, some network file systems), and with thin
     provisioning, files are written and read the ordinary way, with the two options below.
 ``filesystem_store_warm_cache``
-    After a direct write, read the new file into the page cache on a background thread at idle
-    CPU priority (default true; ours), so that later downloads are served from the cache.
+    After a direct write of 4 MiB or more, have the new file read into the page cache by a
+    small idle-priority process once no upload to the same data directory is running, on this
+    host (default true; ours), so that later downloads are served from the cache. Needs a
+    Python executable to start (``sys.executable``); embedded interpreters skip it.
 ``filesystem_store_write_behind``
     Write-behind for ordinary (not direct) writes (default true; ours, Linux): while a file is
     written, each completed 8 MiB window is handed to the disk (``sync_file_range``), so the
@@ -113,8 +115,8 @@ class FileStore(Store):
                    help="Write image files, and read files that are not in the page cache, "
                    "with O_DIRECT (Linux; see the module documentation)."),
             Option(name="filesystem_store_warm_cache", type=bool, default=True,
-                   help="After a direct write, read the file into the page cache in the "
-                   "background at idle CPU priority."),
+                   help="After a direct write, have the file read into the page cache by an "
+                   "idle-priority process once no upload is running."),
             Option(name="filesystem_store_drop_cache", type=bool, default=False,
                    help="With write-behind, drop written data from the page cache once it is "
                    "on disk: faster uploads, slower first downloads (see the module "
