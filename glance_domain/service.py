@@ -233,11 +233,7 @@ class ImageService:
             raise InvalidInput(f"Invalid location: {url}")
         if self._importer is not None and LOCK_KEY in image.extra_properties:
             self._importer.check_lock(image)
-        stream = self._stores.read(url)
-        try:
-            size = stream.length
-        finally:
-            stream.close()
+        size = self._stack.measure_location(image, url)
         extra = {k: v for k, v in (metadata or {}).items() if k != "store"}
         location = Location(url=url, metadata={**extra, "store": backend})
         hashes = {k: str(v) for k, v in (validation_data or {}).items()

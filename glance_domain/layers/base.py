@@ -12,7 +12,9 @@ Operations:
 - ``add(image)``, ``save(before, after, action)``, ``remove(image)``: persistence. ``action``
   names what a save is for (``update``, ``deactivate``, ``reactivate``, ``add_location``...), so
   each rule fires once.
-- ``upload``, ``download``, ``delete_from_store``: data.
+- ``upload``, ``download``, ``delete_from_store``: data; ``measure_location(image, url)``: the
+  size of the data at an existing location about to be added to ``image`` (a store read, so it
+  is checked like the add itself, before the store is touched).
 - ``stage(image, data, size)``: data into the staging area (``queued -> uploading``);
   ``check_import(image, request)``: authorization/policy for an import (the import itself is
   run by :class:`glance_domain.importing.Importer`); ``check_visibility(image, value)``: the
@@ -71,6 +73,9 @@ class Layer:
 
     def delete_from_store(self, image: Image, backend: str) -> Image:
         return self.inner.delete_from_store(image, backend)
+
+    def measure_location(self, image: Image, url: str) -> int:
+        return self.inner.measure_location(image, url)
 
     def get_locations(self, image: Image) -> builtins.list[Location]:
         return self.inner.get_locations(image)

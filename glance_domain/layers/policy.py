@@ -131,6 +131,10 @@ class PolicyLayer(Layer):
         self._enforce("delete_image_location", image)
         return self.inner.delete_from_store(image, backend)
 
+    def measure_location(self, image: Image, url: str) -> int:
+        self._enforce(SAVE_RULES["add_location"], image)
+        return self.inner.measure_location(image, url)
+
     def get_locations(self, image: Image) -> builtins.list[Location]:
         self._enforce("fetch_image_location", image)
         return self.inner.get_locations(image)

@@ -57,6 +57,9 @@ class RepositoryLayer(Layer):
     def delete_from_store(self, image: Image, backend: str) -> Image:
         raise StoreUnavailable("No store is configured.")
 
+    def measure_location(self, image: Image, url: str) -> int:
+        raise StoreUnavailable("No store is configured.")
+
     def stage(self, image: Image, data: Iterable[bytes], size: int | None) -> Image:
         raise StoreUnavailable("No staging area is configured.")
 

@@ -118,6 +118,14 @@ class StoreLayer(Layer):
                 self.inner.save(saving, transition(saving, "queued"), "upload")
             raise
 
+    # -- locations ------------------------------------------------------------------------
+    def measure_location(self, image: Image, url: str) -> int:
+        stream = self.stores.read(url)
+        try:
+            return stream.length
+        finally:
+            stream.close()
+
     # -- download -------------------------------------------------------------------------
     def download(self, image: Image, offset: int, length: int | None) -> DataStream | None:
         locations = [loc for loc in image.locations if loc.status == "active"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -15,13 +16,16 @@ from glance_domain import (
     ImageQuery,
     InvalidInput,
     NotFound,
+    PolicyDenied,
     QuotaExceeded,
     RangeNotSatisfiable,
+    RequestContext,
     SizeLimitExceeded,
     StoreUnavailable,
 )
+from glance_domain.ports import DataStream
 
-from .helpers import World, formats
+from .helpers import RecordingPolicy, World, formats
 
 
 def uploaded(world: World, data: bytes = b"hello world", project: str = "p1"):
@@ -327,3 +331,44 @@ def test_error_notification_payload_is_a_mapping(world: World) -> None:
         svc.upload_data(image.id, [b"x"])
     payload = world.notifier.events[-1].payload
     assert payload["image_id"] == image.id and "disk on fire" in payload["message"]
+
+
+def test_adding_a_location_is_checked_before_the_store_is_read() -> None:
+    """The size of the data at a new location comes from a store read (for an http URL, a
+    request to that server): the add_image_location rule and the ownership check come first,
+    so a refused caller never makes the service touch the URL."""
+    events: list[str] = []
+
+    class DenyingPolicy(RecordingPolicy):
+        deny: set[str] = set()
+
+        def check(self, context: RequestContext, rule: str, target: Any) -> bool:
+            events.append(rule)
+            return rule not in self.deny and super().check(context, rule, target)
+
+    world = World(policy=DenyingPolicy())
+    original_read = world.stores.read
+
+    def recording_read(url: str, *, offset: int = 0, length: int | None = None) -> DataStream:
+        events.append(f"read {url}")
+        return original_read(url, offset=offset, length=length)
+
+    world.stores.read = recording_read  # type: ignore[method-assign]
+    stored = world.stores.write("source", [b"payload"], backend="fast")
+    service = world.service("p1", "member", "service")
+    image = service.create_image(name="x", disk_format="raw", container_format="bare")
+
+    DenyingPolicy.deny = {"add_image_location"}
+    with pytest.raises(PolicyDenied):
+        service.add_location(image.id, stored.url)
+    assert not any(e.startswith("read ") for e in events)
+    other = world.service("p2", "member", "service")
+    with pytest.raises((PolicyDenied, NotFound)):
+        other.add_location(image.id, stored.url)
+    assert not any(e.startswith("read ") for e in events)
+
+    DenyingPolicy.deny = set()
+    events.clear()
+    added = service.add_location(image.id, stored.url)
+    assert (added.status, added.size) == ("active", len(b"payload"))
+    assert events.index("add_image_location") < events.index(f"read {stored.url}")
