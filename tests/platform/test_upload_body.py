@@ -48,7 +48,7 @@ class Server(JsonHttp):
         return dict(body)
 
 
-def _serve(tmp: Path, extra_defaults: str = "") -> Iterator[Server]:
+def _serve(tmp: Path, extra_defaults: str = "", store_options: str = "") -> Iterator[Server]:
     """Run ``glance-domain serve`` (one worker, file store) until the generator is closed."""
     if not CLI.exists():
         pytest.fail("the glance-domain console script is not installed (pip install -e .)")
@@ -58,7 +58,7 @@ def _serve(tmp: Path, extra_defaults: str = "") -> Iterator[Server]:
         f"[DEFAULT]\nbind_host = 127.0.0.1\nbind_port = {port}\nworkers = 1\n"
         f"data_dir = {tmp / 'data'}\nimage_size_cap = {SIZE_CAP}\n{extra_defaults}"
         "enabled_backends = fs:file\n[glance_store]\ndefault_backend = fs\n"
-        f"[fs]\nfilesystem_store_datadir = {tmp / 'images'}\n"
+        f"[fs]\nfilesystem_store_datadir = {tmp / 'images'}\n{store_options}"
     )
     with open(tmp / "server.log", "wb") as log:
         proc = subprocess.Popen([str(CLI), "--config-file", str(conf), "serve"],
