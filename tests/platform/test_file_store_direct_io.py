@@ -10,23 +10,14 @@ import http.client
 import os
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from glance_store_plugins.drivers import direct_io
 from tests.conftest import unavailable
 from tests.platform.test_upload_body import Server, _serve
+from tests.stores.data import in_page_cache
 
 SIZE = 6 * (1 << 20) + 123  # over direct_io.DIRECT_READ_MIN, under the server's size cap
-
-
-def _cached(path: Path) -> bool:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        return direct_io.is_cached(fd, 0, os.fstat(fd).st_size)
-    finally:
-        os.close(fd)
 
 
 def _upload(server: Server, data: bytes) -> str:
@@ -65,7 +56,7 @@ def test_a_cold_image_downloads_whole_and_ranged(cold_server: Server) -> None:
     data = os.urandom(SIZE)
     image_id = _upload(cold_server, data)
     path = cold_server.images / image_id
-    if _cached(path):
+    if in_page_cache(path):
         unavailable("the data directory's file system refused O_DIRECT (the upload was "
                     "written through the page cache)")
     status, headers, body = _get(cold_server, image_id)
@@ -73,14 +64,14 @@ def test_a_cold_image_downloads_whole_and_ranged(cold_server: Server) -> None:
     assert body == data
     assert headers["content-length"] == str(SIZE)
     assert headers["content-md5"] == hashlib.md5(data).hexdigest()
-    assert not _cached(path)  # served with O_DIRECT: the download did not fill the cache
+    assert not in_page_cache(path)  # served with O_DIRECT: the download did not fill the cache
     first, last = 4097, SIZE - 77
     status, headers, body = _get(cold_server, image_id, {"Range": f"bytes={first}-{last}"})
     assert status == 206
     assert body == data[first:last + 1]
     assert headers["content-range"] == f"bytes {first}-{last}/{SIZE}"
     path.read_bytes()  # now in the page cache: the file path (sendfile) serves it
-    assert _cached(path)
+    assert in_page_cache(path)
     status, _, body = _get(cold_server, image_id)
     assert status == 200 and body == data
 
@@ -90,8 +81,8 @@ def test_an_upload_is_warmed_into_the_page_cache_afterwards(warming_server: Serv
     image_id = _upload(warming_server, data)
     path = warming_server.images / image_id
     deadline = time.monotonic() + 30
-    while not _cached(path) and time.monotonic() < deadline:
+    while not in_page_cache(path) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert _cached(path)
+    assert in_page_cache(path)
     status, _, body = _get(warming_server, image_id)
     assert status == 200 and body == data

@@ -16,6 +16,7 @@ import pytest
 
 from glance_store_plugins.drivers import direct_io
 from glance_store_plugins.drivers.filesystem import FileStore
+from tests.stores.data import in_page_cache, pieces
 
 MiB = 1 << 20
 
@@ -67,29 +68,11 @@ def _store(datadir: Path, **options: str) -> FileStore:
     return FileStore({"filesystem_store_datadir": str(datadir), **options}, backend="direct")
 
 
-def _cached(path: Path) -> bool:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        return direct_io.is_cached(fd, 0, os.fstat(fd).st_size)
-    finally:
-        os.close(fd)
-
-
-def _pieces(data: bytes, sizes: list[int]) -> list[bytes]:
-    out, start, turn = [], 0, 0
-    while start < len(data):
-        size = sizes[turn % len(sizes)]
-        out.append(data[start:start + size])
-        start += size
-        turn += 1
-    return out
-
-
 @pytest.mark.parametrize("size", [0, 1, 4095, 4096, 4097, MiB, 9 * MiB + 777])
 def test_direct_write_keeps_every_byte_and_bypasses_the_cache(datadir: Path, size: int) -> None:
     data = os.urandom(size)
     store = _store(datadir, filesystem_store_warm_cache="false")
-    result = store.write("img", iter(_pieces(data, [12345, MiB + 3, 4096, 1])), size=size)
+    result = store.write("img", iter(pieces(data, [12345, MiB + 3, 4096, 1])), size=size)
     path = datadir / "img"
     assert path.read_bytes() == data
     assert (result.size, result.checksum) == (size, hashlib.md5(data).hexdigest())
@@ -100,9 +83,9 @@ def test_direct_write_keeps_every_byte_and_bypasses_the_cache(datadir: Path, siz
 def test_a_direct_write_leaves_the_file_out_of_the_page_cache(datadir: Path) -> None:
     store = _store(datadir, filesystem_store_warm_cache="false")
     store.write("cold", iter([os.urandom(8 * MiB)]))
-    assert not _cached(datadir / "cold")
+    assert not in_page_cache(datadir / "cold")
     (datadir / "cold").read_bytes()  # an ordinary read caches it
-    assert _cached(datadir / "cold")
+    assert in_page_cache(datadir / "cold")
 
 
 def test_asking_whether_a_file_is_cached_does_not_cache_it(datadir: Path) -> None:
@@ -110,7 +93,7 @@ def test_asking_whether_a_file_is_cached_does_not_cache_it(datadir: Path) -> Non
     store = _store(datadir, filesystem_store_warm_cache="false")
     store.write("cold", iter([os.urandom(8 * MiB)]))
     for _ in range(3):
-        assert not _cached(path)
+        assert not in_page_cache(path)
     fd = os.open(path, os.O_RDONLY)
     try:
         os.pread(fd, 4096, 5 * MiB)  # one page read the ordinary way: only that part cached
@@ -123,7 +106,7 @@ def test_asking_whether_a_file_is_cached_does_not_cache_it(datadir: Path) -> Non
 def test_buffered_writes_stay_in_the_page_cache(datadir: Path) -> None:
     store = _store(datadir, filesystem_store_direct_io="false")
     store.write("warm", iter([os.urandom(8 * MiB)]))
-    assert _cached(datadir / "warm")
+    assert in_page_cache(datadir / "warm")
 
 
 def test_cold_files_are_read_directly_and_cached_ones_as_files(datadir: Path) -> None:
@@ -133,7 +116,7 @@ def test_cold_files_are_read_directly_and_cached_ones_as_files(datadir: Path) ->
     with store.read(url) as stream:
         assert stream.file is None  # not cached: O_DIRECT chunks, not a file for sendfile
         assert b"".join(stream) == data
-    assert not _cached(datadir / "img")  # and reading it did not fill the cache either
+    assert not in_page_cache(datadir / "img")  # and reading it did not fill the cache either
     offset, length = 4097, direct_io.DIRECT_READ_MIN + direct_io.READ_CHUNK + 5
     with store.read(url, offset=offset, length=length) as stream:
         assert stream.file is None
@@ -152,7 +135,7 @@ def test_warm_up_puts_a_direct_write_into_the_cache(datadir: Path) -> None:
     data = os.urandom(direct_io.DIRECT_READ_MIN + MiB)
     url = store.write("img", iter([data])).url
     assert direct_io.WARMER.idle(timeout=60)
-    assert _cached(datadir / "img")
+    assert in_page_cache(datadir / "img")
     with store.read(url) as stream:
         assert stream.file is not None
         assert stream.read_all() == data
@@ -211,7 +194,7 @@ def test_a_write_refused_by_the_file_system_is_written_ordinarily(
     monkeypatch.undo()
     assert refused
     assert (datadir / "img").read_bytes() == data
-    assert _cached(datadir / "img")  # it went through the page cache
+    assert in_page_cache(datadir / "img")  # it went through the page cache
 
 
 def test_writer_rejects_unaligned_buffers(tmp_path: Path) -> None:
@@ -275,11 +258,11 @@ def test_warm_up_waits_while_uploads_run(datadir: Path) -> None:
     try:
         warmer.warm(str(datadir / "img"), flag)
         time.sleep(0.5)
-        assert not _cached(datadir / "img")  # still waiting for the "upload" to end
+        assert not in_page_cache(datadir / "img")  # still waiting for the "upload" to end
     finally:
         proc.wait()
     assert warmer.idle(timeout=30)
-    assert _cached(datadir / "img")
+    assert in_page_cache(datadir / "img")
 
 
 def test_cold_reads_reuse_their_buffers_in_order(datadir: Path) -> None:

@@ -11,6 +11,7 @@ import pytest
 
 from glance_store_plugins import SizeLimitExceeded
 from glance_store_plugins.hashing import THREAD_THRESHOLD, HashingChunks
+from tests.stores.data import pieces
 
 MiB = 1 << 20
 
@@ -23,13 +24,7 @@ def _hash_threads() -> list[threading.Thread]:
 @pytest.mark.parametrize("sizes", [[100, 65533], [777, 4096], [MiB + 1], [3 * MiB, 5]])
 def test_digests_match_hashlib(threads: bool, sizes: list[int]) -> None:
     data = os.urandom(THREAD_THRESHOLD + 7 * MiB + 3)
-    pieces, start, turn = [], 0, 0
-    while start < len(data):
-        size = sizes[turn % len(sizes)]
-        pieces.append(data[start:start + size])
-        start += size
-        turn += 1
-    chunks = HashingChunks(iter(pieces), threads=threads, in_flight=2)
+    chunks = HashingChunks(iter(pieces(data, sizes)), threads=threads, in_flight=2)
     assert b"".join(chunks) == data
     assert chunks.size == len(data)
     assert chunks.checksum == hashlib.md5(data).hexdigest()
