@@ -33,7 +33,6 @@ import errno
 import fcntl
 import mmap
 import os
-import queue
 import subprocess
 import sys
 import tempfile
@@ -379,60 +378,89 @@ def _python() -> str | None:
 class CacheWarmer:
     """Has files read into the page cache, one at a time, each by a short-lived process.
 
-    ``warm(path, busy)`` queues a file (at most ``max_pending``; more are dropped: warming is
-    only an optimisation) and returns at once. A thread of this process takes the queue in
-    order and, for each file, runs :mod:`~glance_store_plugins.drivers.warm_child` at idle CPU
-    priority, which reads only while ``busy`` (a :class:`BusyFlag`) is lowered. The thread just
-    waits for the child, so no idle-priority code ever holds this process's GIL. Without a
-    Python executable to run (an embedded interpreter), nothing is warmed.
+    ``warm(path, busy)`` queues a file and returns at once. A thread of this process takes the
+    *newest* file first (the image just uploaded is the one most likely to be downloaded next)
+    and runs :mod:`~glance_store_plugins.drivers.warm_child` for it at idle CPU priority, which
+    reads only while ``busy`` (a :class:`BusyFlag`) is lowered; a newer file stops the warm-up
+    of an older one, which goes back in the queue behind it. At most ``max_pending`` files
+    wait (the oldest are dropped: warming is only an optimisation). The thread just waits for
+    the child, so no idle-priority code ever holds this process's GIL. Without a Python
+    executable to run (an embedded interpreter), nothing is warmed.
     """
 
     def __init__(self, max_pending: int = 8) -> None:
-        self._pending: queue.Queue[tuple[str, BusyFlag]] = queue.Queue(max_pending)
+        self._pending: deque[tuple[str, BusyFlag]] = deque(maxlen=max_pending)
+        self._changed = threading.Condition()
         self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
+        self._child: subprocess.Popen[bytes] | None = None
+        self._busy = False  # a file is being handled
+        self._arrivals = 0  # files queued so far (tells a newer file from older ones)
         self.warmed = 0  # files read to the end (for tests and curiosity)
 
     def warm(self, path: str, busy: BusyFlag) -> None:
         if _python() is None:
             return
-        with self._lock:
+        with self._changed:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(
                     target=self._run, name="file-store-cache-warmer", daemon=True
                 )
                 self._thread.start()
-        with contextlib.suppress(queue.Full):
-            self._pending.put_nowait((path, busy))
+            self._pending.append((path, busy))
+            self._arrivals += 1
+            if self._child is not None and self._child.poll() is None:
+                with contextlib.suppress(OSError):
+                    self._child.terminate()  # the newer file goes first
+            self._changed.notify_all()
 
     def idle(self, timeout: float | None = None) -> bool:
         """Wait until every queued file has been handled; False on timeout (for tests)."""
-        done = threading.Event()
-
-        def waiter() -> None:
-            self._pending.join()
-            done.set()
-
-        threading.Thread(target=waiter, daemon=True).start()
-        return done.wait(timeout)
+        with self._changed:
+            return self._changed.wait_for(
+                lambda: not self._pending and not self._busy, timeout)
 
     def _run(self) -> None:
         while True:
-            path, busy = self._pending.get()
+            with self._changed:
+                self._changed.wait_for(lambda: bool(self._pending))
+                path, busy = self._pending.pop()  # newest first
+                self._busy = True
+                arrivals = self._arrivals
+            returncode = None
             try:
-                python = _python()
-                if python is not None:
-                    child = subprocess.run(
-                        [python, "-I", "-S", _WARM_CHILD, path, busy.path],
-                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                        stderr=subprocess.DEVNULL, check=False,
-                    )
-                    if child.returncode == 0:
-                        self.warmed += 1
-            except OSError:
-                pass  # could not start the child: nothing is warmed, nothing breaks
+                returncode = self._warm(path, busy, arrivals)
+                if returncode == 0:
+                    self.warmed += 1
             finally:
-                self._pending.task_done()
+                with self._changed:
+                    self._child = None
+                    if returncode is not None and returncode < 0 and (
+                            len(self._pending) < (self._pending.maxlen or 1)):
+                        self._pending.appendleft((path, busy))  # stopped for a newer file
+                    self._busy = False
+                    self._changed.notify_all()
+
+    def _warm(self, path: str, busy: BusyFlag, arrivals: int) -> int | None:
+        """Run the warm-up child for ``path`` (taken when ``arrivals`` files had been queued);
+        its return code (negative: stopped for a newer file), or None."""
+        python = _python()
+        if python is None:
+            return None
+        try:
+            child = subprocess.Popen(
+                [python, "-I", "-S", _WARM_CHILD, path, busy.path],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        except OSError:
+            return None  # could not start the child: nothing is warmed, nothing breaks
+        with self._changed:
+            self._child = child
+            stale = self._arrivals != arrivals  # a newer file arrived while starting
+        if stale:
+            with contextlib.suppress(OSError):
+                child.terminate()
+        return child.wait()
 
 
 #: The process's warmer (a forked child gets a fresh one: threads do not survive a fork).

@@ -330,3 +330,27 @@ def test_sampled_cache_check_of_a_long_range(datadir: Path) -> None:
         assert direct_io.is_cached(fd, 4 * MiB, 60 * MiB)
     finally:
         os.close(fd)
+
+
+def test_the_newest_upload_is_warmed_first(datadir: Path) -> None:
+    """Queued while an upload runs (another process holds the busy flag), three files are
+    warmed newest first once it ends: the image just uploaded is the one likely wanted next."""
+    store = _store(datadir, filesystem_store_warm_cache="false")
+    names = ["oldest", "middle", "newest"]
+    for name in names:
+        store.write(name, iter([os.urandom(MiB)] * 48))
+    warmer = direct_io.CacheWarmer()
+    flag = direct_io.BusyFlag(str(datadir))
+    proc = _hold_flag_in_another_process(datadir, 1.0)
+    try:
+        for name in names:
+            warmer.warm(str(datadir / name), flag)
+    finally:
+        proc.wait()
+    deadline = time.monotonic() + 30
+    while not in_page_cache(datadir / "newest") and time.monotonic() < deadline:
+        time.sleep(0.002)
+    assert in_page_cache(datadir / "newest")
+    assert not in_page_cache(datadir / "oldest")
+    assert warmer.idle(timeout=60)
+    assert all(in_page_cache(datadir / name) for name in names)
