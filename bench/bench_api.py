@@ -404,7 +404,8 @@ class Rows(dict[str, float]):
     def update(self, *args: Any, **kwargs: Any) -> None:
         new = dict(*args, **kwargs)
         for name, value in new.items():
-            print(f"{name:52} {value:10.1f}", flush=True)
+            digits = 2 if "(s)" in name else 1  # a walk of ~0.25 s needs two decimals
+            print(f"{name:52} {value:10.{digits}f}", flush=True)
         super().update(new)
 
 
