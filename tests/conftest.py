@@ -188,13 +188,13 @@ def make_image() -> ImageFactory:
 
 @pytest.fixture(scope="session", autouse=True)
 def _remove_upload_flag_files() -> Iterator[None]:
-    """Every data directory the file store writes to gets a small lock file in the temporary
-    directory (``direct_io.BusyFlag``); remove the ones this session's many data directories
-    left there."""
+    """Every data directory the file store writes to gets a small lock file in this user's
+    private temporary directory (``direct_io.BusyFlag``); remove the ones this session's many
+    data directories left there."""
     import glob
     import tempfile
 
-    pattern = os.path.join(tempfile.gettempdir(), "glance-domain-uploads-*.lock")
+    pattern = os.path.join(tempfile.gettempdir(), f"glance-domain-{os.getuid()}", "uploads-*.lock")
     before = set(glob.glob(pattern))
     yield
     for path in set(glob.glob(pattern)) - before:

@@ -25,11 +25,13 @@ from glance_domain.ports import DataStream, PolicyEnforcer
 from glance_domain.query import ImageQuery, ListScope
 from glance_domain.targets import image_target, new_image_target, project_target
 
-#: save action -> the rule it fires (``update`` is computed from the diff).
-SAVE_RULES = {
+#: save action -> the rule it fires (``update`` is computed from the diff; None: the rule
+#: fired earlier in the same operation, for ``add_location`` from ``measure_location``, which
+#: reads the store before the save and so must be refused first).
+SAVE_RULES: dict[str, str | None] = {
     "deactivate": "deactivate",
     "reactivate": "reactivate",
-    "add_location": "add_image_location",
+    "add_location": None,
     "set_location": "set_image_location",
     "delete_location": "delete_image_location",
 }
@@ -101,9 +103,10 @@ class PolicyLayer(Layer):
         return self.inner.add(image)
 
     def save(self, before: Image, after: Image, action: str = "update") -> Image:
-        rule = SAVE_RULES.get(action)
-        if rule is not None:
-            self._enforce(rule, before)
+        if action in SAVE_RULES:
+            rule = SAVE_RULES[action]
+            if rule is not None:
+                self._enforce(rule, before)
         else:
             # A visibility change's own rule was checked by check_visibility, per requested
             # change and before this (Glance's order); other saves keep it here.
@@ -132,7 +135,7 @@ class PolicyLayer(Layer):
         return self.inner.delete_from_store(image, backend)
 
     def measure_location(self, image: Image, url: str) -> int:
-        self._enforce(SAVE_RULES["add_location"], image)
+        self._enforce("add_image_location", image)  # the add-location save fires no rule
         return self.inner.measure_location(image, url)
 
     def get_locations(self, image: Image) -> builtins.list[Location]:

@@ -33,6 +33,8 @@ import errno
 import fcntl
 import mmap
 import os
+import stat
+import struct
 import subprocess
 import sys
 import tempfile
@@ -256,22 +258,18 @@ class DirectChunks(Iterator[bytes]):
     def __iter__(self) -> DirectChunks:
         return self
 
-    def _read(self, index: int, fd: int) -> int:
-        buffer = self._buffers[index % self._depth]
-        position = self._base + index * self._chunk
-        try:
-            return os.preadv(fd, [buffer], position)
-        except OSError as exc:
-            if exc.errno not in _REFUSED:
-                raise
-            _set_direct(fd, False)  # refused: read this (and every later) chunk ordinarily
-            return os.preadv(fd, [buffer], position)
-
     def _ask(self) -> None:
-        """Queue the read of the next chunk (into the buffer its predecessor by ``depth`` used)."""
+        """Queue the read of the next chunk (into the buffer its predecessor by ``depth`` used).
+
+        The queued call references the fd and the buffer, not this object: if the object is
+        dropped without ``close()``, its clean-up never runs on (and waits for) a reader thread.
+        """
         assert self._pool is not None and self._fd is not None
         if self._next_read < self._count:
-            self._ahead.append(self._pool.submit(self._read, self._next_read, self._fd))
+            index = self._next_read
+            self._ahead.append(self._pool.submit(
+                _read_chunk, self._fd, self._buffers[index % self._depth],
+                self._base + index * self._chunk))
             self._next_read += 1
 
     def __next__(self) -> bytes:
@@ -323,46 +321,91 @@ class DirectChunks(Iterator[bytes]):
             self.close()
 
 
+def _read_chunk(fd: int, buffer: mmap.mmap, position: int) -> int:
+    """One read of a cold file into ``buffer`` (done again ordinarily if ``O_DIRECT`` is
+    refused: then for every later chunk too)."""
+    try:
+        return os.preadv(fd, [buffer], position)
+    except OSError as exc:
+        if exc.errno not in _REFUSED:
+            raise
+        _set_direct(fd, False)
+        return os.preadv(fd, [buffer], position)
+
+
 class BusyFlag:
     """A host-wide "uploads are running" flag for one data directory.
 
-    Each direct write holds a shared ``flock`` on the flag file while it runs (any number at
-    once, from any process sharing the directory: gunicorn workers, other API processes on the
-    same machine); the warm-up takes the lock exclusively, and at once gives it back, before
-    each step of its reading, so it only proceeds while no upload is running. Filling page-cache
-    pages is what the warm-up costs, and on a virtual machine that slowed every other vCPU even
-    from an idle-priority thread (a 1 GiB store write ran at ~400 MB/s beside a warm-up instead
-    of ~650 MB/s), so it must not overlap uploads at all.
+    Each direct write holds a shared (read) open-file-description lock on the flag file while it
+    runs (any number at once, from any process of the same user: gunicorn workers, other API
+    processes on the machine); the warm-up only *asks* whether a lock is held (``F_OFD_GETLK``)
+    before each step of its reading, and waits while one is. Filling page-cache pages is what
+    the warm-up costs, and on a virtual machine that slowed every other vCPU even from an
+    idle-priority thread (a 1 GiB store write ran at ~400 MB/s beside a warm-up instead of
+    ~650 MB/s), so it should not overlap uploads.
 
-    The flag file lives in the temporary directory, one per data directory (device and inode),
-    not among the images.
+    Best effort, and never in an upload's way: the lock is taken without waiting (if it cannot
+    be had, the upload goes on without it), and the flag file lives in a directory private to
+    this user (``<temp dir>/glance-domain-<uid>``, mode 0700, checked), one file per data
+    directory (device and inode), so no other user can hold or replace it.
     """
 
     def __init__(self, directory: str) -> None:
         info = os.stat(directory)
         self.path = os.path.join(
-            tempfile.gettempdir(), f"glance-domain-uploads-{info.st_dev:x}-{info.st_ino:x}.lock"
+            _private_dir(), f"uploads-{info.st_dev:x}-{info.st_ino:x}.lock"
         )
+
+    def _open(self) -> int | None:
+        """The flag file, opened (and created) safely; None if that is not possible."""
+        try:
+            fd = os.open(self.path, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW
+                         | os.O_NONBLOCK, 0o600)
+        except OSError:
+            return None
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid():
+            os.close(fd)
+            return None
+        return fd
 
     @contextlib.contextmanager
     def raised(self) -> Iterator[None]:
-        """Hold the flag (shared) for the duration of the ``with`` block (best effort: without
-        a usable flag file, e.g. another user's, nothing is held)."""
+        """Hold the flag (shared) for the duration of the ``with`` block, if it can be had at
+        once; the block runs either way."""
+        fd = self._open()
+        if fd is not None:
+            request = struct.pack(warm_child.FLOCK, fcntl.F_RDLCK, os.SEEK_SET, 0, 0, 0)
+            try:
+                fcntl.fcntl(fd, fcntl.F_OFD_SETLK, request)
+            except (OSError, AttributeError):
+                os.close(fd)
+                fd = None
         try:
-            fd = os.open(self.path, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW,
-                         0o644)
-        except OSError:
-            yield
-            return
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH)
             yield
         finally:
-            os.close(fd)  # releases the lock
+            if fd is not None:
+                os.close(fd)  # releases the lock
 
     def wait_lowered(self, poll: float = 0.05) -> None:
-        """Return once nobody holds the flag (at once if there is no usable flag file)."""
+        """Return once no upload holds the flag (at once if there is no usable flag file)."""
         warm_child.wait_lowered(self.path, poll)
+
+
+def _private_dir() -> str:
+    """``<temp dir>/glance-domain-<uid>``, created 0700; the temp dir itself if it is not ours
+    (then the flag file's own checks refuse anything another user made)."""
+    path = os.path.join(tempfile.gettempdir(), f"glance-domain-{os.getuid()}")
+    with contextlib.suppress(FileExistsError):
+        os.mkdir(path, 0o700)
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return tempfile.gettempdir()
+    if (not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid()
+            or info.st_mode & 0o077):
+        return tempfile.gettempdir()
+    return path
 
 
 #: The warm-up program, run by path with ``python -I -S`` (standard library only).
@@ -394,6 +437,7 @@ class CacheWarmer:
         self._thread: threading.Thread | None = None
         self._child: subprocess.Popen[bytes] | None = None
         self._busy = False  # a file is being handled
+        self._preempted = False  # the running child was stopped for a newer file
         self._arrivals = 0  # files queued so far (tells a newer file from older ones)
         self.warmed = 0  # files read to the end (for tests and curiosity)
 
@@ -409,6 +453,7 @@ class CacheWarmer:
             self._pending.append((path, busy))
             self._arrivals += 1
             if self._child is not None and self._child.poll() is None:
+                self._preempted = True
                 with contextlib.suppress(OSError):
                     self._child.terminate()  # the newer file goes first
             self._changed.notify_all()
@@ -434,21 +479,22 @@ class CacheWarmer:
             finally:
                 with self._changed:
                     self._child = None
-                    if returncode is not None and returncode < 0 and (
+                    if self._preempted and returncode is not None and returncode != 0 and (
                             len(self._pending) < (self._pending.maxlen or 1)):
                         self._pending.appendleft((path, busy))  # stopped for a newer file
+                    self._preempted = False
                     self._busy = False
                     self._changed.notify_all()
 
     def _warm(self, path: str, busy: BusyFlag, arrivals: int) -> int | None:
         """Run the warm-up child for ``path`` (taken when ``arrivals`` files had been queued);
-        its return code (negative: stopped for a newer file), or None."""
+        its return code, or None if none could be started."""
         python = _python()
         if python is None:
             return None
         try:
             child = subprocess.Popen(
-                [python, "-I", "-S", _WARM_CHILD, path, busy.path],
+                [python, "-I", "-S", _WARM_CHILD, path, busy.path, str(os.getpid())],
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
@@ -457,6 +503,7 @@ class CacheWarmer:
         with self._changed:
             self._child = child
             stale = self._arrivals != arrivals  # a newer file arrived while starting
+            self._preempted = self._preempted or stale
         if stale:
             with contextlib.suppress(OSError):
                 child.terminate()

@@ -354,3 +354,53 @@ def test_the_newest_upload_is_warmed_first(datadir: Path) -> None:
     assert not in_page_cache(datadir / "oldest")
     assert warmer.idle(timeout=60)
     assert all(in_page_cache(datadir / name) for name in names)
+
+
+def test_an_upload_never_waits_for_the_busy_flag(datadir: Path) -> None:
+    """Whatever is at the flag's path (a lock held by someone else, a FIFO put there), an
+    upload goes on at once: the flag is an optimisation for the warm-up, never a gate."""
+    datadir.mkdir(parents=True, exist_ok=True)
+    flag = direct_io.BusyFlag(str(datadir))
+    code = (
+        "import fcntl, os, struct, sys, time\n"
+        "fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)\n"
+        "fcntl.fcntl(fd, fcntl.F_OFD_SETLK, struct.pack('hhqqixxxx', fcntl.F_WRLCK, 0, 0, 0, 0))\n"
+        "print('held', flush=True)\n"
+        "time.sleep(float(sys.argv[2]))\n"
+    )
+    holder = subprocess.Popen([sys.executable, "-c", code, flag.path, "5"],
+                              stdout=subprocess.PIPE)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == b"held\n"
+        start = time.monotonic()
+        with flag.raised():
+            pass
+        assert time.monotonic() - start < 1
+    finally:
+        holder.kill()
+        holder.wait()
+    os.unlink(flag.path)
+    os.mkfifo(flag.path)
+    try:
+        start = time.monotonic()
+        with flag.raised():
+            pass
+        flag.wait_lowered()
+        assert time.monotonic() - start < 1
+    finally:
+        os.unlink(flag.path)
+
+
+def test_a_cold_read_dropped_midway_releases_its_file(datadir: Path) -> None:
+    import gc
+
+    path = datadir / "f"
+    datadir.mkdir(parents=True, exist_ok=True)
+    data = os.urandom(10 * direct_io.READ_CHUNK)
+    path.write_bytes(data)
+    chunks = _cold(path, 0, len(data))
+    assert next(chunks) == data[:direct_io.READ_CHUNK]
+    del chunks  # reads still in flight, no close()
+    gc.collect()
+    assert _open_on(path) == []
+    assert not any(t.name.startswith("direct-read") for t in threading.enumerate())

@@ -372,3 +372,4 @@ def test_adding_a_location_is_checked_before_the_store_is_read() -> None:
     added = service.add_location(image.id, stored.url)
     assert (added.status, added.size) == ("active", len(b"payload"))
     assert events.index("add_image_location") < events.index(f"read {stored.url}")
+    assert events.count("add_image_location") == 1  # fired once per operation
