@@ -29,7 +29,7 @@ from _common import MiB, hash_limits
 from _common import best_rate as timed
 
 from glance_store_plugins import Store
-from glance_store_plugins.drivers import direct_io
+from glance_store_plugins.drivers import cache_warmer
 from glance_store_plugins.drivers.filesystem import FileStore
 from glance_store_plugins.drivers.memory import MemoryStore
 
@@ -153,7 +153,7 @@ def main() -> None:
                                "filesystem_store_fsync": fsync}, backend="file")
             label = "file driver" + ("" if fsync else " (no fsync)")
             rows.update(store_figures(label, store, block, count,
-                                      settle=lambda: direct_io.WARMER.idle(300)))
+                                      settle=lambda: cache_warmer.WARMER.idle(300)))
         # a file not in the page cache (no warm-up): read with O_DIRECT, several reads ahead
         cold = FileStore({"filesystem_store_datadir": images,
                           "filesystem_store_warm_cache": False}, backend="file")

@@ -189,7 +189,7 @@ def make_image() -> ImageFactory:
 @pytest.fixture(scope="session", autouse=True)
 def _remove_upload_flag_files() -> Iterator[None]:
     """Every data directory the file store writes to gets a small lock file in this user's
-    private temporary directory (``direct_io.BusyFlag``); remove the ones this session's many
+    private temporary directory (``cache_warmer.BusyFlag``); remove the ones this session's many
     data directories left there."""
     import glob
     import tempfile

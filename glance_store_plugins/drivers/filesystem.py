@@ -66,7 +66,7 @@ import attrs
 from glance_store_plugins import location as loc
 from glance_store_plugins.base import Store
 from glance_store_plugins.capabilities import Capability
-from glance_store_plugins.drivers import direct_io
+from glance_store_plugins.drivers import cache_warmer, direct_io
 from glance_store_plugins.errors import (
     BackendError,
     ConfigError,
@@ -229,7 +229,7 @@ class FileStore(Store):
             raise Duplicate(f"data for image {image_id} already exists in {self.backend!r}")
         temp = os.path.join(datadir.path, f".{image_id}.{secrets.token_hex(8)}{TEMP_SUFFIX}")
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW
-        busy = direct_io.BusyFlag(datadir.path) if self._direct_io else None
+        busy = cache_warmer.BusyFlag(datadir.path) if self._direct_io else None
         fd = os.open(temp, flags, 0o666)
         try:
             try:
@@ -256,7 +256,7 @@ class FileStore(Store):
         if direct and busy is not None and self._warm_cache and (
                 chunks.size >= direct_io.DIRECT_READ_MIN):
             with contextlib.suppress(Exception):  # an optimisation: never fails the write
-                direct_io.WARMER.warm(final, busy)
+                cache_warmer.WARMER.warm(final, busy)
         return self.location_for(datadir, image_id)
 
     def _write_fd(self, fd: int, chunks: HashingChunks) -> bool:

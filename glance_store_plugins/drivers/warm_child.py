@@ -7,7 +7,7 @@ served from the cache, and stops when the server process that started it exits. 
 the server's GIL whenever it got to run, and being scheduled last it could keep every request
 thread waiting for it (priority inversion). Before each step it waits until no upload holds the
 flag (asked with ``F_OFD_GETLK``, never taken: see
-:class:`glance_store_plugins.drivers.direct_io.BusyFlag`), and it opens the file anew for each
+:class:`glance_store_plugins.drivers.cache_warmer.BusyFlag`), and it opens the file anew for each
 step, so it never keeps a deleted image's disk space in use.
 """
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from glance_store_plugins.drivers import direct_io
+from glance_store_plugins.drivers import cache_warmer, direct_io
 from glance_store_plugins.drivers.filesystem import FileStore
 from tests.stores.data import in_page_cache, pieces
 
@@ -134,7 +134,7 @@ def test_warm_up_puts_a_direct_write_into_the_cache(datadir: Path) -> None:
     store = _store(datadir)
     data = os.urandom(direct_io.DIRECT_READ_MIN + MiB)
     url = store.write("img", iter([data])).url
-    assert direct_io.WARMER.idle(timeout=60)
+    assert cache_warmer.WARMER.idle(timeout=60)
     assert in_page_cache(datadir / "img")
     with store.read(url) as stream:
         assert stream.file is not None
@@ -142,9 +142,9 @@ def test_warm_up_puts_a_direct_write_into_the_cache(datadir: Path) -> None:
 
 
 def test_warm_up_of_a_deleted_file_is_harmless(datadir: Path) -> None:
-    warmer = direct_io.CacheWarmer()
+    warmer = cache_warmer.CacheWarmer()
     datadir.mkdir(parents=True, exist_ok=True)
-    flag = direct_io.BusyFlag(str(datadir))
+    flag = cache_warmer.BusyFlag(str(datadir))
     warmer.warm(str(datadir / "never-written"), flag)
     path = datadir / "small"
     path.write_bytes(b"abc")
@@ -221,7 +221,7 @@ def test_a_cold_read_abandoned_midway_stops_its_readers(datadir: Path) -> None:
 def _hold_flag_in_another_process(directory: Path, seconds: float) -> subprocess.Popen[bytes]:
     code = (
         "import sys, time\n"
-        "from glance_store_plugins.drivers.direct_io import BusyFlag\n"
+        "from glance_store_plugins.drivers.cache_warmer import BusyFlag\n"
         "with BusyFlag(sys.argv[1]).raised():\n"
         "    print('held', flush=True)\n"
         "    time.sleep(float(sys.argv[2]))\n"
@@ -234,7 +234,7 @@ def _hold_flag_in_another_process(directory: Path, seconds: float) -> subprocess
 
 def test_the_busy_flag_is_seen_across_processes(datadir: Path) -> None:
     datadir.mkdir(parents=True, exist_ok=True)
-    flag = direct_io.BusyFlag(str(datadir))
+    flag = cache_warmer.BusyFlag(str(datadir))
     start = time.monotonic()
     flag.wait_lowered()  # nobody holds it
     assert time.monotonic() - start < 1
@@ -245,15 +245,15 @@ def test_the_busy_flag_is_seen_across_processes(datadir: Path) -> None:
         assert time.monotonic() - start >= 0.5  # waited for the other process
     finally:
         proc.wait()
-    with flag.raised(), direct_io.BusyFlag(str(datadir)).raised():
+    with flag.raised(), cache_warmer.BusyFlag(str(datadir)).raised():
         pass  # shared: several uploads at once
 
 
 def test_warm_up_waits_while_uploads_run(datadir: Path) -> None:
     store = _store(datadir, filesystem_store_warm_cache="false")
     store.write("img", iter([os.urandom(8 * MiB)]))
-    warmer = direct_io.CacheWarmer()
-    flag = direct_io.BusyFlag(str(datadir))
+    warmer = cache_warmer.CacheWarmer()
+    flag = cache_warmer.BusyFlag(str(datadir))
     proc = _hold_flag_in_another_process(datadir, 1.5)
     try:
         warmer.warm(str(datadir / "img"), flag)
@@ -339,8 +339,8 @@ def test_the_newest_upload_is_warmed_first(datadir: Path) -> None:
     names = ["oldest", "middle", "newest"]
     for name in names:
         store.write(name, iter([os.urandom(MiB)] * 48))
-    warmer = direct_io.CacheWarmer()
-    flag = direct_io.BusyFlag(str(datadir))
+    warmer = cache_warmer.CacheWarmer()
+    flag = cache_warmer.BusyFlag(str(datadir))
     proc = _hold_flag_in_another_process(datadir, 1.0)
     try:
         for name in names:
@@ -360,7 +360,7 @@ def test_an_upload_never_waits_for_the_busy_flag(datadir: Path) -> None:
     """Whatever is at the flag's path (a lock held by someone else, a FIFO put there), an
     upload goes on at once: the flag is an optimisation for the warm-up, never a gate."""
     datadir.mkdir(parents=True, exist_ok=True)
-    flag = direct_io.BusyFlag(str(datadir))
+    flag = cache_warmer.BusyFlag(str(datadir))
     code = (
         "import fcntl, os, struct, sys, time\n"
         "fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)\n"
