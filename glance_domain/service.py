@@ -11,7 +11,7 @@ raises only ``glance_domain.errors`` exceptions.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -20,6 +20,7 @@ from glance_domain import visibility
 from glance_domain.changes import Change, apply_changes
 from glance_domain.context import RequestContext
 from glance_domain.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from glance_domain.importing import legacy
 from glance_domain.importing.importer import LOCK_KEY, Importer
 from glance_domain.importing.request import (
     COPY_IMAGE,
@@ -302,6 +303,21 @@ class ImageService:
             raise Conflict("'disk_format' needs to be set before import")
         self._stack.check_import(image, request)
         return importer.start(self.context, image, request)
+
+    def check_tasks_access(self) -> None:
+        """PolicyDenied unless the caller may use Glance's tasks API (``tasks_api_access``,
+        admins by default). The HTTP tasks API checks it first, before reading the request."""
+        self._stack.check_tasks_access()
+
+    def create_task(self, task_type: str, task_input: Mapping[str, Any] | None) -> Task:
+        """A task through the tasks API (Glance's legacy ``import`` type; see
+        :mod:`glance_domain.importing.legacy`). Checks ``tasks_api_access``.
+
+        Returns the ``pending`` task; its work runs in the background. InvalidInput for an
+        unknown type or an ``import_from`` URL that is refused.
+        """
+        self.check_tasks_access()
+        return legacy.create_task(self, self._require_importer(), task_type, task_input)
 
     def image_tasks(self, image_id: str) -> list[Task]:
         """The (unexpired) tasks of an image the caller may see (NotFound otherwise)."""

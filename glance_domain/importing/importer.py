@@ -169,12 +169,12 @@ class Importer:
         except Conflict:
             message = (f"New operation on image '{image.id}' is not permitted as prior "
                        "operation is still in progress")
-            self._finish(task, "failure", message, None)
+            self.finish_task(task, "failure", message, None)
             raise Conflict(message) from None
         try:
             self.executor.submit(lambda: self.run(task.id, request, stores))
         except Exception:  # e.g. the pool is shut down: do not leave the image locked
-            self._finish(task, "failure", "The import task could not be scheduled.", None)
+            self.finish_task(task, "failure", "The import task could not be scheduled.", None)
             with contextlib.suppress(DomainError):
                 self.repository.set_property_atomic(image.id, LOCK_KEY, None, expected=task.id)
             raise
@@ -225,14 +225,14 @@ class Importer:
         except BaseException as exc:
             LOG.info("import task %s for image %s failed: %s", task_id, image_id, exc)
             self._revert(image_id, task.id, request, stores, written)
-            self._finish(task, "failure", str(exc) or type(exc).__name__, None)
+            self.finish_task(task, "failure", str(exc) or type(exc).__name__, None)
             self._unlock(image_id, task.id)
             if not isinstance(exc, Exception):
                 raise
             return
         # The lock goes last: whoever waits for it to disappear (clients polling the image)
         # then finds the task ended and its clean-up done (Glance also records success first).
-        self._finish(task, "success", f"Copied {copied // (1 << 20)} MiB",
+        self.finish_task(task, "success", f"Copied {copied // (1 << 20)} MiB",
                      {"image_id": image_id})
         self._unlock(image_id, task.id)
 
@@ -421,7 +421,7 @@ class Importer:
                 LOG.warning("import task %s: cannot delete data written to %s (left behind)",
                             task_id, stored.backend, exc_info=True)
 
-    def _finish(
+    def finish_task(
         self, task: Task, status: str, message: str, result: dict[str, str] | None
     ) -> None:
         now = self.clock.now()

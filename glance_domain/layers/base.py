@@ -87,6 +87,11 @@ class Layer:
     def check_import(self, image: Image, request: ImportRequest) -> None:
         self.inner.check_import(image, request)
 
+    def check_tasks_access(self) -> None:
+        """Glance's ``tasks_api_access`` rule (empty target), checked before any use of the
+        tasks API: listing, showing or creating tasks."""
+        self.inner.check_tasks_access()
+
     def check_visibility(self, image: Image, visibility: object) -> None:
         """Policy for one requested visibility change (Glance checks each patch operation
         that sets ``/visibility``, even to the current value)."""

@@ -148,6 +148,10 @@ class PolicyLayer(Layer):
         self._enforce("modify_image", image)
         return self.inner.stage(image, data, size)
 
+    def check_tasks_access(self) -> None:
+        self.policy.enforce(self.context, "tasks_api_access", {})
+        self.inner.check_tasks_access()
+
     def check_import(self, image: Image, request: ImportRequest) -> None:
         if request.method == COPY_IMAGE:
             ctx = self.context

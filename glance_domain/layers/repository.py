@@ -66,6 +66,9 @@ class RepositoryLayer(Layer):
     def check_import(self, image: Image, request: ImportRequest) -> None:
         return None
 
+    def check_tasks_access(self) -> None:
+        pass
+
     def check_visibility(self, image: Image, visibility: object) -> None:
         return None
 

@@ -113,7 +113,7 @@ class GlanceApp:
             "image_actions": actions.create_resource(),
             "info": info.create_resource(api),
             "schemas": misc.schemas_resource(documents),
-            "tasks": tasks.create_resource(),
+            "tasks": tasks.create_resource(settings.limit_param_default, settings.api_limit_max),
             "cache_manage": misc.cache_resource(),
             "metadefs": metadefs.create_resource(self._metadef_service),
         }

@@ -203,10 +203,11 @@ MEMBER_PROPERTIES: dict[str, Any] = {
 TASK_PROPERTIES: dict[str, Any] = {
     "id": {"description": "Unique identifier of the task", "pattern": UUID_PATTERN,
            "type": "string"},
-    "type": {"description": "Kind of task", "type": "string",
-             "enum": ["import", "api_image_import", "location_import"]},
-    "status": {"description": "Lifecycle state of the task", "type": "string",
-               "enum": ["pending", "processing", "success", "failure"]},
+    # key order as Glance's: validation errors quote the property's schema
+    "type": {"description": "Kind of task",
+             "enum": ["import", "api_image_import", "location_import"], "type": "string"},
+    "status": {"description": "Lifecycle state of the task",
+               "enum": ["pending", "processing", "success", "failure"], "type": "string"},
     "input": {"description": "Parameters of the task", "type": ["null", "object"]},
     "result": {"description": "Outcome of the task", "type": ["null", "object"]},
     "owner": {"description": "Project that owns the task", "type": "string"},

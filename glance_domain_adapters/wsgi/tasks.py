@@ -1,8 +1,11 @@
 """``/v2/tasks`` and ``/v2/tasks/{id}``: the tasks of interoperable imports.
 
-As in Glance 33 the whole API is behind the ``tasks_api_access`` rule (admins by default);
-creating tasks through it (the deprecated ``import`` task type) is not supported, and tasks
-cannot be deleted (405, they expire ``task_time_to_live`` hours after finishing).
+As in Glance 33 the whole API is behind the ``tasks_api_access`` rule (admins by default).
+``POST /v2/tasks`` creates Glance's legacy ``import`` task (see
+:mod:`glance_domain.importing.legacy`): the body needs ``type`` and ``input`` and must match the
+task schema (no other keys than its properties); the answer is 201 with the pending task and
+its ``Location``. Tasks cannot be deleted (405; they expire ``task_time_to_live`` hours after
+finishing). Listing pages by ``limit_param_default``, capped at ``api_limit_max``.
 """
 
 from __future__ import annotations
@@ -13,27 +16,44 @@ from typing import Any
 from glance_domain.model.task import TASK_STATUSES, Task
 from glance_domain_adapters.wsgi.errors import bad_request, http_error
 from glance_domain_adapters.wsgi.http import Request, Response, json_response
-from glance_domain_adapters.wsgi.resource import Resource
+from glance_domain_adapters.wsgi.resource import Resource, read_json
+from glance_domain_adapters.wsgi.schemas import SchemaValidator, task_schema
 from glance_domain_adapters.wsgi.views import task_summary_view, task_view
 
 SORT_KEYS = ("created_at", "updated_at", "id", "type", "status", "expires_at", "owner")
 
 
 def _access(req: Request) -> None:
-    """Glance's ``tasks_api_access`` check, made before anything else."""
-    if not req.context.is_admin:
-        raise http_error(403, "You are not authorized to complete tasks_api_access action.")
+    """Glance's ``tasks_api_access`` rule (the operator's policy), checked before anything
+    else."""
+    req.service.check_tasks_access()
+
+
+REQUIRED_ON_CREATE = ("type", "input")
+
+
+def _task_validator() -> SchemaValidator:
+    """The task schema as Glance validates a create body: only its properties allowed."""
+    schema = task_schema()
+    schema["additionalProperties"] = False
+    return SchemaValidator("task", schema)
 
 
 class TasksController:
+    def __init__(self, default_limit: int = 25, max_limit: int = 1000) -> None:
+        self.default_limit = default_limit
+        self.max_limit = max_limit
+        self.validator = _task_validator()
+
     def index(self, req: Request) -> dict[str, Any]:
         _access(req)
         params = dict(req.params)
         status = params.get("status")
-        if status is not None and status not in TASK_STATUSES:
+        if status and status not in TASK_STATUSES:
             raise bad_request(f"Invalid status value: {status}")
         task_type = params.get("type")
-        if task_type is not None and task_type not in ("import", "api_image_import"):
+        # Glance 33 filters by the legacy type only (api_image_import is refused, 400)
+        if task_type and task_type != "import":
             raise bad_request(f"Invalid type value: {task_type}")
         sort_key = params.get("sort_key", "created_at")
         if sort_key not in SORT_KEYS:
@@ -42,7 +62,7 @@ class TasksController:
         if sort_dir not in ("asc", "desc"):
             raise bad_request(f"Invalid sort direction: {sort_dir}")
         limit_param = params.get("limit")
-        limit = 25
+        limit = self.default_limit
         if limit_param is not None:
             try:
                 limit = int(limit_param)
@@ -50,9 +70,10 @@ class TasksController:
                 raise bad_request("limit param must be an integer") from None
             if limit < 0:
                 raise bad_request("limit param must be positive")
+        limit = min(limit, self.max_limit)
         tasks = [t for t in req.service.list_tasks()
-                 if (status is None or t.status == status)
-                 and (task_type is None or t.type == task_type)]
+                 if (not status or t.status == status)
+                 and (not task_type or t.type == task_type)]
         tasks.sort(key=lambda t: (_sort_value(t, sort_key), t.created_at, t.id),
                    reverse=sort_dir == "desc")
         marker = params.get("marker")
@@ -80,10 +101,18 @@ class TasksController:
             "deleted after reaching the time based on their expires_at property.",
             headers={"Allow": "GET"})
 
-    def create(self, req: Request) -> None:
+    def create(self, req: Request) -> Task:
         _access(req)
-        raise http_error(501, "Creating tasks through the tasks API is not supported by this "
-                              "service; use the image import API.")
+        body = read_json(req)
+        for key in REQUIRED_ON_CREATE:
+            if key not in body:
+                raise bad_request(f"Task '{key}' is required")
+        if not isinstance(body, dict):  # a list naming both keys (Glance answers 500 there)
+            raise bad_request("Request body must be a JSON object.")
+        message = self.validator.error(body)
+        if message is not None:
+            raise bad_request(message)
+        return req.service.create_task(body["type"], body["input"])
 
 
 def _is_uuid(value: str) -> bool:
@@ -116,6 +145,12 @@ class TasksSerializer:
     def get(self, req: Request, task: Task) -> Response:
         return json_response(task_view(task))
 
+    def create(self, req: Request, task: Task) -> Response:
+        response = json_response(task_view(task), status=201)
+        response.headers.append(("Location", f"/v2/tasks/{task.id}"))
+        return response
 
-def create_resource() -> Resource:
-    return Resource("tasks", TasksController(), serializer=TasksSerializer())
+
+def create_resource(default_limit: int = 25, max_limit: int = 1000) -> Resource:
+    return Resource("tasks", TasksController(default_limit, max_limit),
+                    serializer=TasksSerializer())

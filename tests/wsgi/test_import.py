@@ -63,8 +63,11 @@ def _sql_tasks(tmp: Path) -> SqlTaskRepository:
 
 
 class Env:
-    def __init__(self, tmp: Path, *, allow_loopback: bool = True, cap: int | None = None):
-        settings = DomainSettings(image_size_cap=cap) if cap else DomainSettings()
+    def __init__(self, tmp: Path, *, allow_loopback: bool = True, cap: int | None = None,
+                 **settings_kw: Any):
+        if cap:
+            settings_kw["image_size_cap"] = cap
+        settings = DomainSettings(**settings_kw)
         self.stores = MemoryStoreRegistry(("fast", "slow"))
         self.staging = FileStagingArea(str(tmp / "staging"))
         self.executor = ThreadExecutor(2)

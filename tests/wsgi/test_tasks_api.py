@@ -1,0 +1,180 @@
+"""``POST /v2/tasks``: Glance's legacy ``import`` task over HTTP, against a 127.0.0.1 web
+server, the SQL task repository (SQLite) and a thread-pool executor; plus the request checks
+(admins only, body, schema, ``import_from``), failures that revert, and listing limits."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.wsgi.test_import import DATA, Env, web  # noqa: F401 (the ``web`` fixture)
+
+from .conftest import ADMIN, ALICE, Client, identity
+
+PROPS = {"name": "legacy", "disk_format": "raw", "container_format": "bare",
+         "min_ram": 64, "os_distro": "cirros"}
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> Iterator[Env]:
+    e = Env(tmp_path)
+    yield e
+    e.executor.shutdown()
+
+
+def _import(env: Env, uri: str, props: dict[str, Any] | None = None) -> Any:
+    body = {"type": "import", "input": {"import_from": uri, "import_from_format": "raw",
+                                        "image_properties": props or dict(PROPS)}}
+    return env.client.post("/v2/tasks", body, as_=ADMIN)
+
+
+def _finished(env: Env, task_id: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 30
+    while True:
+        task = env.client.get(f"/v2/tasks/{task_id}", as_=ADMIN).json
+        if task["status"] in ("success", "failure") or time.monotonic() > deadline:
+            return dict(task)
+        time.sleep(0.02)
+
+
+def _images(env: Env) -> list[dict[str, Any]]:
+    return list(env.client.get("/v2/images", as_=ADMIN).json["images"])
+
+
+def test_legacy_import_creates_and_fills_an_image(env: Env, web: str) -> None:  # noqa: F811
+    resp = _import(env, f"{web}/image.raw")
+    assert resp.status_int == 201, resp.body
+    created = resp.json
+    assert resp.headers["Location"] == f"/v2/tasks/{created['id']}"
+    assert created["type"] == "import" and created["status"] == "pending"
+    assert created["input"]["import_from"] == f"{web}/image.raw"
+    assert created["owner"] == "admin-project" and created["user_id"] == "admin-user"
+    assert created["self"] == f"/v2/tasks/{created['id']}"
+    assert created["schema"] == "/v2/schemas/task" and "expires_at" not in created
+
+    task = _finished(env, created["id"])
+    assert task["status"] == "success", task["message"]
+    image_id = task["result"]["image_id"]
+    assert task["expires_at"]
+    image = env.client.get(f"/v2/images/{image_id}", as_=ADMIN).json
+    assert image["status"] == "active" and image["size"] == len(DATA)
+    assert image["checksum"] == hashlib.md5(DATA).hexdigest()
+    assert image["os_hash_value"] == hashlib.sha512(DATA).hexdigest()
+    assert (image["name"], image["min_ram"], image["os_distro"]) == ("legacy", 64, "cirros")
+    assert image["owner"] == "admin-project"
+    data = env.client.get(f"/v2/images/{image_id}/file", as_=ADMIN)
+    assert data.body == DATA
+
+
+def test_a_failed_download_leaves_no_image(env: Env, web: str) -> None:  # noqa: F811
+    resp = _import(env, f"{web}/missing.raw")
+    assert resp.status_int == 201
+    task = _finished(env, resp.json["id"])
+    assert task["status"] == "failure" and task["message"]
+    assert task["result"] is None
+    assert _images(env) == []
+
+
+def test_bad_image_properties_fail_the_task(env: Env, web: str) -> None:  # noqa: F811
+    resp = _import(env, f"{web}/image.raw", {"name": "x", "status": "active"})
+    assert resp.status_int == 201
+    task = _finished(env, resp.json["id"])
+    assert task["status"] == "failure" and "status" in task["message"]
+    assert _images(env) == []
+
+
+def test_other_task_types_are_accepted_then_fail(env: Env) -> None:
+    resp = env.client.post("/v2/tasks", {"type": "api_image_import", "input": {}}, as_=ADMIN)
+    assert resp.status_int == 201 and resp.json["type"] == "api_image_import"
+    task = _finished(env, resp.json["id"])
+    assert task["status"] == "failure" and "image import API" in task["message"]
+
+
+@pytest.mark.parametrize(
+    ("body", "text"),
+    [
+        (None, "Body expected in request."),
+        ({}, "Task 'type' is required"),
+        ({"type": "import"}, "Task 'input' is required"),
+        (["type", "input"], "must be a JSON object"),
+        ({"type": "export", "input": {}}, "does not match schema 'task'"),
+        ({"type": "import", "input": "x"}, "does not match schema 'task'"),
+        ({"type": "import", "input": {}, "color": "red"}, "does not match schema 'task'"),
+        ({"type": "import", "input": {}}, "Invalid location: None"),
+        ({"type": "import", "input": {"import_from": "file:///etc/passwd"}},
+         "File based imports are not allowed"),
+        ({"type": "import", "input": {"import_from": "ftp://127.0.0.1/x"}},
+         "The given uri is not valid"),
+    ],
+)
+def test_bad_requests_are_400_and_record_nothing(env: Env, body: Any, text: str) -> None:
+    resp = env.client.post("/v2/tasks", body, as_=ADMIN)
+    assert resp.status_int == 400, resp.body
+    assert text in resp.text
+    assert env.client.get("/v2/tasks", as_=ADMIN).json["tasks"] == []
+
+
+def test_malformed_json_is_400(env: Env) -> None:
+    resp = env.client.request("POST", "/v2/tasks", body=b"{nope", as_=ADMIN,
+                              content_type="application/json")
+    assert resp.status_int == 400 and "Malformed JSON" in resp.text
+
+
+def test_filtered_urls_are_refused(tmp_path: Path, web: str) -> None:  # noqa: F811
+    env = Env(tmp_path, allow_loopback=False)
+    try:
+        resp = _import(env, f"{web}/image.raw")
+        assert resp.status_int == 400
+        assert "URI for legacy import task does not pass filtering" in resp.text
+    finally:
+        env.executor.shutdown()
+
+
+def test_only_admins_may_create_tasks(env: Env, web: str) -> None:  # noqa: F811
+    body = {"type": "import", "input": {"import_from": f"{web}/image.raw"}}
+    resp = env.client.post("/v2/tasks", body)
+    assert resp.status_int == 403 and "tasks_api_access" in resp.text
+    assert env.client.get("/v2/tasks", as_=ADMIN).json["tasks"] == []
+
+
+def test_listing_pages_by_limit_param_default_capped_by_api_limit_max(
+    tmp_path: Path, web: str,  # noqa: F811
+) -> None:
+    env = Env(tmp_path, limit_param_default=2, api_limit_max=3)
+    try:
+        for _ in range(4):
+            assert _import(env, f"{web}/missing.raw").status_int == 201
+        first = env.client.get("/v2/tasks", as_=ADMIN).json
+        assert len(first["tasks"]) == 2 and "next" in first
+        assert len(env.client.get("/v2/tasks?limit=10", as_=ADMIN).json["tasks"]) == 3
+    finally:
+        env.executor.shutdown()
+
+
+def test_the_operators_tasks_api_access_rule_decides(tmp_path: Path, web: str) -> None:  # noqa: F811
+    """An operator's policy.yaml opening the tasks API to members is obeyed (not a hard-coded
+    admin check)."""
+    from glance_domain_adapters import bootstrap
+    from glance_domain_adapters.policy.enforcer import make_policy
+    from glance_domain_adapters.wsgi.app import make_app
+
+    (tmp_path / "policy.yaml").write_text('"tasks_api_access": "role:member"\n')
+    conf_file = tmp_path / "glance-api.conf"
+    conf_file.write_text(f"[oslo_policy]\npolicy_file = {tmp_path / 'policy.yaml'}\n")
+    env = Env(tmp_path)
+    try:
+        env.gateway.policy = make_policy(bootstrap.load_config(config_files=[str(conf_file)]))
+        client = Client(make_app(env.gateway, env.gateway.settings), ALICE)
+        assert client.get("/v2/tasks").status_int == 200
+        resp = client.post("/v2/tasks", {"type": "import",
+                                          "input": {"import_from": f"{web}/image.raw"}})
+        assert resp.status_int == 201 and resp.json["owner"] == "alice-project"
+        reader = client.get("/v2/tasks", as_=identity("alice-project", "reader"))
+        assert reader.status_int == 403 and "tasks_api_access" in reader.text
+    finally:
+        env.executor.shutdown()
