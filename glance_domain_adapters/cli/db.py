@@ -1,4 +1,4 @@
-"""``glance-domain db upgrade | version | purge``: the database schema and soft-deleted rows.
+"""``glance-domain db upgrade | version | purge | load-metadefs``: schema, rows, definitions.
 
 Like ``glance-manage db sync`` / ``db version`` / ``db purge``, on ``[database] connection``.
 """
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 
+from glance_domain_adapters.cli import load_metadefs
 from glance_domain_adapters.cli.options import command_parser, non_negative_int
 from glance_domain_adapters.cli.output import print_record
 from glance_domain_adapters.cli.runtime import Runtime
@@ -25,6 +26,7 @@ def register(db: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="keep rows deleted fewer than this many days ago (default: 30)",
     )
     purge.set_defaults(handler=run_purge)
+    load_metadefs.register(db)
 
 
 def _url(runtime: Runtime) -> str:

@@ -9,36 +9,32 @@ wording for operations inside a namespace is applied here.
 from __future__ import annotations
 
 import copy
-import json
 import reprlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 from glance_domain.metadefs import errors as me
 from glance_domain.metadefs.model import (
     NAMESPACE_VISIBILITIES,
-    MetadefObject,
     Namespace,
-    NamespaceContents,
     NamespaceQuery,
     PageQuery,
-    PropertyDefinition,
     ResourceTypeAssociation,
-    normalize_property,
 )
 from glance_domain.metadefs.service import MetadefService
 from glance_domain_adapters.wsgi.errors import bad_request, forbidden, http_error
 from glance_domain_adapters.wsgi.http import Request, Response, empty_response, json_response
 from glance_domain_adapters.wsgi.metadefs import views
+from glance_domain_adapters.wsgi.metadefs.documents import (
+    SCHEMAS,
+    metadef_object,
+    namespace_from_document,
+    property_definition,
+)
 from glance_domain_adapters.wsgi.resource import Resource, read_json
 from glance_domain_adapters.wsgi.schemas import SchemaValidator
-
-#: The metadefs schema documents (Glance's structure, our descriptions).
-SCHEMAS: dict[str, Any] = json.loads(
-    Path(__file__).with_name("schemas.json").read_text(encoding="utf-8"))
 
 TAGS_BODY_SCHEMA: dict[str, Any] = {
     "name": "tags",
@@ -106,26 +102,6 @@ def _page(req: Request, default_limit: int | None) -> tuple[PageQuery, dict[str,
     return page, params
 
 
-def _property(
-    namespace: str, name: str, body: dict[str, Any], *, named: bool = False,
-) -> PropertyDefinition:
-    """A property definition from a request body. ``named``: written through the properties
-    API, whose stored definition (as Glance's) also holds its name, so the name shows in the
-    property lists and the namespace; definitions that came inside a namespace body do not."""
-    schema = normalize_property(body)
-    if named:
-        schema = {"name": name, **schema}
-    return PropertyDefinition(namespace=namespace, name=name, schema=schema)
-
-
-def _object(namespace: str, body: dict[str, Any]) -> MetadefObject:
-    return MetadefObject(
-        namespace=namespace, name=body["name"], description=body.get("description"),
-        required=body.get("required") or (),
-        properties={k: normalize_property(v) for k, v in (body.get("properties") or {}).items()},
-    )
-
-
 class MetadefController:
     """Every metadefs action; ``service(req)`` gives the caller's MetadefService."""
 
@@ -175,23 +151,7 @@ class MetadefController:
         body = _body(req, self.validators["namespace"], ("self", "schema", "created_at",
                                                          "updated_at"))
         name = body["namespace"]
-        ns = Namespace(
-            namespace=name, display_name=body.get("display_name"),
-            description=body.get("description"),
-            visibility=body.get("visibility") or "private",
-            protected=bool(body.get("protected") or False), owner=body.get("owner"),
-        )
-        contents = NamespaceContents(
-            properties=tuple(_property(name, k, v)
-                             for k, v in (body.get("properties") or {}).items()),
-            objects=tuple(_object(name, o) for o in body.get("objects") or ()),
-            tags=tuple(self._tags(name, body.get("tags") or ())),
-            associations=tuple(
-                ResourceTypeAssociation(namespace=name, name=a.get("name"),
-                                        prefix=a.get("prefix"),
-                                        properties_target=a.get("properties_target"))
-                for a in body.get("resource_type_associations") or ()),
-        )
+        ns, contents = namespace_from_document(body)
         stored = self.service(req).create_namespace(ns, contents)
         data = views.namespace_view(stored)
         if contents.associations:
@@ -209,13 +169,6 @@ class MetadefController:
         response = json_response(views.links(data, name), 201)
         response.headers.append(("Location", req.application_url + views.namespace_href(name)))
         return response
-
-    @staticmethod
-    def _tags(namespace: str, tags: Any) -> Iterator[Any]:
-        from glance_domain.metadefs.model import MetadefTag
-
-        for tag in tags:
-            yield MetadefTag(namespace=namespace, name=tag.get("name"))
 
     def show_namespace(self, req: Request) -> Response:
         name = req.urlvars["namespace"]
@@ -280,7 +233,7 @@ class MetadefController:
         body = _body(req, self.validators["property"], ("created_at", "updated_at"))
         with namespace_errors(ns):
             prop = self.service(req).create_property(
-                _property(ns, body["name"], body, named=True))
+                property_definition(ns, body["name"], body, named=True))
         return json_response(views.property_view(prop), 201)
 
     def update_property(self, req: Request) -> Response:
@@ -288,7 +241,7 @@ class MetadefController:
         body = _body(req, self.validators["property"], ("created_at", "updated_at"))
         with namespace_errors(ns):
             prop = self.service(req).update_property(
-                req.urlvars["name"], _property(ns, body["name"], body, named=True))
+                req.urlvars["name"], property_definition(ns, body["name"], body, named=True))
         return json_response(views.property_view(prop))
 
     def delete_property(self, req: Request) -> Response:
@@ -319,7 +272,7 @@ class MetadefController:
         body = _body(req, self.validators["object"], ("self", "schema", "created_at",
                                                       "updated_at"))
         with namespace_errors(ns):
-            obj = self.service(req).create_object(_object(ns, body))
+            obj = self.service(req).create_object(metadef_object(ns, body))
         return json_response(views.object_view(obj, given=body), 201)
 
     def update_object(self, req: Request) -> Response:
@@ -327,7 +280,7 @@ class MetadefController:
         body = _body(req, self.validators["object"], ("self", "schema", "created_at",
                                                       "updated_at"))
         with namespace_errors(ns):
-            obj = self.service(req).update_object(req.urlvars["name"], _object(ns, body))
+            obj = self.service(req).update_object(req.urlvars["name"], metadef_object(ns, body))
         return json_response(views.object_view(obj, given=body))
 
     def delete_object(self, req: Request) -> Response:
