@@ -86,6 +86,7 @@ class Gateway:
             clock=self.clock,
             fetcher=fetcher,
             inspector=self.format_inspector,
+            notifier=notifier,
         )
         # The two bottom layers hold no per-request state: build them once.
         self._bottom: Layer = StoreLayer(

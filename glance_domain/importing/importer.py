@@ -33,6 +33,7 @@ from glance_domain.context import RequestContext
 from glance_domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from glance_domain.formats import RawFormatInspector
 from glance_domain.importing.request import COPY_IMAGE, GLANCE_DIRECT, WEB_DOWNLOAD, ImportRequest
+from glance_domain.layers.notification import image_payload, import_properties
 from glance_domain.model.image import Image
 from glance_domain.model.location import Location
 from glance_domain.model.status import transition
@@ -41,6 +42,7 @@ from glance_domain.ports import (
     Clock,
     FormatInspector,
     ImageRepository,
+    Notifier,
     StagingArea,
     StoredData,
     StoreRegistry,
@@ -91,8 +93,12 @@ class Importer:
         clock: Clock,
         fetcher: UriFetcher | None = None,
         inspector: FormatInspector | None = None,
+        notifier: Notifier | None = None,
     ) -> None:
         self.repository = repository
+        #: image.prepare / image.upload / image.activate for each store written, sent as the
+        #: caller who started the import (as Glance's import flow does through its notifier).
+        self.notifier = notifier
         self.inspector: FormatInspector = inspector or RawFormatInspector()
         self.stores = stores
         self.staging = staging
@@ -172,7 +178,7 @@ class Importer:
             self.finish_task(task, "failure", message, None)
             raise Conflict(message) from None
         try:
-            self.executor.submit(lambda: self.run(task.id, request, stores))
+            self.executor.submit(lambda: self.run(task.id, request, stores, context=context))
         except Exception:  # e.g. the pool is shut down: do not leave the image locked
             self.finish_task(task, "failure", "The import task could not be scheduled.", None)
             with contextlib.suppress(DomainError):
@@ -206,8 +212,12 @@ class Importer:
                        "new operation on image is not permitted until it completes")
 
     # -- background ---------------------------------------------------------------------------
-    def run(self, task_id: str, request: ImportRequest, stores: list[str]) -> None:
-        """Execute the task (see module docstring); never raises."""
+    def run(
+        self, task_id: str, request: ImportRequest, stores: list[str],
+        context: RequestContext | None = None,
+    ) -> None:
+        """Execute the task (see module docstring); never raises. ``context``: who started it
+        (the notifications are sent as that caller; none without it)."""
         try:
             task = self.tasks.save(task_transition(self.tasks.get(task_id), "processing"))
         except DomainError:
@@ -218,7 +228,8 @@ class Importer:
         try:
             self._update(image_id, task.id, lambda img: self._prepare(img, request, stores))
             self._fill_staging(image_id, task.id, request)
-            copied = self._import_to_stores(image_id, task.id, request, stores, written)
+            copied = self._import_to_stores(image_id, task.id, request, stores, written,
+                                            context)
             with contextlib.suppress(NotFound):
                 self.staging.delete(image_id)
             self._update(image_id, task.id, self._check_active)
@@ -312,11 +323,14 @@ class Importer:
 
     def _import_to_stores(
         self, image_id: str, task_id: str, request: ImportRequest, stores: list[str],
-        written: list[StoredData],
+        written: list[StoredData], context: RequestContext | None = None,
     ) -> int:
         copied = 0
         image = self.repository.get(image_id)
         for index, store in enumerate(stores, 1):
+            before = self.repository.get(image_id)
+            self._notify(context, "image.prepare",
+                         {**image_payload(before), **import_properties(before), "backend": store})
             set_active = request.method != COPY_IMAGE and (
                 not request.all_stores_must_succeed or index == len(stores)
             )
@@ -339,7 +353,11 @@ class Importer:
                         max_size=self.settings.image_size_cap,
                     )
                     virtual_size = inspected.verdict()
-            except Exception:
+            except Exception as exc:
+                self._notify(context, "image.upload", {
+                    "image_id": image_id,
+                    "message": f"Failed to upload image data for image {image_id}: {exc}",
+                }, level="ERROR")
                 if stored is not None:
                     with contextlib.suppress(Exception):
                         self.stores.delete(stored.url)
@@ -353,8 +371,26 @@ class Importer:
             assert stored is not None
             written.append(stored)
             copied = stored.size
-            self._update(image_id, task_id, _location_adder(stored, set_active, virtual_size))
+            after = self._update(image_id, task_id,
+                                 _location_adder(stored, set_active, virtual_size))
+            self._notify(context, "image.upload", {**image_payload(after),
+                                                   **import_properties(after)})
+            if before.status != "active" and after.status == "active":
+                self._notify(context, "image.activate", image_payload(after))
         return copied
+
+    def _notify(
+        self, context: RequestContext | None, event: str, payload: dict[str, object],
+        level: str = "INFO",
+    ) -> None:
+        """Send one notification; a failing notifier never fails the import."""
+        if self.notifier is None or context is None:
+            return
+        try:
+            self.notifier.notify(context, event, payload, level=level)
+        except Exception:
+            LOG.warning("import: cannot send %s for image %s", event,
+                        payload.get("image_id", payload.get("id")), exc_info=True)
 
     @staticmethod
     def _check_active(image: Image) -> Image:

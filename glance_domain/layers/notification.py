@@ -58,7 +58,8 @@ def member_payload(member: Member) -> dict[str, Any]:
     }
 
 
-def _import_properties(image: Image) -> dict[str, Any]:
+def import_properties(image: Image) -> dict[str, Any]:
+    """The import-progress fields Glance adds to image.prepare/upload payloads."""
     importing = image.extra_properties.get("os_glance_importing_to_stores")
     failed = image.extra_properties.get("os_glance_failed_import")
     return {
@@ -107,7 +108,7 @@ class NotificationLayer(Layer):
         # Glance where the status is set to saving before the data is handed over.
         check_transition(image, "saving")
         payload = image_payload(image)
-        payload.update(_import_properties(image))
+        payload.update(import_properties(image))
         if backend:
             payload["backend"] = backend
         self._send("image.prepare", payload)
@@ -120,7 +121,7 @@ class NotificationLayer(Layer):
             self._send("image.upload", {"image_id": image.id, "message": message}, level="ERROR")
             raise
         payload = image_payload(uploaded)
-        payload.update(_import_properties(uploaded))
+        payload.update(import_properties(uploaded))
         self._send("image.upload", payload)
         if image.status != "active" and uploaded.status == "active":
             self._send("image.activate", image_payload(uploaded))

@@ -310,3 +310,35 @@ def test_deleting_a_staged_image_empties_staging(w: ImportWorld) -> None:
     svc.stage_data(image.id, chunks())
     svc.delete_image(image.id)
     assert w.staging.count() == 0
+
+
+def test_imports_notify_prepare_upload_activate_per_store_as_the_caller(w: ImportWorld) -> None:
+    notifier = w.gateway.notifier
+    assert isinstance(notifier, RecordingNotifier)
+    svc = w.svc()
+    image = svc.create_image(name="i", **formats())
+    notifier.clear()
+    svc.import_image(image.id, ImportRequest(
+        method="web-download", uri="http://example.com/img", stores=("default", "fast")))
+    events = [e for e in notifier.events if e.event_type != "image.update"]
+    assert [(e.event_type, e.payload.get("backend")) for e in events] == [
+        ("image.prepare", "default"), ("image.upload", None),
+        ("image.prepare", "fast"), ("image.upload", None), ("image.activate", None)]
+    assert events[0].payload["os_glance_importing_to_stores"] == ["default", "fast"]
+    assert events[3].payload["os_glance_importing_to_stores"] == []
+    assert events[-1].payload["status"] == "active" and events[-1].payload["id"] == image.id
+
+
+def test_a_failed_store_write_notifies_an_upload_error(w: ImportWorld) -> None:
+    notifier = w.gateway.notifier
+    assert isinstance(notifier, RecordingNotifier)
+    svc = w.svc()
+    image = svc.create_image(name="i", **formats())
+    notifier.clear()
+    w.stores.fail_after = 10
+    svc.import_image(image.id, ImportRequest(method="web-download",
+                                             uri="http://example.com/img"))
+    errors = [e for e in notifier.events if e.level == "ERROR"]
+    assert [e.event_type for e in errors] == ["image.upload"]
+    assert errors[0].payload["image_id"] == image.id
+    assert "image.activate" not in notifier.event_types()
