@@ -151,6 +151,7 @@ RULES: dict[str, Check] = {
     "cache_delete": _admin,
     "cache_clean": _admin,
     "cache_prune": _admin,
+    "list_cached_nodes": _admin,
     "metadef_default": _allow,
     "metadef_admin": _admin,
     "get_metadef_namespaces": _project("reader"),

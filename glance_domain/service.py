@@ -104,9 +104,15 @@ class ImageService:
         image = self._stack.fetch(image_id)
         if not changes:
             return image
-        for change in changes:  # Glance: a visibility change's rule before anything else
+        for change in changes:  # Glance: these rules before anything else
             if change.path == ("visibility",) and change.op in ("add", "replace"):
                 self._stack.check_visibility(image, change.value)
+            elif change.path[:1] == ("locations",) and (change.op != "replace" or change.value):
+                # the location rules come before "locations are invisible" (an empty
+                # replacement is refused before any rule)
+                self._stack.check_api_rule(
+                    "delete_image_location" if change.op == "remove" else "set_image_location",
+                    image)
         after = apply_changes(image, changes, self._settings)
         return self._stack.save(image, after, "update")
 
@@ -307,7 +313,17 @@ class ImageService:
     def check_tasks_access(self) -> None:
         """PolicyDenied unless the caller may use Glance's tasks API (``tasks_api_access``,
         admins by default). The HTTP tasks API checks it first, before reading the request."""
-        self._stack.check_tasks_access()
+        self._stack.check_api_rule("tasks_api_access")
+
+    def check_api_rule(self, rule: str, image_id: str | None = None) -> Image | None:
+        """PolicyDenied unless the caller passes ``rule`` (on the image, when ``image_id`` is
+        given: NotFound "Image X not found." if it cannot see it). For API endpoints that only
+        check a rule, such as the image cache API of a service without a cache."""
+        image = None
+        if image_id is not None:
+            image = self._fetch(image_id, f"Image {image_id} not found.")
+        self._stack.check_api_rule(rule, image)
+        return image
 
     def create_task(self, task_type: str, task_input: Mapping[str, Any] | None) -> Task:
         """A task through the tasks API (Glance's legacy ``import`` type; see

@@ -106,12 +106,17 @@ def create_task(
     return task
 
 
+#: What Glance's flows say when such a task lacks its image (the usual case from this API).
+MISSING_IMAGE = {"api_image_import": "Missing required 'image_id' field",
+                 "location_import": "Input does not contain 'image_id' field"}
+
+
 def _refuse(importer: Importer, task: Task) -> Any:
     def work() -> None:
-        importer.finish_task(
-            task, "failure",
-            f"Tasks of type {task.type} are created by the image import API, not the tasks "
-            "API.", None)
+        message = MISSING_IMAGE[task.type] if not task.input.get("image_id") else (
+            f"Tasks of type {task.type} are created by the image import and location APIs, "
+            "not the tasks API.")
+        importer.finish_task(task, "failure", message, None)
     return work
 
 

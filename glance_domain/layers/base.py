@@ -87,10 +87,10 @@ class Layer:
     def check_import(self, image: Image, request: ImportRequest) -> None:
         self.inner.check_import(image, request)
 
-    def check_tasks_access(self) -> None:
-        """Glance's ``tasks_api_access`` rule (empty target), checked before any use of the
-        tasks API: listing, showing or creating tasks."""
-        self.inner.check_tasks_access()
+    def check_api_rule(self, rule: str, image: Image | None = None) -> None:
+        """A rule an API checks on its own, before doing anything (Glance's
+        ``tasks_api_access``, the image cache API's rules): the target is ``image`` or empty."""
+        self.inner.check_api_rule(rule, image)
 
     def check_visibility(self, image: Image, visibility: object) -> None:
         """Policy for one requested visibility change (Glance checks each patch operation

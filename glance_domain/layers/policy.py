@@ -148,9 +148,10 @@ class PolicyLayer(Layer):
         self._enforce("modify_image", image)
         return self.inner.stage(image, data, size)
 
-    def check_tasks_access(self) -> None:
-        self.policy.enforce(self.context, "tasks_api_access", {})
-        self.inner.check_tasks_access()
+    def check_api_rule(self, rule: str, image: Image | None = None) -> None:
+        target = {} if image is None else image_target(self.context, image)
+        self.policy.enforce(self.context, rule, target)
+        self.inner.check_api_rule(rule, image)
 
     def check_import(self, image: Image, request: ImportRequest) -> None:
         if request.method == COPY_IMAGE:

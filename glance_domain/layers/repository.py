@@ -66,7 +66,7 @@ class RepositoryLayer(Layer):
     def check_import(self, image: Image, request: ImportRequest) -> None:
         return None
 
-    def check_tasks_access(self) -> None:
+    def check_api_rule(self, rule: str, image: Image | None = None) -> None:
         pass
 
     def check_visibility(self, image: Image, visibility: object) -> None:

@@ -179,12 +179,13 @@ class StoreLayer(Layer):
         if image.status != "active":
             raise Conflict("It's not allowed to remove image data from store if image status "
                            "is not 'active'")
+        # Glance refuses a single copy before looking for the store (whichever store is named)
+        if len(image.locations) <= 1:
+            raise Forbidden("Cannot delete image data from the only store containing it. "
+                           "Consider deleting the image instead.")
         keep = tuple(loc for loc in image.locations if loc.backend != backend)
         if len(keep) == len(image.locations):
             raise NotFound(f"Image {image.id} is not available in store {backend}.")
-        if not keep:
-            raise Forbidden("Cannot delete image data from the only store containing it. "
-                           "Consider deleting the image instead.")
         saved = self.inner.save(image, evolve(image, locations=keep), "delete_from_store")
         for location in image.locations:
             if location.backend == backend:

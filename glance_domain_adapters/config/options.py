@@ -240,5 +240,12 @@ def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
         ("database", database_opts),
         ("glance_store", glance_store_opts + all_store_opts()),
         ("paste_deploy", paste_deploy_opts),
+        ("cors", _cors_opts()),
     ]
+
+
+def _cors_opts() -> list[cfg.Opt]:
+    from glance_domain_adapters.wsgi.cors import cors_opts
+
+    return cors_opts()
 

@@ -137,6 +137,8 @@ class GlanceApp:
                     400, "Error decoding your request. Either the URL or the request body "
                     "contained characters that could not be decoded by Glance"), None)
         if path == "/healthcheck" or path.startswith("/healthcheck/"):
+            if environ.get("REQUEST_METHOD") == "HEAD":  # oslo.middleware's healthcheck: 204
+                return Response(204, headers=[], app_iter=[])(environ, start_response)
             return Response(200, b"OK", [("Content-Type", "text/plain; charset=UTF-8")])(
                 environ, start_response)
         try:

@@ -167,7 +167,8 @@ class ImagesController:
             raise not_found()
         store_id = req.urlvars["store_id"]
         svc = req.service
-        if store_id not in {b.id for b in svc.stores()}:
+        # Glance's enabled_backends include its reserved stores
+        if store_id not in {b.id for b in svc.stores()} | set(GLANCE_RESERVED_STORES):
             raise conflict(f"The selected store {store_id} is not available on this node.")
         svc.delete_from_store(req.urlvars["image_id"], store_id)
 

@@ -253,6 +253,8 @@ def parse_image_query(
             "Valid values are 'true' or 'false'."
         )
     domain_filters: list[Filter] = []
+    if visibility == "":  # Glance compares the column with '': no image matches
+        domain_filters.append(Filter("visibility", "eq", ""))
     if protected is not None:
         if protected not in ("true", "false"):
             raise bad_request(

@@ -1,7 +1,8 @@
 """Routes Glance mounts that this service answers minimally: schemas, cache.
 
 - ``/v2/schemas/*``: the documents (built once at start-up).
-- ``/v2/cache*``: as a Glance without the cache filters: 404 "Caching via API is not supported".
+- ``/v2/cache*``: as a Glance without a cache: its policy rule, then 404 "Caching via API is not
+  supported at this site.".
 (Metadata definitions live in :mod:`.metadefs`.)
 """
 
@@ -33,19 +34,38 @@ class SchemasSerializer:
         return Response(200, body, [("Content-Type", "application/json")])
 
 
+NO_CACHE = "Caching via API is not supported at this site."
+
+
 class CacheController:
-    def default(self, req: Request) -> None:
-        raise not_found("Caching via API is not supported at this site.")
+    """The image cache API of a Glance whose ``image_cache_dir`` is unset: each action checks
+    its policy rule first (on the image, for the per-image actions, which 404 for an image the
+    caller cannot see), then answers 404 "Caching via API is not supported at this site."."""
 
+    def _refuse(self, req: Request, rule: str, image_id: str | None = None) -> None:
+        req.service.check_api_rule(rule, image_id)
+        raise not_found(NO_CACHE)
 
-class _Dispatch:
-    """Sends every action of a resource to one controller method (``default``)."""
+    def get_cache_state(self, req: Request) -> None:
+        self._refuse(req, "cache_list")
 
-    def __init__(self, controller: Any, method: str = "default") -> None:
-        self._method = getattr(controller, method)
+    def clear_cache(self, req: Request) -> None:
+        self._refuse(req, "cache_delete")
 
-    def __getattr__(self, action: str) -> Any:
-        return self._method
+    def delete_cache_entry(self, req: Request) -> None:
+        self._refuse(req, "cache_delete", req.urlvars["image_id"])
+
+    def queue_image_from_api(self, req: Request) -> None:
+        self._refuse(req, "cache_image", req.urlvars["image_id"])
+
+    def get_cached_nodes(self, req: Request) -> None:
+        self._refuse(req, "list_cached_nodes")
+
+    def clean_cache(self, req: Request) -> None:
+        self._refuse(req, "cache_clean")
+
+    def prune_cache(self, req: Request) -> None:
+        self._refuse(req, "cache_prune")
 
 
 def schemas_resource(documents: dict[str, Any]) -> Resource:
@@ -53,5 +73,5 @@ def schemas_resource(documents: dict[str, Any]) -> Resource:
 
 
 def cache_resource() -> Resource:
-    return Resource("cache_manage", _Dispatch(CacheController()))
+    return Resource("cache_manage", CacheController())
 

@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
+from urllib.parse import urlencode
+
+import webob.exc
 
 from glance_domain.model.task import TASK_STATUSES, Task
-from glance_domain_adapters.wsgi.errors import bad_request, http_error
+from glance_domain_adapters.wsgi.errors import bad_request
 from glance_domain_adapters.wsgi.http import Request, Response, json_response
 from glance_domain_adapters.wsgi.resource import Resource, read_json
 from glance_domain_adapters.wsgi.schemas import SchemaValidator, task_schema
@@ -30,6 +33,8 @@ def _access(req: Request) -> None:
 
 
 REQUIRED_ON_CREATE = ("type", "input")
+#: Query parameters that filter the task list (Glance: any parameter naming a task column).
+FILTER_COLUMNS = ("id", "type", "status", "owner", "image_id", "request_id", "user_id")
 
 
 def _task_validator() -> SchemaValidator:
@@ -71,9 +76,11 @@ class TasksController:
             if limit < 0:
                 raise bad_request("limit param must be positive")
         limit = min(limit, self.max_limit)
+        # as Glance: every other parameter naming a task column filters by equality (an empty
+        # value too: it matches nothing); other parameters are ignored
+        filters = {k: v for k, v in params.items() if k in FILTER_COLUMNS}
         tasks = [t for t in req.service.list_tasks()
-                 if (not status or t.status == status)
-                 and (not task_type or t.type == task_type)]
+                 if all(getattr(t, k) == v for k, v in filters.items())]
         tasks.sort(key=lambda t: (_sort_value(t, sort_key), t.created_at, t.id),
                    reverse=sort_dir == "desc")
         marker = params.get("marker")
@@ -96,10 +103,10 @@ class TasksController:
 
     def delete(self, req: Request) -> None:
         _access(req)
-        raise http_error(
-            405, "This operation is currently not permitted on Glance Tasks. They are auto "
-            "deleted after reaching the time based on their expires_at property.",
-            headers={"Allow": "GET"})
+        raise webob.exc.HTTPMethodNotAllowed(
+            explanation="This operation is currently not permitted on Glance Tasks. They are "
+            "auto deleted after reaching the time based on their expires_at property.",
+            headers=[("Allow", "GET")], body_template="${explanation}")
 
     def create(self, req: Request) -> Task:
         _access(req)
@@ -130,16 +137,18 @@ def _sort_value(task: Task, key: str) -> Any:
 
 class TasksSerializer:
     def index(self, req: Request, result: dict[str, Any]) -> Response:
-        query = req.environ.get("QUERY_STRING", "")
+        # Glance's links: the last value of each parameter, re-encoded, without the marker
+        params = dict(req.params)
+        params.pop("marker", None)
+        query = urlencode(params)
         body: dict[str, Any] = {
             "tasks": [task_summary_view(t) for t in result["tasks"]],
             "first": "/v2/tasks" + (f"?{query}" if query else ""),
             "schema": "/v2/schemas/tasks",
         }
         if "next_marker" in result:
-            params = [(k, v) for k, v in req.params if k != "marker"]
-            params.append(("marker", result["next_marker"]))
-            body["next"] = "/v2/tasks?" + "&".join(f"{k}={v}" for k, v in params)
+            params["marker"] = result["next_marker"]
+            body["next"] = "/v2/tasks?" + urlencode(params)
         return json_response(body)
 
     def get(self, req: Request, task: Task) -> Response:
@@ -147,7 +156,7 @@ class TasksSerializer:
 
     def create(self, req: Request, task: Task) -> Response:
         response = json_response(task_view(task), status=201)
-        response.headers.append(("Location", f"/v2/tasks/{task.id}"))
+        response.headers.append(("Location", f"{req.application_url}/v2/tasks/{task.id}"))
         return response
 
 

@@ -101,10 +101,11 @@ def task_view(task: Task) -> dict[str, Any]:
         "updated_at": isotime(task.updated_at),
         "self": "/v2/tasks/" + task.id,
         "schema": "/v2/schemas/task",
-        "image_id": task.image_id,
-        "request_id": task.request_id,
-        "user_id": task.user_id,
     }
+    for key in ("image_id", "request_id", "user_id"):  # as Glance: only when set
+        value = getattr(task, key)
+        if value:
+            view[key] = value
     if task.expires_at is not None:
         view["expires_at"] = isotime(task.expires_at)
     return view

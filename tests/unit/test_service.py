@@ -7,6 +7,7 @@ import hashlib
 from collections.abc import Iterator
 from typing import Any
 
+import attrs
 import pytest
 
 from glance_domain import (
@@ -23,6 +24,7 @@ from glance_domain import (
     SizeLimitExceeded,
     StoreUnavailable,
 )
+from glance_domain.model.location import Location
 from glance_domain.ports import DataStream
 
 from .helpers import RecordingPolicy, World, formats
@@ -194,10 +196,17 @@ def test_delete_from_store(world: World) -> None:
     admin = world.service("a", admin=True)
     with pytest.raises(Forbidden, match="only store"):
         admin.delete_from_store(image.id, "default")
-    with pytest.raises(NotFound):
+    with pytest.raises(Forbidden, match="only store"):  # Glance: before looking at the store
         admin.delete_from_store(image.id, "fast")
     with pytest.raises(Forbidden, match="delete_image_location"):  # admin-only rule
         svc.delete_from_store(image.id, "default")
+    copy = world.stores.write(image.id, [b"hello world"], backend="fast")
+    world.repo.save(image, attrs.evolve(image, locations=(
+        *image.locations, Location(url=copy.url, metadata={"store": "fast"}))))
+    with pytest.raises(NotFound, match="not available in store"):
+        admin.delete_from_store(image.id, "slow")
+    kept = admin.delete_from_store(image.id, "fast")
+    assert [loc.backend for loc in kept.locations] == ["default"]
 
 
 def test_tags(world: World) -> None:

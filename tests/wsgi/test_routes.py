@@ -10,7 +10,7 @@ import pytest
 from glance_domain_adapters.wsgi.routes import ROUTE_TABLE
 from glance_domain_adapters.wsgi.settings import ApiSettings
 
-from .conftest import ADMIN, Client, build_app
+from .conftest import ADMIN, ALICE, Client, build_app
 
 REFERENCE = pathlib.Path("/work/shared/reference/glance-33")
 
@@ -221,7 +221,9 @@ def test_tasks_cache_metadefs(client: Client) -> None:
     assert client.get("/v2/tasks").status_int == 403  # tasks_api_access: admins only
     assert client.get("/v2/tasks", as_=ADMIN).json["tasks"] == []
     assert client.get("/v2/tasks/abc", as_=ADMIN).status_int == 404
-    resp = client.get("/v2/cache")
+    resp = client.get("/v2/cache")  # the rule first (admins only), as Glance
+    assert resp.status_int == 403 and "cache_list" in resp.text
+    resp = client.get("/v2/cache", as_=ADMIN)
     assert resp.status_int == 404 and "Caching via API is not supported" in resp.text
     assert client.get("/v2/metadefs/namespaces").json["namespaces"] == []
     assert client.get("/v2/metadefs/namespaces/OS::Compute").status_int == 404
@@ -232,3 +234,59 @@ def test_no_identity_is_local_admin(client: Client) -> None:
     resp = client.post("/v2/images", {"name": "anon"}, as_={})
     assert resp.status_int == 201
     assert resp.json["owner"] == "admin"
+
+
+@pytest.mark.parametrize(("method", "path", "rule"), [
+    ("GET", "/v2/cache", "cache_list"),
+    ("DELETE", "/v2/cache", "cache_delete"),
+    ("GET", "/v2/cache/nodes/{id}", "list_cached_nodes"),
+    ("PUT", "/v2/cache/{id}", "cache_image"),
+    ("DELETE", "/v2/cache/{id}", "cache_delete"),
+])
+def test_cache_api_checks_its_rule_then_is_not_supported(
+    client: Client, method: str, path: str, rule: str
+) -> None:
+    image_id = client.create(name="cached")["id"]
+    url = path.format(id=image_id)
+    refused = client.request(method, url)
+    assert refused.status_int == 403 and f"{rule} action" in refused.text
+    answered = client.request(method, url, as_=ADMIN)
+    assert answered.status_int == 404
+    assert "Caching via API is not supported at this site." in answered.text
+
+
+def test_cache_clean_and_prune_are_shadowed_as_in_glance(client: Client) -> None:
+    """Glance connects ``/cache/{image_id}`` (and its reject route) before ``/cache/clean``
+    and ``/cache/prune``, so a POST there is a 405 for the image route."""
+    for path in ("/v2/cache/clean", "/v2/cache/prune"):
+        resp = client.post(path, as_=ADMIN)
+        assert resp.status_int == 405 and resp.headers["Allow"] == "DELETE, PUT"
+
+
+def test_cache_api_on_an_unknown_image_is_404_naming_it(client: Client) -> None:
+    missing = "0b7a1bd0-6b1f-4f7a-9d5b-1f0d2b1f7c11"
+    for method in ("PUT", "DELETE"):
+        resp = client.request(method, f"/v2/cache/{missing}", as_=ADMIN)
+        assert resp.status_int == 404 and f"Image {missing} not found." in resp.text
+
+
+def test_location_patch_rules_come_before_the_invisible_refusal(client: Client) -> None:
+    image = client.create(name="loc")
+    remove = [{"op": "remove", "path": "/locations/0"}]
+    add = [{"op": "add", "path": "/locations/-",
+            "value": {"url": "http://127.0.0.1/x", "metadata": {}}}]
+    member = client.patch(f"/v2/images/{image['id']}", remove)
+    assert member.status_int == 403 and "delete_image_location action" in member.text
+    owner_add = client.patch(f"/v2/images/{image['id']}", add)  # members may set locations
+    assert owner_add.status_int == 403 and "locations are invisible" in owner_add.text
+    admin = client.patch(f"/v2/images/{image['id']}", remove, as_=ADMIN)
+    assert admin.status_int == 403 and "remove locations if locations are invisible" in admin.text
+    reader = client.patch(f"/v2/images/{image['id']}", add,
+                          as_={**ALICE, "X-Roles": "reader"})
+    assert reader.status_int == 403
+
+
+def test_an_empty_visibility_filter_matches_nothing(client: Client) -> None:
+    client.create(name="some")
+    assert client.get("/v2/images").json["images"]
+    assert client.get("/v2/images?visibility=").json["images"] == []

@@ -50,7 +50,7 @@ def test_legacy_import_creates_and_fills_an_image(env: Env, web: str) -> None:  
     resp = _import(env, f"{web}/image.raw")
     assert resp.status_int == 201, resp.body
     created = resp.json
-    assert resp.headers["Location"] == f"/v2/tasks/{created['id']}"
+    assert resp.headers["Location"] == f"http://localhost/v2/tasks/{created['id']}"
     assert created["type"] == "import" and created["status"] == "pending"
     assert created["input"]["import_from"] == f"{web}/image.raw"
     assert created["owner"] == "admin-project" and created["user_id"] == "admin-user"
@@ -92,7 +92,9 @@ def test_other_task_types_are_accepted_then_fail(env: Env) -> None:
     resp = env.client.post("/v2/tasks", {"type": "api_image_import", "input": {}}, as_=ADMIN)
     assert resp.status_int == 201 and resp.json["type"] == "api_image_import"
     task = _finished(env, resp.json["id"])
-    assert task["status"] == "failure" and "image import API" in task["message"]
+    assert task["status"] == "failure"
+    assert task["message"] == "Missing required 'image_id' field"
+    assert "image_id" not in task and "image_id" not in resp.json
 
 
 @pytest.mark.parametrize(
@@ -178,3 +180,22 @@ def test_the_operators_tasks_api_access_rule_decides(tmp_path: Path, web: str) -
         assert reader.status_int == 403 and "tasks_api_access" in reader.text
     finally:
         env.executor.shutdown()
+
+
+def test_listing_filters_links_and_delete_as_glance(env: Env, web: str) -> None:  # noqa: F811
+    created = _import(env, f"{web}/missing.raw").json
+    _finished(env, created["id"])
+    get = env.client.get
+    assert [t["id"] for t in get("/v2/tasks?owner=admin-project", as_=ADMIN).json["tasks"]] \
+        == [created["id"]]
+    assert get("/v2/tasks?owner=someone-else", as_=ADMIN).json["tasks"] == []
+    assert get("/v2/tasks?status=", as_=ADMIN).json["tasks"] == []  # '' matches nothing
+    assert len(get("/v2/tasks?type=import&color=red", as_=ADMIN).json["tasks"]) == 1
+    refused = get("/v2/tasks?type=api_image_import", as_=ADMIN)
+    assert refused.status_int == 400 and "Invalid type value" in refused.text
+    page = get("/v2/tasks?sort_key=status&sort_key=type&limit=1&sort=a:b", as_=ADMIN).json
+    assert page["first"] == "/v2/tasks?sort_key=type&limit=1&sort=a%3Ab"
+    assert page["next"] == f"/v2/tasks?sort_key=type&limit=1&sort=a%3Ab&marker={created['id']}"
+    resp = env.client.delete(f"/v2/tasks/{created['id']}", as_=ADMIN)
+    assert resp.status_int == 405 and resp.headers["Allow"] == "GET"
+    assert "They are auto deleted after reaching the time" in resp.text
