@@ -68,9 +68,25 @@ class OptionsAnswer:
         return [b""]
 
 
+class _HealthcheckBeside:
+    """``/healthcheck`` straight to the application, everything else through ``filtered``
+    (Glance answers health checks outside its CORS filter)."""
+
+    def __init__(self, app: WsgiApp, filtered: WsgiApp) -> None:
+        self.app = app
+        self.filtered = filtered
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]
+                 ) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO") or ""
+        target = self.app if path == "/healthcheck" or path.startswith("/healthcheck/") \
+            else self.filtered
+        return target(environ, start_response)  # type: ignore[no-any-return]
+
+
 def wrap_cors(conf: cfg.ConfigOpts, app: WsgiApp) -> WsgiApp:
     """The outermost layer: oslo.middleware's CORS filter when ``[cors] allowed_origin`` is
-    set, else :class:`OptionsAnswer`."""
+    set (not for ``/healthcheck``), else :class:`OptionsAnswer`."""
     if conf.cors.allowed_origin:
-        return cors.CORS(app, conf)
+        return _HealthcheckBeside(app, cors.CORS(app, conf))
     return OptionsAnswer(app)

@@ -202,6 +202,7 @@ def parse_image_query(
     member_status: str | None = None
     sort: str | None = None
     visibility: str | None = None
+    visibility_also: str | None = None
     os_hidden = "false"
     protected: str | None = None
     sort_keys: list[str] = []
@@ -227,6 +228,8 @@ def parse_image_query(
         elif key == "visibility":
             if visibility is None:
                 visibility = value
+            else:  # Glance: later values stay among its filters, ANDed with the first
+                visibility_also = value
         elif key == "os_hidden":
             os_hidden = value
         elif key == "protected":
@@ -255,6 +258,8 @@ def parse_image_query(
     domain_filters: list[Filter] = []
     if visibility == "":  # Glance compares the column with '': no image matches
         domain_filters.append(Filter("visibility", "eq", ""))
+    if visibility_also is not None:
+        domain_filters.append(Filter("visibility", "eq", visibility_also))
     if protected is not None:
         if protected not in ("true", "false"):
             raise bad_request(
@@ -262,11 +267,10 @@ def parse_image_query(
                 "Valid values are 'true' or 'false'."
             )
         domain_filters.append(Filter("protected", "eq", protected == "true"))
-    for key, value in filters:
-        if key == "tags":
-            tags.append(value)
-            continue
-        if key == "changes-since":
+    # a repeated filter parameter counts with its last value, as in Glance
+    tags.extend(value for key, value in filters if key == "tags")
+    for key, value in dict(filters).items():
+        if key in ("tags", "changes-since"):
             continue
         flt = _filter(key, value)
         if flt is not None:

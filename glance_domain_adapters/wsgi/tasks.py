@@ -52,21 +52,28 @@ class TasksController:
 
     def index(self, req: Request) -> dict[str, Any]:
         _access(req)
-        params = dict(req.params)
-        status = params.get("status")
+        # Repeated parameters as Glance reads them: the paging parameters take their first
+        # value; a filter is validated on its last value and every value must match.
+        pairs = list(req.params)
+        paging: dict[str, str] = {}
+        for key, value in pairs:
+            if key in ("limit", "marker", "sort_key", "sort_dir"):
+                paging.setdefault(key, value)
+        last = dict(pairs)
+        status = last.get("status")
         if status and status not in TASK_STATUSES:
             raise bad_request(f"Invalid status value: {status}")
-        task_type = params.get("type")
+        task_type = last.get("type")
         # Glance 33 filters by the legacy type only (api_image_import is refused, 400)
         if task_type and task_type != "import":
             raise bad_request(f"Invalid type value: {task_type}")
-        sort_key = params.get("sort_key", "created_at")
+        sort_key = paging.get("sort_key", "created_at")
         if sort_key not in SORT_KEYS:
             raise bad_request("Sort key supplied was not valid.")
-        sort_dir = params.get("sort_dir", "desc")
+        sort_dir = paging.get("sort_dir", "desc")
         if sort_dir not in ("asc", "desc"):
             raise bad_request(f"Invalid sort direction: {sort_dir}")
-        limit_param = params.get("limit")
+        limit_param = paging.get("limit")
         limit = self.default_limit
         if limit_param is not None:
             try:
@@ -76,14 +83,14 @@ class TasksController:
             if limit < 0:
                 raise bad_request("limit param must be positive")
         limit = min(limit, self.max_limit)
-        # as Glance: every other parameter naming a task column filters by equality (an empty
-        # value too: it matches nothing); other parameters are ignored
-        filters = {k: v for k, v in params.items() if k in FILTER_COLUMNS}
+        # every other parameter naming a task column filters by equality (an empty value
+        # too: it matches nothing); other parameters are ignored
+        filters = [(k, v) for k, v in pairs if k in FILTER_COLUMNS]
         tasks = [t for t in req.service.list_tasks()
-                 if all(getattr(t, k) == v for k, v in filters.items())]
+                 if all(getattr(t, k) == v for k, v in filters)]
         tasks.sort(key=lambda t: (_sort_value(t, sort_key), t.created_at, t.id),
                    reverse=sort_dir == "desc")
-        marker = params.get("marker")
+        marker = paging.get("marker")
         if marker is not None:
             ids = [t.id for t in tasks]
             if marker not in ids:

@@ -57,3 +57,11 @@ def test_healthcheck_get_and_head(tmp_path: Path) -> None:
     assert (got.status_int, got.body) == (200, b"OK")
     head = _call(app, "HEAD", "/healthcheck")
     assert head.status_int == 204 and "Content-Type" not in head.headers
+
+
+def test_health_checks_carry_no_cors_headers(tmp_path: Path) -> None:
+    app = _app(tmp_path, "[cors]\nallowed_origin = https://dashboard.example\n")
+    for method in ("GET", "HEAD"):
+        resp = _call(app, method, "/healthcheck", Origin="https://dashboard.example")
+        assert resp.status_int in (200, 204)
+        assert "Access-Control-Allow-Origin" not in resp.headers

@@ -290,3 +290,16 @@ def test_an_empty_visibility_filter_matches_nothing(client: Client) -> None:
     client.create(name="some")
     assert client.get("/v2/images").json["images"]
     assert client.get("/v2/images?visibility=").json["images"] == []
+
+
+def test_repeated_list_parameters_count_as_glance_reads_them(client: Client) -> None:
+    queued = client.create(name="rep-q")["id"]
+    public = client.create(name="rep-p", visibility="public", as_=ADMIN)["id"]
+
+    def ids(query: str) -> set[str]:
+        return {i["id"] for i in client.get(f"/v2/images?{query}").json["images"]}
+
+    assert queued in ids("status=active&status=queued")  # the last value
+    assert queued not in ids("status=queued&status=active")
+    assert ids("visibility=public&visibility=private") == set()  # both must hold
+    assert public in ids("visibility=public&visibility=public")

@@ -199,3 +199,14 @@ def test_listing_filters_links_and_delete_as_glance(env: Env, web: str) -> None:
     resp = env.client.delete(f"/v2/tasks/{created['id']}", as_=ADMIN)
     assert resp.status_int == 405 and resp.headers["Allow"] == "GET"
     assert "They are auto deleted after reaching the time" in resp.text
+
+
+def test_repeated_task_list_parameters(env: Env, web: str) -> None:  # noqa: F811
+    for _ in range(3):
+        _finished(env, _import(env, f"{web}/missing.raw").json["id"])
+    get = env.client.get
+    assert len(get("/v2/tasks?limit=1&limit=3", as_=ADMIN).json["tasks"]) == 1  # first value
+    assert get("/v2/tasks?limit=x&limit=2", as_=ADMIN).status_int == 400
+    assert get("/v2/tasks?sort_dir=bogus&sort_dir=asc", as_=ADMIN).status_int == 400
+    assert get("/v2/tasks?status=success&status=failure", as_=ADMIN).json["tasks"] == []
+    assert len(get("/v2/tasks?status=failure&status=failure", as_=ADMIN).json["tasks"]) == 3
