@@ -83,7 +83,7 @@ class ImageService:
         self._repository = repository
 
     # -- images -------------------------------------------------------------------------
-    def create_image(self, **attributes: Any) -> Image:
+    def create_image(self, /, **attributes: Any) -> Image:
         """Create a queued image. Accepts Glance's writable attributes (id, name, visibility,
         protected, os_hidden, container_format, disk_format, min_disk, min_ram, tags, owner) and
         any extra property (string values). Read-only/reserved names raise Forbidden subclasses.

@@ -284,6 +284,6 @@ def build_app(conf: cfg.ConfigOpts, *, gateway: Any = None, migrate: bool = True
         api_settings(conf),
         context_factory=context_factory(conf, is_admin),
     )
-    from glance_domain_adapters.wsgi.cors import wrap_cors
+    from glance_domain_adapters.wsgi.cors import HealthcheckOutside, wrap_cors
 
-    return wrap_cors(conf, wrap_auth(conf, app))
+    return HealthcheckOutside(app, wrap_cors(conf, wrap_auth(conf, app)))

@@ -30,7 +30,13 @@ from collections.abc import Callable, Iterable, Iterator
 import attrs
 
 from glance_domain.context import RequestContext
-from glance_domain.errors import Conflict, DomainError, InvalidInput, NotFound
+from glance_domain.errors import (
+    Conflict,
+    DomainError,
+    InvalidInput,
+    NotFound,
+    ServiceUnavailable,
+)
 from glance_domain.formats import RawFormatInspector
 from glance_domain.importing.request import COPY_IMAGE, GLANCE_DIRECT, WEB_DOWNLOAD, ImportRequest
 from glance_domain.layers.notification import image_payload, import_properties
@@ -179,11 +185,11 @@ class Importer:
             raise Conflict(message) from None
         try:
             self.executor.submit(lambda: self.run(task.id, request, stores, context=context))
-        except Exception:  # e.g. the pool is shut down: do not leave the image locked
+        except Exception as exc:  # e.g. the pool is shut down: do not leave the image locked
             self.finish_task(task, "failure", "The import task could not be scheduled.", None)
             with contextlib.suppress(DomainError):
                 self.repository.set_property_atomic(image.id, LOCK_KEY, None, expected=task.id)
-            raise
+            raise ServiceUnavailable("The import task could not be scheduled.") from exc
         return task
 
     def _check_uri(self, uri: str | None) -> None:

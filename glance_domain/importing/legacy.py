@@ -14,8 +14,9 @@ notifications): the task goes ``processing``; an image is created from ``image_p
 (Glance's writable attributes; anything else becomes an extra property); the URL is streamed
 into the default store through the normal upload path (``queued -> saving -> active``, size cap,
 checksums); the task ends ``success`` with ``{"image_id": ...}`` as its result. On any failure
-the image it created is deleted again (Glance reverts the same way) and the task ends
-``failure`` with the error as its message.
+the task ends ``failure`` with the error as its message, and the image it created is deleted
+again through the layers (Glance reverts the same way), unless it has changed meanwhile (its
+owner uploaded to it): then it is left alone.
 
 The other task types (``api_image_import``, ``location_import``) are created by the image
 import and location APIs. A tasks-API request for them is accepted, as Glance accepts it, but
@@ -24,14 +25,16 @@ the task fails at once: such a task would bypass the image's import lock.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from glance_domain.errors import DomainError, InvalidInput
+import attrs
+
+from glance_domain.errors import DomainError, InvalidInput, NotFound, ServiceUnavailable
 from glance_domain.importing.importer import Importer
+from glance_domain.model import validation
 from glance_domain.model.image import Image
 from glance_domain.model.task import Task, task_transition
 
@@ -100,9 +103,9 @@ def create_task(
         work = _LegacyImport(service, importer, task, uri).run
     try:
         importer.executor.submit(work)
-    except Exception:
+    except Exception as exc:  # e.g. the pool is shut down
         importer.finish_task(task, "failure", "The task could not be scheduled.", None)
-        raise
+        raise ServiceUnavailable("The task could not be scheduled.") from exc
     return task
 
 
@@ -161,22 +164,52 @@ class _LegacyImport:
             stream.close()
 
     def _delete(self, image: Image) -> None:
-        """Remove the image this task created, even if its properties made it protected."""
-        with contextlib.suppress(Exception):
-            current = self.importer.repository.get(image.id)
-            self.importer.repository.remove(current)
+        """Delete the image this task created, as Glance's revert does, but only while it is
+        as the task left it (``queued``, no data): meanwhile its owner may have uploaded to it
+        or imported into it, and that image is not the task's to delete. The delete goes
+        through the layers as the caller (the data and ``image.delete`` notification with it);
+        a ``protected`` flag that came from ``image_properties`` is cleared first."""
+        repository = self.importer.repository
+        try:
+            current = repository.get(image.id)
+            if current.status != "queued" or current.locations or current.size:
+                LOG.warning("legacy import task %s: image %s changed since the task created "
+                            "it (%s); not deleted", self.task.id, image.id, current.status)
+                return
+            if current.protected:
+                repository.save(current, attrs.evolve(current, protected=False))
+            self.service.delete_image(image.id)
+        except NotFound:
             return
-        LOG.warning("legacy import task %s: cannot delete image %s", self.task.id, image.id)
+        except Exception:
+            LOG.warning("legacy import task %s: cannot delete image %s", self.task.id,
+                        image.id, exc_info=True)
 
 
 def _image_attributes(task_input: Mapping[str, Any]) -> dict[str, Any]:
-    """``image_properties`` as ``create_image`` keywords (InvalidInput if not an object)."""
+    """``image_properties`` as ``create_image`` keywords (InvalidInput if not an object).
+
+    Glance's writable attributes stay keywords (validated as on create); read-only and
+    reserved names are refused (the task fails); every other name is an extra property, its
+    value turned into a string where it is not one (Glance stores what the task gives it as
+    text: no API schema applies to this path)."""
     properties = task_input.get("image_properties")
     if properties is None:
         return {}
     if not isinstance(properties, Mapping):
         raise InvalidInput("image_properties must be an object.")
-    return {str(key): value for key, value in properties.items()}
+    core: dict[str, Any] = {}
+    extra: dict[str, str] = {}
+    for key, value in properties.items():
+        name = str(key)
+        if name in validation.WRITABLE_ATTRIBUTES:
+            core[name] = value
+            continue
+        validation.check_writable_name(name)
+        extra[name] = value if isinstance(value, str) else str(value)
+    if extra:
+        core["extra_properties"] = extra
+    return core
 
 
 __all__ = ["LEGACY_IMPORT", "TASK_TYPES", "check_import_from", "create_task"]

@@ -25,7 +25,7 @@ class ImageFactory:
         self._settings = settings
         self._clock = clock
 
-    def new_image(self, context: RequestContext, **attributes: Any) -> Image:
+    def new_image(self, context: RequestContext, /, **attributes: Any) -> Image:
         """A queued Image. Core attributes are validated; any other name is an extra property
         (string value). Read-only and reserved names (``locations`` included) raise
         ``ReadOnlyAttribute`` / ``ReservedAttribute``; ``os_hash_algo``/``os_hash_value`` are

@@ -3,7 +3,8 @@
 Two guards, both applied before a task is created and again when connecting:
 
 1. Glance's ``[import_filtering_opts]`` rules (:class:`ImportFilter`): allowed/disallowed
-   schemes, hosts and ports (by default only http/https on ports 80 and 443).
+   schemes, hosts and ports (by default only http/https on ports 80 and 443), for the URL and
+   for every redirect target ("Redirect to disallowed URL").
 2. The ``http`` store driver's SSRF guard (``glance_store_plugins.netguard``): the host's
    addresses must be publicly routable unless they lie in ``allowed_networks``; the connection
    goes to the checked address (no DNS rebinding) and every redirect is checked again.
@@ -89,6 +90,8 @@ class HttpFetcher:
         if ca_file:
             options["https_ca_certificates_file"] = ca_file
         self.store = HttpStore(options, backend="os_glance_web_download")
+        # every redirect target must pass the same filtering as the URL itself (as Glance)
+        self.store.redirect_check = self.filter.accepts
         self._allowed = netguard.parse_networks(allowed_networks)
 
     def check(self, uri: str) -> None:

@@ -68,25 +68,26 @@ class OptionsAnswer:
         return [b""]
 
 
-class _HealthcheckBeside:
-    """``/healthcheck`` straight to the application, everything else through ``filtered``
-    (Glance answers health checks outside its CORS filter)."""
+def wrap_cors(conf: cfg.ConfigOpts, app: WsgiApp) -> WsgiApp:
+    """The outermost layer of the API: oslo.middleware's CORS filter when ``[cors]
+    allowed_origin`` is set, else :class:`OptionsAnswer`."""
+    if conf.cors.allowed_origin:
+        return cors.CORS(app, conf)
+    return OptionsAnswer(app)
 
-    def __init__(self, app: WsgiApp, filtered: WsgiApp) -> None:
+
+class HealthcheckOutside:
+    """``/healthcheck`` straight to the application, everything else through ``guarded``
+    (authentication, CORS): as in Glance, where the health check is mounted beside the API
+    pipeline, load balancers probe it without credentials."""
+
+    def __init__(self, app: WsgiApp, guarded: WsgiApp) -> None:
         self.app = app
-        self.filtered = filtered
+        self.guarded = guarded
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]
                  ) -> Iterable[bytes]:
         path = environ.get("PATH_INFO") or ""
         target = self.app if path == "/healthcheck" or path.startswith("/healthcheck/") \
-            else self.filtered
+            else self.guarded
         return target(environ, start_response)  # type: ignore[no-any-return]
-
-
-def wrap_cors(conf: cfg.ConfigOpts, app: WsgiApp) -> WsgiApp:
-    """The outermost layer: oslo.middleware's CORS filter when ``[cors] allowed_origin`` is
-    set (not for ``/healthcheck``), else :class:`OptionsAnswer`."""
-    if conf.cors.allowed_origin:
-        return _HealthcheckBeside(app, cors.CORS(app, conf))
-    return OptionsAnswer(app)

@@ -237,8 +237,11 @@ def parse_image_query(
         else:
             filters.append((key, value))
 
-    if visibility and visibility not in _VISIBILITIES:
-        raise bad_request(f"Invalid visibility value: {visibility}")
+    # Glance validates the last value given, scopes the listing by the first and keeps the
+    # others among its filters
+    last_visibility = visibility_also if visibility_also is not None else visibility
+    if last_visibility and last_visibility not in _VISIBILITIES:
+        raise bad_request(f"Invalid visibility value: {last_visibility}")
     for key, value in filters:
         if key == "changes-since" and value:
             raise bad_request('The "changes-since" filter is no longer available on v2.')
@@ -256,8 +259,10 @@ def parse_image_query(
             "Valid values are 'true' or 'false'."
         )
     domain_filters: list[Filter] = []
-    if visibility == "":  # Glance compares the column with '': no image matches
-        domain_filters.append(Filter("visibility", "eq", ""))
+    if visibility is not None and visibility not in _VISIBILITIES:
+        # '' (or an unknown first value): Glance compares the column with it, nothing matches
+        domain_filters.append(Filter("visibility", "eq", visibility))
+        visibility = None
     if visibility_also is not None:
         domain_filters.append(Filter("visibility", "eq", visibility_also))
     if protected is not None:

@@ -23,7 +23,8 @@ from glance_domain_adapters.wsgi.resource import Resource, read_json
 from glance_domain_adapters.wsgi.schemas import SchemaValidator, task_schema
 from glance_domain_adapters.wsgi.views import task_summary_view, task_view
 
-SORT_KEYS = ("created_at", "updated_at", "id", "type", "status", "expires_at", "owner")
+SORT_KEYS = ("created_at", "updated_at", "id", "type", "status", "expires_at", "owner",
+             "image_id", "request_id", "user_id")
 
 
 def _access(req: Request) -> None:
@@ -86,18 +87,25 @@ class TasksController:
         # every other parameter naming a task column filters by equality (an empty value
         # too: it matches nothing); other parameters are ignored
         filters = [(k, v) for k, v in pairs if k in FILTER_COLUMNS]
-        tasks = [t for t in req.service.list_tasks()
-                 if all(getattr(t, k) == v for k, v in filters)]
-        tasks.sort(key=lambda t: (_sort_value(t, sort_key), t.created_at, t.id),
-                   reverse=sort_dir == "desc")
+        visible = req.service.list_tasks()
+        tasks = [t for t in visible if all(getattr(t, k) == v for k, v in filters)]
+
+        def order(task: Task) -> tuple[Any, ...]:
+            return (_sort_value(task, sort_key), task.created_at, task.id)
+
+        descending = sort_dir == "desc"
+        tasks.sort(key=order, reverse=descending)
         marker = paging.get("marker")
         if marker is not None:
-            ids = [t.id for t in tasks]
-            if marker not in ids:
+            # keyset paging from the marker, which the filters need not match (as Glance)
+            found = next((t for t in visible if t.id == marker), None)
+            if found is None:
                 if not _is_uuid(marker):
                     raise bad_request("Invalid marker format")
                 raise bad_request(f"Task with the given id {marker} was not found")
-            tasks = tasks[ids.index(marker) + 1:]
+            after = order(found)
+            tasks = [t for t in tasks
+                     if (order(t) < after if descending else order(t) > after)]
         page = tasks[:limit]
         result: dict[str, Any] = {"tasks": page}
         if page and len(page) == limit:
@@ -137,9 +145,11 @@ def _is_uuid(value: str) -> bool:
     return True
 
 
-def _sort_value(task: Task, key: str) -> Any:
+def _sort_value(task: Task, key: str) -> tuple[bool, Any]:
+    """Sortable whatever the values: unset ones first ascending, last descending (as NULLs
+    sort in Glance's SQLite)."""
     value = getattr(task, key)
-    return "" if value is None else value
+    return (False, "") if value is None else (True, value)
 
 
 class TasksSerializer:

@@ -29,7 +29,7 @@ import base64
 import http.client
 import socket
 import ssl
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
@@ -84,6 +84,9 @@ class HttpStore(Store):
     driver_name = "http"
     schemes = ("http", "https")
     capabilities = Capability.READ_ONLY
+    #: An extra test every redirect target must pass (the web-download URI filtering of
+    #: the importer sets it); None: only the scheme and the network guard.
+    redirect_check: Callable[[str], bool] | None = None
     options = {
         opt.name: opt
         for opt in (
@@ -172,6 +175,8 @@ class HttpStore(Store):
                 url = urljoin(_without_userinfo(url), target_url)
                 if urlsplit(url).scheme not in self.schemes:
                     raise InvalidLocation(f"{shown} redirects to a non-http URL")
+                if self.redirect_check is not None and not self.redirect_check(url):
+                    raise InvalidLocation(f"Redirect to disallowed URL: {loc.redact(url)}")
                 continue
             if 200 <= resp.status < 300:
                 return conn, resp

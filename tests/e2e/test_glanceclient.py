@@ -250,5 +250,8 @@ def test_tasks_api_with_the_client(glance_client: Callable[[str], Any], alice: A
         alice.tasks.create(type="import", input=task_input)
     with pytest.raises(exc.HTTPForbidden):
         list(alice.tasks.list())
-    listed = list(admin.tasks.list(filters={"type": "import"}))
-    assert all(t["type"] == "import" for t in listed)
+    other = admin.tasks.create(type="api_image_import", input={})  # accepted, then fails
+    assert other["status"] == "pending" and other["type"] == "api_image_import"
+    assert other["id"] in {t["id"] for t in admin.tasks.list()}
+    assert other["id"] not in {t["id"] for t in admin.tasks.list(filters={"type": "import"})}
+    assert admin.tasks.get(other["id"])["id"] == other["id"]

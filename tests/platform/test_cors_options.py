@@ -65,3 +65,14 @@ def test_health_checks_carry_no_cors_headers(tmp_path: Path) -> None:
         resp = _call(app, method, "/healthcheck", Origin="https://dashboard.example")
         assert resp.status_int in (200, 204)
         assert "Access-Control-Allow-Origin" not in resp.headers
+
+
+def test_health_checks_need_no_token_with_keystone(tmp_path: Path) -> None:
+    """With ``flavor = keystone`` the API refuses a request without a token (auth_token
+    answers 401 on its own, no Keystone needed for that), the health check does not."""
+    app = _app(tmp_path, "[paste_deploy]\nflavor = keystone\n"
+                         "[keystone_authtoken]\nwww_authenticate_uri = http://127.0.0.1:1/\n"
+                         "delay_auth_decision = false\n")
+    assert _call(app, "GET", "/v2/images").status_int == 401
+    assert _call(app, "GET", "/healthcheck").status_int == 200
+    assert _call(app, "HEAD", "/healthcheck").status_int == 204

@@ -11,7 +11,7 @@ import pytest
 
 from glance_domain import DomainSettings, Gateway, MemoryImageRepository, MemoryStoreRegistry
 from glance_domain.context import RequestContext
-from glance_domain.errors import SizeLimitExceeded
+from glance_domain.errors import InvalidInput, SizeLimitExceeded, StoreUnavailable
 from glance_domain.importing import ImportRequest, InlineExecutor
 from glance_domain.notifications import NullNotifier
 from glance_domain.policy import DefaultPolicy
@@ -77,3 +77,26 @@ def test_web_download_import_from_a_chunked_get_only_server(site: Site, tmp_path
     assert done.size == len(DATA)
     download = svc.download_data(image.id)
     assert download is not None and b"".join(download.stream) == DATA
+
+
+def test_a_redirect_must_pass_the_uri_filtering_too(tmp_path: Path) -> None:
+    """A URL the filtering accepts may not redirect to one it refuses (another port here), as
+    Glance checks every redirect target."""
+    with serve() as allowed, serve() as refused:
+        refused.files["/secret"] = b"internal"
+        allowed.files["/image.raw"] = DATA
+        allowed.redirects["/x"] = f"{refused.base}/secret"
+        allowed.redirects["/y"] = f"{allowed.base}/image.raw"
+        port = int(allowed.base.rsplit(":", 1)[1])
+        fetcher = HttpFetcher(uri_filter=ImportFilter(allowed_ports=(port,)),
+                              allowed_networks=["127.0.0.1/32"])
+        with pytest.raises(InvalidInput):
+            fetcher.check(f"{refused.base}/secret")
+        with pytest.raises(StoreUnavailable, match="Redirect to disallowed URL"):
+            fetcher.open(f"{allowed.base}/x")
+        assert refused.requests == []
+        stream = fetcher.open(f"{allowed.base}/y")  # a redirect within the filter is followed
+        try:
+            assert b"".join(stream) == DATA
+        finally:
+            stream.close()

@@ -283,7 +283,7 @@ def test_location_patch_rules_come_before_the_invisible_refusal(client: Client) 
     assert admin.status_int == 403 and "remove locations if locations are invisible" in admin.text
     reader = client.patch(f"/v2/images/{image['id']}", add,
                           as_={**ALICE, "X-Roles": "reader"})
-    assert reader.status_int == 403
+    assert reader.status_int == 403 and "set_image_location action" in reader.text
 
 
 def test_an_empty_visibility_filter_matches_nothing(client: Client) -> None:
@@ -303,3 +303,11 @@ def test_repeated_list_parameters_count_as_glance_reads_them(client: Client) -> 
     assert queued not in ids("status=queued&status=active")
     assert ids("visibility=public&visibility=private") == set()  # both must hold
     assert public in ids("visibility=public&visibility=public")
+
+
+def test_a_repeated_visibility_is_validated_on_its_last_value(client: Client) -> None:
+    client.create(name="vis", visibility="public", as_=ADMIN)
+    refused = client.get("/v2/images?visibility=public&visibility=bogus")
+    assert refused.status_int == 400 and "Invalid visibility value: bogus" in refused.text
+    scoped = client.get("/v2/images?visibility=bogus&visibility=public")
+    assert scoped.status_int == 200 and scoped.json["images"] == []

@@ -4,14 +4,17 @@ server, the SQL task repository (SQLite) and a thread-pool executor; plus the re
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from glance_domain.model.task import Task
 from tests.wsgi.test_import import DATA, Env, web  # noqa: F401 (the ``web`` fixture)
 
 from .conftest import ADMIN, ALICE, Client, identity
@@ -210,3 +213,47 @@ def test_repeated_task_list_parameters(env: Env, web: str) -> None:  # noqa: F81
     assert get("/v2/tasks?sort_dir=bogus&sort_dir=asc", as_=ADMIN).status_int == 400
     assert get("/v2/tasks?status=success&status=failure", as_=ADMIN).json["tasks"] == []
     assert len(get("/v2/tasks?status=failure&status=failure", as_=ADMIN).json["tasks"]) == 3
+
+
+def test_sorting_by_an_unset_column_and_a_marker_outside_the_filters(
+    env: Env, web: str,  # noqa: F811
+) -> None:
+    finished = _finished(env, _import(env, f"{web}/missing.raw").json["id"])
+    now = dt.datetime.now(dt.UTC)
+    pending = {"id": str(uuid.uuid4())}  # never run: no expires_at
+    env.gateway.importer.tasks.add(Task(id=pending["id"], type="import", owner="admin-project",
+                                        created_at=now, updated_at=now))
+    for direction in ("asc", "desc"):
+        resp = env.client.get(f"/v2/tasks?sort_key=expires_at&sort_dir={direction}",
+                              as_=ADMIN)
+        assert resp.status_int == 200, resp.text
+        assert {t["id"] for t in resp.json["tasks"]} == {finished["id"], pending["id"]}
+    for key in ("image_id", "user_id", "request_id"):
+        assert env.client.get(f"/v2/tasks?sort_key={key}", as_=ADMIN).status_int == 200
+    # the marker need not match the filters: paging goes on from its place in the order
+    resp = env.client.get(f"/v2/tasks?type=import&sort_key=created_at&sort_dir=asc"
+                          f"&marker={pending['id']}", as_=ADMIN)
+    assert resp.status_int == 200 and resp.json["tasks"] == []
+
+
+def test_members_see_only_their_projects_tasks(tmp_path: Path, web: str) -> None:  # noqa: F811
+    from glance_domain_adapters import bootstrap
+    from glance_domain_adapters.policy.enforcer import make_policy
+    from glance_domain_adapters.wsgi.app import make_app
+
+    (tmp_path / "policy.yaml").write_text('"tasks_api_access": "role:member"\n')
+    conf_file = tmp_path / "glance-api.conf"
+    conf_file.write_text(f"[oslo_policy]\npolicy_file = {tmp_path / 'policy.yaml'}\n")
+    env = Env(tmp_path)
+    try:
+        env.gateway.policy = make_policy(bootstrap.load_config(config_files=[str(conf_file)]))
+        client = Client(make_app(env.gateway, env.gateway.settings), ALICE)
+        mine = client.post("/v2/tasks", {"type": "import",
+                                          "input": {"import_from": f"{web}/image.raw"}}).json
+        bob = identity("bob-project", user="bob")
+        assert client.get(f"/v2/tasks/{mine['id']}", as_=bob).status_int == 404
+        assert client.get("/v2/tasks", as_=bob).json["tasks"] == []
+        assert client.get("/v2/tasks?owner=alice-project", as_=bob).json["tasks"] == []
+        assert [t["id"] for t in client.get("/v2/tasks").json["tasks"]] == [mine["id"]]
+    finally:
+        env.executor.shutdown()
