@@ -4,6 +4,7 @@ server, the SQL task repository (SQLite) and a thread-pool executor; plus the re
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import time
@@ -164,25 +165,13 @@ def test_listing_pages_by_limit_param_default_capped_by_api_limit_max(
 def test_the_operators_tasks_api_access_rule_decides(tmp_path: Path, web: str) -> None:  # noqa: F811
     """An operator's policy.yaml opening the tasks API to members is obeyed (not a hard-coded
     admin check)."""
-    from glance_domain_adapters import bootstrap
-    from glance_domain_adapters.policy.enforcer import make_policy
-    from glance_domain_adapters.wsgi.app import make_app
-
-    (tmp_path / "policy.yaml").write_text('"tasks_api_access": "role:member"\n')
-    conf_file = tmp_path / "glance-api.conf"
-    conf_file.write_text(f"[oslo_policy]\npolicy_file = {tmp_path / 'policy.yaml'}\n")
-    env = Env(tmp_path)
-    try:
-        env.gateway.policy = make_policy(bootstrap.load_config(config_files=[str(conf_file)]))
-        client = Client(make_app(env.gateway, env.gateway.settings), ALICE)
+    with _tasks_open_to_members(tmp_path) as client:
         assert client.get("/v2/tasks").status_int == 200
         resp = client.post("/v2/tasks", {"type": "import",
                                           "input": {"import_from": f"{web}/image.raw"}})
         assert resp.status_int == 201 and resp.json["owner"] == "alice-project"
         reader = client.get("/v2/tasks", as_=identity("alice-project", "reader"))
         assert reader.status_int == 403 and "tasks_api_access" in reader.text
-    finally:
-        env.executor.shutdown()
 
 
 def test_listing_filters_links_and_delete_as_glance(env: Env, web: str) -> None:  # noqa: F811
@@ -237,6 +226,19 @@ def test_sorting_by_an_unset_column_and_a_marker_outside_the_filters(
 
 
 def test_members_see_only_their_projects_tasks(tmp_path: Path, web: str) -> None:  # noqa: F811
+    with _tasks_open_to_members(tmp_path) as client:
+        mine = client.post("/v2/tasks", {"type": "import",
+                                          "input": {"import_from": f"{web}/image.raw"}}).json
+        bob = identity("bob-project", user="bob")
+        assert client.get(f"/v2/tasks/{mine['id']}", as_=bob).status_int == 404
+        assert client.get("/v2/tasks", as_=bob).json["tasks"] == []
+        assert client.get("/v2/tasks?owner=alice-project", as_=bob).json["tasks"] == []
+        assert [t["id"] for t in client.get("/v2/tasks").json["tasks"]] == [mine["id"]]
+
+
+@contextlib.contextmanager
+def _tasks_open_to_members(tmp_path: Path) -> Iterator[Client]:
+    """A client (Alice) of an app whose operator policy.yaml opens the tasks API to members."""
     from glance_domain_adapters import bootstrap
     from glance_domain_adapters.policy.enforcer import make_policy
     from glance_domain_adapters.wsgi.app import make_app
@@ -247,13 +249,6 @@ def test_members_see_only_their_projects_tasks(tmp_path: Path, web: str) -> None
     env = Env(tmp_path)
     try:
         env.gateway.policy = make_policy(bootstrap.load_config(config_files=[str(conf_file)]))
-        client = Client(make_app(env.gateway, env.gateway.settings), ALICE)
-        mine = client.post("/v2/tasks", {"type": "import",
-                                          "input": {"import_from": f"{web}/image.raw"}}).json
-        bob = identity("bob-project", user="bob")
-        assert client.get(f"/v2/tasks/{mine['id']}", as_=bob).status_int == 404
-        assert client.get("/v2/tasks", as_=bob).json["tasks"] == []
-        assert client.get("/v2/tasks?owner=alice-project", as_=bob).json["tasks"] == []
-        assert [t["id"] for t in client.get("/v2/tasks").json["tasks"]] == [mine["id"]]
+        yield Client(make_app(env.gateway, env.gateway.settings), ALICE)
     finally:
         env.executor.shutdown()
