@@ -13,7 +13,8 @@ Glance's patch semantics, kept here:
 - read-only attributes -> ``ReadOnlyAttribute``; ``os_glance_*``/reserved names ->
   ``ReservedAttribute`` (both 403 in Glance).
 - ``disk_format``/``container_format`` may only be set while the image is queued (or importing).
-- ``locations`` changes are refused unless ``show_multiple_locations`` is on.
+- ``locations`` changes are refused unless ``show_multiple_locations`` is on; then they are
+  left to :mod:`glance_domain.location_patch` (they need the stores).
 """
 
 from __future__ import annotations
@@ -110,6 +111,7 @@ def apply_changes(image: Image, changes: Sequence[Change], settings: DomainSetti
         name = change.path[0]
         if name == "locations":
             _refuse_locations(change, settings)
+            continue  # applied by glance_domain.location_patch (it needs the stores)
         if name in PATCH_READ_ONLY:
             raise ReadOnlyAttribute(f"Attribute '{name}' is read-only.")
         validation.check_writable_name(name)
@@ -152,5 +154,3 @@ def _refuse_locations(change: Change, settings: DomainSettings) -> None:
     if not settings.show_multiple_locations:
         verb = {"remove": "remove", "add": "add"}.get(change.op, "update")
         raise Forbidden(f"It's not allowed to {verb} locations if locations are invisible.")
-    raise Forbidden("Changing locations through a patch is not supported; use the "
-                    "locations API.")

@@ -19,7 +19,14 @@ import attrs
 from glance_domain import visibility
 from glance_domain.changes import Change, apply_changes
 from glance_domain.context import RequestContext
-from glance_domain.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from glance_domain.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    StoreUnavailable,
+)
 from glance_domain.importing import legacy
 from glance_domain.importing.importer import LOCK_KEY, Importer
 from glance_domain.importing.request import (
@@ -29,6 +36,7 @@ from glance_domain.importing.request import (
     ImportRequest,
 )
 from glance_domain.layers.base import Layer
+from glance_domain.location_patch import apply_location_changes
 from glance_domain.model import validation
 from glance_domain.model.factory import ImageFactory
 from glance_domain.model.image import Image
@@ -114,7 +122,36 @@ class ImageService:
                     "delete_image_location" if change.op == "remove" else "set_image_location",
                     image)
         after = apply_changes(image, changes, self._settings)
+        located = [c for c in changes if c.path[:1] == ("locations",)]
+        if located:  # show_multiple_locations is on (apply_changes refused them otherwise)
+            after = apply_location_changes(
+                after, located, lambda url: self._resolve_location(image, url),
+                self._settings.hashing_algorithm)
         return self._stack.save(image, after, "update")
+
+    def _resolve_location(self, image: Image, url: str) -> tuple[str, int]:
+        """The backend owning ``url`` and the size of the data there, for a PATCH adding it
+        (InvalidInput "Invalid location" as Glance, for a refused, unknown or empty one)."""
+        if not isinstance(url, str) or len(url) > 255:
+            raise InvalidInput("Invalid location")
+        if url.split(":", 1)[0].lower() in ("http", "https"):
+            fetcher = self._importer.fetcher if self._importer is not None else None
+            try:
+                if fetcher is None:
+                    raise InvalidInput("no URI filtering is configured")
+                fetcher.check(url)
+            except InvalidInput:
+                raise InvalidInput("Invalid location") from None
+        backend = self._location_backend(url)
+        if backend is None:
+            raise InvalidInput("Invalid location")
+        try:
+            size = self._stack.measure_location(image, url, "set_image_location")
+        except (NotFound, StoreUnavailable, InvalidInput):
+            raise InvalidInput("Invalid location") from None
+        if size <= 0:
+            raise InvalidInput("Invalid location")
+        return backend, size
 
     def _fetch(self, image_id: str, not_found: str) -> Image:
         """The image for an operation whose controller words "not found" its own way."""

@@ -94,9 +94,10 @@ class AuthorizationLayer(Layer):
         self._mutable(image, "delete_image_location")
         return self.inner.delete_from_store(image, backend)
 
-    def measure_location(self, image: Image, url: str) -> int:
-        self._mutable(image)  # as the save that follows (``add_location``) will
-        return self.inner.measure_location(image, url)
+    def measure_location(self, image: Image, url: str,
+                         rule: str = "add_image_location") -> int:
+        self._mutable(image)  # as the save that follows will
+        return self.inner.measure_location(image, url, rule)
 
     # -- import ---------------------------------------------------------------------------
     def stage(self, image: Image, data: Iterable[bytes], size: int | None) -> Image:

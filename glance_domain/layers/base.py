@@ -74,8 +74,12 @@ class Layer:
     def delete_from_store(self, image: Image, backend: str) -> Image:
         return self.inner.delete_from_store(image, backend)
 
-    def measure_location(self, image: Image, url: str) -> int:
-        return self.inner.measure_location(image, url)
+    def measure_location(self, image: Image, url: str,
+                         rule: str = "add_image_location") -> int:
+        """The size of the data at ``url`` (a store read), for adding it as a location;
+        ``rule`` is the policy rule that allows it (the add-location API's, or
+        ``set_image_location`` for a PATCH)."""
+        return self.inner.measure_location(image, url, rule)
 
     def get_locations(self, image: Image) -> builtins.list[Location]:
         return self.inner.get_locations(image)

@@ -134,9 +134,10 @@ class PolicyLayer(Layer):
         self._enforce("delete_image_location", image)
         return self.inner.delete_from_store(image, backend)
 
-    def measure_location(self, image: Image, url: str) -> int:
-        self._enforce("add_image_location", image)  # the add-location save fires no rule
-        return self.inner.measure_location(image, url)
+    def measure_location(self, image: Image, url: str,
+                         rule: str = "add_image_location") -> int:
+        self._enforce(rule, image)  # the add-location save fires no rule
+        return self.inner.measure_location(image, url, rule)
 
     def get_locations(self, image: Image) -> builtins.list[Location]:
         self._enforce("fetch_image_location", image)

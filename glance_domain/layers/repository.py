@@ -57,7 +57,8 @@ class RepositoryLayer(Layer):
     def delete_from_store(self, image: Image, backend: str) -> Image:
         raise StoreUnavailable("No store is configured.")
 
-    def measure_location(self, image: Image, url: str) -> int:
+    def measure_location(self, image: Image, url: str,
+                         rule: str = "add_image_location") -> int:
         raise StoreUnavailable("No store is configured.")
 
     def stage(self, image: Image, data: Iterable[bytes], size: int | None) -> Image:

@@ -119,7 +119,17 @@ class StoreLayer(Layer):
             raise
 
     # -- locations ------------------------------------------------------------------------
-    def measure_location(self, image: Image, url: str) -> int:
+    def save(self, before: Image, after: Image, action: str = "update") -> Image:
+        saved = self.inner.save(before, after, action)
+        if action == "update":  # a PATCH that removed or replaced locations: their data goes
+            kept = {loc.url for loc in saved.locations}
+            for location in before.locations:
+                if location.url not in kept:
+                    self._discard(before.id, location.url)
+        return saved
+
+    def measure_location(self, image: Image, url: str,
+                         rule: str = "add_image_location") -> int:
         stream = self.stores.read(url)
         try:
             return stream.length

@@ -143,20 +143,41 @@ task_opts: list[cfg.Opt] = [
                "running import tasks (glance-domain)."),
 ]
 
+class _ListBracketsOptional(cfg.types.List):
+    """A list option read like Glance's ``[import_filtering_opts]`` lists, which are written
+    in brackets (``allowed_ports = [80,443]``), and also without them (``80,443``), so both
+    an operator's glance-api.conf and a plain oslo.config list work."""
+
+    def __call__(self, value: object) -> list[object]:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("[") and text.endswith("]"):
+                value = text[1:-1]
+        return super().__call__(value)  # type: ignore[no-any-return]
+
+
+def _filter_list(name: str, item: cfg.types.ConfigType, default: list[object],
+                 help: str) -> cfg.Opt:
+    return cfg.Opt(name, type=_ListBracketsOptional(item_type=item), default=default,
+                   help=help)
+
+
+_PORT = cfg.types.Integer(min=1, max=65535)
+
 import_filtering_opts: list[cfg.Opt] = [
-    cfg.ListOpt("allowed_schemes", default=["http", "https"], help="web-download: URL "
-                "schemes allowed (an empty list: all but disallowed_schemes)."),
-    cfg.ListOpt("disallowed_schemes", default=[], help="web-download: URL schemes refused "
-                "when allowed_schemes is empty."),
-    cfg.ListOpt("allowed_hosts", default=[], help="web-download: hosts allowed (an empty "
-                "list: all but disallowed_hosts)."),
-    cfg.ListOpt("disallowed_hosts", default=[], help="web-download: hosts refused when "
-                "allowed_hosts is empty."),
-    cfg.ListOpt("allowed_ports", item_type=cfg.types.Integer(min=1, max=65535),
-                default=[80, 443], help="web-download: ports allowed (an empty list: all "
-                "but disallowed_ports)."),
-    cfg.ListOpt("disallowed_ports", item_type=cfg.types.Integer(min=1, max=65535),
-                default=[], help="web-download: ports refused when allowed_ports is empty."),
+    _filter_list("allowed_schemes", cfg.types.String(quotes=True), ["http", "https"],
+                 "web-download: URL schemes allowed (an empty list: all but "
+                 "disallowed_schemes)."),
+    _filter_list("disallowed_schemes", cfg.types.String(quotes=True), [],
+                 "web-download: URL schemes refused when allowed_schemes is empty."),
+    _filter_list("allowed_hosts", cfg.types.String(quotes=True), [],
+                 "web-download: hosts allowed (an empty list: all but disallowed_hosts)."),
+    _filter_list("disallowed_hosts", cfg.types.String(quotes=True), [],
+                 "web-download: hosts refused when allowed_hosts is empty."),
+    _filter_list("allowed_ports", _PORT, [80, 443],
+                 "web-download: ports allowed (an empty list: all but disallowed_ports)."),
+    _filter_list("disallowed_ports", _PORT, [],
+                 "web-download: ports refused when allowed_ports is empty."),
     cfg.ListOpt("allowed_networks", default=[], help="web-download (glance-domain): "
                 "non-public networks (CIDRs) that may still be reached. Loopback, private, "
                 "link-local and other non-routable addresses are refused otherwise."),

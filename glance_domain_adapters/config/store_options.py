@@ -75,6 +75,15 @@ http_store_opts: list[cfg.Opt] = [
                 "certificates."),
     cfg.DictOpt("http_proxy_information", default={}, help="Proxies by scheme, e.g. "
                 "'http:http://proxy:3128, https:http://proxy:3128'."),
+    cfg.ListOpt("http_store_allowed_networks", default=[], help="Non-public networks (CIDRs, "
+                "e.g. 10.0.0.0/8) the http store may still read from (ours). Loopback, private, "
+                "link-local and other non-routable addresses are refused otherwise."),
+    cfg.IntOpt("http_store_max_redirects", default=5, min=0, help="Redirects followed per "
+               "request (ours)."),
+    cfg.FloatOpt("http_store_connect_timeout", default=10.0, min=0.1, help="Seconds to wait "
+                 "for a connection (ours)."),
+    cfg.FloatOpt("http_store_read_timeout", default=60.0, min=0.1, help="Seconds to wait for "
+                 "data on a connection (ours)."),
 ]
 
 s3_store_opts: list[cfg.Opt] = [

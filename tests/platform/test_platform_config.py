@@ -208,3 +208,24 @@ def test_list_opts_covers_glance_names() -> None:
 def test_auth_flavor(tmp_path: Path, flavor: str, expected: str) -> None:
     path = _write(tmp_path, f"[paste_deploy]\nflavor = {flavor}\n")
     assert config.auth_flavor(bootstrap.load_config(config_files=[path])) == expected
+
+
+def test_http_store_options_and_bracketed_filter_lists(tmp_path: Path) -> None:
+    """The http store's own options reach it from glance-api.conf, and the import filtering
+    lists read Glance's bracketed form as well as plain lists."""
+    path = _write(tmp_path, (
+        f"[DEFAULT]\ndata_dir = {tmp_path}\nenabled_backends = fs:file, web:http\n"
+        f"[glance_store]\ndefault_backend = fs\n[fs]\nfilesystem_store_datadir = {tmp_path}\n"
+        "[web]\nhttp_store_allowed_networks = 127.0.0.0/8\nhttp_store_max_redirects = 2\n"
+        "[import_filtering_opts]\nallowed_ports = [80,443,8080]\n"
+        "allowed_hosts = [127.0.0.1]\nallowed_schemes = ['http']\n"))
+    conf = bootstrap.load_config(config_files=[path])
+    web = next(b for b in config.stores_config(conf).backends if b.name == "web")
+    assert web.options["http_store_allowed_networks"] == ["127.0.0.0/8"]
+    assert web.options["http_store_max_redirects"] == 2
+    flt = conf.import_filtering_opts
+    assert (flt.allowed_ports, flt.allowed_hosts, flt.allowed_schemes) == (
+        [80, 443, 8080], ["127.0.0.1"], ["http"])
+    bad = _write(tmp_path, "[import_filtering_opts]\nallowed_ports = [80,http]\n")
+    with pytest.raises(Exception, match="allowed_ports"):
+        bootstrap.load_config(config_files=[bad]).import_filtering_opts.allowed_ports  # noqa: B018
