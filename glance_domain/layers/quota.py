@@ -61,7 +61,24 @@ class QuotaLayer(Layer):
         d = diff(before, after)
         if d.added_properties or d.added_tags or d.locations_changed:
             self._check_counts(after)
+        if d.locations_changed:
+            self._check_added_locations(before, after)
         return self.inner.save(before, after, action)
+
+    def _check_added_locations(self, before: Image, after: Image) -> None:
+        """Each new location stores the image's data once more: with ``user_storage_quota``
+        the owner's usage (size x locations, as Glance counts it) must have room for it."""
+        storage = self.settings.user_storage_quota
+        listed = {loc.url for loc in before.locations}
+        added = sum(1 for loc in after.locations if loc.url not in listed)
+        if storage <= 0 or not added or after.owner is None or not after.size:
+            return
+        required = after.size * added
+        remaining = max(storage - self.usage(after.owner).stored_bytes, 0)
+        if required > remaining:
+            raise QuotaExceeded(
+                "Denying attempt to upload image because it exceeds the quota: The size of "
+                f"the data {required} will exceed the limit. {remaining} bytes remaining.")
 
     def upload(
         self, image: Image, data: Iterable[bytes], size: int | None, backend: str | None

@@ -130,3 +130,14 @@ def test_other_projects_and_readers_cannot_patch_locations() -> None:
     with pytest.raises(Forbidden):
         w.service("p1", "reader").update_image(image.id, _add(copy.url))
     assert len(owner.get_image(image.id).locations) == 1
+
+
+def test_a_new_location_counts_against_the_storage_quota() -> None:
+    w = make_world(show_multiple_locations=True, user_storage_quota=len(DATA) + 5)
+    svc = w.service("p1")
+    image = svc.upload_data(svc.create_image(name="i", **formats()).id, [DATA])
+    copy = w.stores.write(image.id, [DATA], backend="fast")
+    with pytest.raises(QuotaExceeded, match=f"The size of the data {len(DATA)} will exceed "
+                                            "the limit. 5 bytes remaining."):
+        svc.update_image(image.id, _add(copy.url))
+    assert len(svc.get_image(image.id).locations) == 1
