@@ -8,8 +8,9 @@ their own use it (Nova and Cinder with Ceph, for instance). Rules, as Glance 33 
 - add/replace only on ``queued`` or ``active`` images, remove only on ``active`` ones (409);
 - each new URL must belong to a configured store, pass the web-download URI filtering when it
   is http(s), and hold data (its size is read through the store): else 400 "Invalid location";
-- a URL already listed is a 400; a replacement may only change the metadata of the listed
-  URLs, unless the image has no location yet;
+- ``image_location_quota`` first (413), then the URL; a location listed already with the same
+  metadata is a 400 (the same URL with other metadata is another location, as in Glance); a
+  replacement may only change the metadata of the listed URLs, unless the image has none yet;
 - the last location cannot be removed (403); positions out of range are a 400;
 - a ``queued`` image that gets a location becomes ``active``, with the size read from the
   store and the checksums of ``validation_data`` (checked like Glance: hex, right length,
@@ -29,7 +30,8 @@ from typing import Any
 import attrs
 
 from glance_domain.changes import Change
-from glance_domain.errors import Conflict, Forbidden, InvalidInput
+from glance_domain.errors import Conflict, Forbidden, InvalidInput, QuotaExceeded
+from glance_domain.layers.quota import limit_text
 from glance_domain.model.image import Image
 from glance_domain.model.location import Location
 from glance_domain.model.status import transition
@@ -42,20 +44,29 @@ VALIDATION_KEYS = ("checksum", "os_hash_algo", "os_hash_value")
 
 
 def apply_location_changes(
-    image: Image, changes: Sequence[Change], resolve: Resolver, hashing_algorithm: str
+    image: Image, changes: Sequence[Change], resolve: Resolver, hashing_algorithm: str,
+    location_quota: int = -1,
 ) -> Image:
-    """``image`` after the location ``changes`` (in order); ``image`` itself is untouched."""
+    """``image`` after the location ``changes`` (in order); ``image`` itself is untouched.
+
+    ``location_quota`` (``image_location_quota``, -1: none) is checked where Glance checks it,
+    before the URL and duplicate checks (the quota layer checks it again on save)."""
     for change in changes:
         if change.op == "add":
-            image = _add(image, change, resolve, hashing_algorithm)
+            image = _add(image, change, resolve, hashing_algorithm, location_quota)
         elif change.op == "replace":
-            image = _replace(image, change, resolve, hashing_algorithm)
+            image = _replace(image, change, resolve, hashing_algorithm, location_quota)
         else:
             image = _remove(image, change)
     return image
 
 
-def _add(image: Image, change: Change, resolve: Resolver, algorithm: str) -> Image:
+def _check_quota(attempted: int, quota: int) -> None:
+    if 0 <= quota < attempted:
+        raise QuotaExceeded(limit_text("image locations", attempted, quota))
+
+
+def _add(image: Image, change: Change, resolve: Resolver, algorithm: str, quota: int) -> Image:
     if image.status not in ("active", "queued"):
         raise Conflict(f"It's not allowed to add locations if image status is {image.status}.")
     value = _location_value(change.value)
@@ -68,15 +79,22 @@ def _add(image: Image, change: Change, resolve: Resolver, algorithm: str) -> Ima
         position = int(where)
     else:
         raise InvalidInput("Invalid position for adding a location.")
+    _check_quota(len(current) + 1, quota)
     url = value["url"]
     backend, size = resolve(url)
-    if any(loc.url == url for loc in current):
+    new = _location(value, backend)
+    if any(_same(loc, new) for loc in current):  # Glance: the same URL *and* metadata
         raise InvalidInput(f"The location {url} already exists")
-    current.insert(position, _location(value, backend))
+    current.insert(position, new)
     return _finish(image, tuple(current), size, validation)
 
 
-def _replace(image: Image, change: Change, resolve: Resolver, algorithm: str) -> Image:
+def _same(a: Location, b: Location) -> bool:
+    return a.url == b.url and dict(a.metadata) == dict(b.metadata)
+
+
+def _replace(image: Image, change: Change, resolve: Resolver, algorithm: str,
+             quota: int) -> Image:
     if image.status not in ("active", "queued"):
         raise Conflict(
             f"It's not allowed to replace locations if image status is {image.status}.")
@@ -84,6 +102,7 @@ def _replace(image: Image, change: Change, resolve: Resolver, algorithm: str) ->
         raise Forbidden("Cannot set locations to empty list.")
     values = [_location_value(v) for v in change.value]
     validation = _validation_data(image, values, algorithm)
+    _check_quota(len(values), quota)
     wanted = sorted(v["url"] for v in values)
     listed = {loc.url: loc for loc in image.locations}
     if wanted == sorted(listed):  # the same URLs: only their metadata changes
@@ -93,11 +112,11 @@ def _replace(image: Image, change: Change, resolve: Resolver, algorithm: str) ->
     if listed:
         raise InvalidInput(
             f"Original locations is not empty: {[loc.url for loc in image.locations]}")
-    if len(set(wanted)) != len(wanted):
-        duplicate = next(url for url in wanted if wanted.count(url) > 1)
-        raise InvalidInput(f"The location {duplicate} already exists")
     resolved = [(v, *resolve(v["url"])) for v in values]
     locations = tuple(_location(v, backend) for v, backend, _size in resolved)
+    for index, location in enumerate(locations):
+        if any(_same(location, other) for other in locations[index + 1:]):
+            raise InvalidInput(f"The location {location.url} already exists")
     return _finish(image, locations, resolved[0][2], validation)
 
 

@@ -126,7 +126,7 @@ class ImageService:
         if located:  # show_multiple_locations is on (apply_changes refused them otherwise)
             after = apply_location_changes(
                 after, located, lambda url: self._resolve_location(image, url),
-                self._settings.hashing_algorithm)
+                self._settings.hashing_algorithm, self._settings.image_location_quota)
         return self._stack.save(image, after, "update")
 
     def _resolve_location(self, image: Image, url: str) -> tuple[str, int]:
@@ -141,7 +141,7 @@ class ImageService:
                     raise InvalidInput("no URI filtering is configured")
                 fetcher.check(url)
             except InvalidInput:
-                raise InvalidInput("Invalid location") from None
+                raise InvalidInput("The Store URI was malformed.") from None
         backend = self._location_backend(url)
         if backend is None:
             raise InvalidInput("Invalid location")

@@ -42,7 +42,7 @@ class QuotaLayer(Layer):
             ("locations", len(image.locations), s.image_location_quota),
         ):
             if _over(count, quota):
-                raise QuotaExceeded(_limit_text(f"image {what}", count, quota))
+                raise QuotaExceeded(limit_text(f"image {what}", count, quota))
 
     def add(self, image: Image) -> Image:
         self._check_counts(image)
@@ -111,11 +111,11 @@ class QuotaLayer(Layer):
         quota = self.settings.image_member_quota
         attempted = len(self.inner.list_members(image)) + 1 if quota >= 0 else 0
         if quota >= 0 and attempted > quota:
-            raise QuotaExceeded(_limit_text("image members for this image", attempted, quota))
+            raise QuotaExceeded(limit_text("image members for this image", attempted, quota))
         return self.inner.add_member(image, member)
 
 
-def _limit_text(what: str, attempted: int, maximum: int) -> str:
+def limit_text(what: str, attempted: int, maximum: int) -> str:
     """Glance's text for a count quota (``image_property_quota``, ``image_member_quota``...)."""
     return (f"The limit has been exceeded on the number of allowed {what}. "
             f"Attempted: {attempted}, Maximum: {maximum}")

@@ -145,6 +145,7 @@ AS_DETAIL: Mapping[tuple[str, str], tuple[re.Pattern[str], ...]] = {
         "Owner can't be updated by non admin.",  # _do_replace
         "Property * does not exist.",  # _do_replace / _do_remove (409)
         "Property * may not be removed.",  # _do_remove
+        "Cannot remove last location in the image.",  # _do_remove (re-raised Forbidden)
     ),
 }
 

@@ -32,7 +32,7 @@ def test_add_and_remove_locations_of_an_active_image() -> None:
     added = svc.update_image(image.id, _add(copy.url, metadata_ignored="x"))
     assert [loc.backend for loc in added.locations] == ["default", "fast"]
     assert added.status == "active" and added.size == len(DATA)
-    with pytest.raises(InvalidInput, match="already exists"):
+    with pytest.raises(QuotaExceeded):  # at the quota, Glance checks it before duplicates
         svc.update_image(image.id, _add(copy.url))
     third = w.stores.write(image.id + "-3", [DATA], backend="default")
     with pytest.raises(QuotaExceeded):
@@ -102,6 +102,15 @@ def test_replace_changes_metadata_only_or_fills_an_empty_list() -> None:
     same = svc.update_image(image.id, [Change("replace", ("locations",), [
         {"url": location.url, "metadata": {"note": "n"}}])])
     assert same.locations[0].metadata == {"note": "n", "store": "default"}
+    with pytest.raises(InvalidInput, match="already exists"):  # same URL and metadata
+        svc.update_image(image.id, _add(location.url, metadata={"note": "n"}))
+    twice = svc.update_image(image.id, _add(location.url, metadata={"note": "m"}))
+    assert [loc.url for loc in twice.locations] == [location.url] * 2  # other metadata: kept
+    admin = w.service("admin", admin=True)
+    once = admin.update_image(image.id, [Change("remove", ("locations", "1"))])
+    assert len(once.locations) == 1
+    assert b"".join(svc.download_data(image.id).stream) == DATA  # type: ignore[union-attr]
+    image = once
     other = w.stores.write("other", [DATA], backend="fast")
     with pytest.raises(InvalidInput, match="Original locations is not empty"):
         svc.update_image(image.id, [Change("replace", ("locations",), [
