@@ -11,6 +11,7 @@ raises only ``glance_domain.errors`` exceptions.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -277,13 +278,25 @@ class ImageService:
             raise InvalidInput(f"Invalid location: {url}")
         if self._importer is not None and LOCK_KEY in image.extra_properties:
             self._importer.check_lock(image)
+        hashes = _location_hashes(validation_data, self._settings.hashing_algorithm)
         size = self._stack.measure_location(image, url)
         extra = {k: v for k, v in (metadata or {}).items() if k != "store"}
         location = Location(url=url, metadata={**extra, "store": backend})
-        hashes = {k: str(v) for k, v in (validation_data or {}).items()
-                  if k in ("os_hash_algo", "os_hash_value")}
-        after = transition(image, "active", size=size, locations=(location,), **hashes)
-        return self._stack.save(image, after, "add_location")
+        if self._importer is None:  # no task machinery: the hashes as given, none computed
+            after = transition(image, "active", size=size, locations=(location,), **hashes)
+            return self._stack.save(image, after, "add_location")
+        # As Glance's location_import task: the location is added at once; with a hash to
+        # verify the image is ``importing`` until the data's hash matched (else back to
+        # ``queued``), without one it is ``active`` at once; either way the checksum and
+        # os_hash_value of the data are computed in the background.
+        algorithm = hashes.get("os_hash_algo", self._settings.hashing_algorithm)
+        after = transition(image, "importing" if hashes else "active", size=size,
+                           locations=(location,), os_hash_algo=algorithm)
+        saved = self._stack.save(image, after, "add_location")
+        self._importer.start_location_import(
+            self.context, saved, location, hashes.get("os_hash_value"),
+            {"image_id": image.id, "loc_url": url, "validation_data": dict(validation_data or {})})
+        return saved
 
     def _location_backend(self, url: str) -> str | None:
         """The backend that owns ``url``, or None when no configured store does."""
@@ -431,3 +444,30 @@ class ImageService:
         if owner is None:
             return Usage()
         return self._repository.usage(owner)
+
+
+def _location_hashes(validation_data: dict[str, Any] | None, algorithm: str) -> dict[str, str]:
+    """``validation_data`` of the add-location API, checked as Glance does (InvalidInput):
+    ``os_hash_algo`` (a known algorithm, default the configured one) and ``os_hash_value`` (hex
+    of that algorithm's digest size); no other key."""
+    data = dict(validation_data or {})
+    unknown = sorted(set(data) - {"os_hash_algo", "os_hash_value"})
+    if unknown:
+        raise InvalidInput("Provided object does not match schema 'location': Additional "
+                           f"properties are not allowed ({unknown[0]!r} was unexpected)")
+    if "os_hash_value" not in data:
+        return {}
+    algo = str(data.get("os_hash_algo", algorithm))
+    value = data["os_hash_value"]
+    try:
+        digest = hashlib.new(algo).digest_size
+    except (ValueError, TypeError):
+        raise InvalidInput(f"Unknown hashing algorithm: {algo}") from None
+    try:
+        raw = bytes.fromhex(value)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"os_hash_value ({value}) is not a valid hexadecimal value") from None
+    if len(raw) != digest:
+        raise InvalidInput(f"os_hash_value: ({value}) is not the correct size for ({algo}) "
+                           f"(should be ({digest}) bytes)")
+    return {"os_hash_algo": algo, "os_hash_value": value}

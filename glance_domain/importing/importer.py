@@ -23,9 +23,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import logging
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 import attrs
 
@@ -59,6 +61,9 @@ from glance_domain.ports import (
 from glance_domain.settings import DomainSettings
 
 LOG = logging.getLogger(__name__)
+
+#: The task type of the add-location API's background hashing (Glance's name).
+TASK_TYPE_LOCATION_IMPORT = "location_import"
 
 LOCK_KEY = "os_glance_import_task"
 IMPORTING_KEY = "os_glance_importing_to_stores"
@@ -191,6 +196,101 @@ class Importer:
                 self.repository.set_property_atomic(image.id, LOCK_KEY, None, expected=task.id)
             raise ServiceUnavailable("The import task could not be scheduled.") from exc
         return task
+
+    # -- the add-location API's background hashing (Glance's ``location_import`` task) -------
+    def start_location_import(
+        self, context: RequestContext, image: Image, location: Location,
+        expected_hash: str | None, task_input: dict[str, Any],
+    ) -> Task:
+        """Record a ``location_import`` task for ``image`` (just given ``location``), take the
+        import lock and schedule the hashing of its data (see :meth:`run_location_import`)."""
+        now = self.clock.now()
+        task = Task(
+            id=str(uuid.uuid4()), type=TASK_TYPE_LOCATION_IMPORT, owner=context.owner,
+            image_id=image.id, user_id=context.user_id, request_id=context.request_id,
+            input=task_input, created_at=now, updated_at=now,
+        )
+        self.tasks.add(task)
+        try:
+            self.repository.set_property_atomic(image.id, LOCK_KEY, task.id, expected=None)
+        except Conflict:
+            message = (f"New operation on image '{image.id}' is not permitted as prior "
+                       "operation is still in progress")
+            self.finish_task(task, "failure", message, None)
+            raise Conflict(message) from None
+        try:
+            self.executor.submit(
+                lambda: self.run_location_import(task.id, location, expected_hash))
+        except Exception as exc:
+            self.finish_task(task, "failure", "The task could not be scheduled.", None)
+            self._revert_location(image.id, task.id, location)
+            self._unlock(image.id, task.id)
+            raise ServiceUnavailable("The task could not be scheduled.") from exc
+        return task
+
+    def run_location_import(
+        self, task_id: str, location: Location, expected_hash: str | None
+    ) -> None:
+        """Compute the checksum and os_hash_value of the data at ``location``; with an
+        ``expected_hash``, the ``importing`` image becomes ``active`` only if it matches (else
+        it goes back to ``queued`` without the location). Never raises."""
+        try:
+            task = self.tasks.save(task_transition(self.tasks.get(task_id), "processing"))
+        except DomainError:
+            LOG.exception("location import task %s cannot start", task_id)
+            return
+        image_id = str(task.image_id)
+        try:
+            image = self.repository.get(image_id)
+            checksum, digest = self._hash_location(location, image.os_hash_algo
+                                                   or self.settings.hashing_algorithm)
+            if expected_hash is not None and digest != expected_hash:
+                raise ImportAborted(f"os_hash_value: ({expected_hash}) not matched with "
+                                    f"actual os_hash_value: ({digest})")
+
+            def hashed(img: Image) -> Image:
+                if img.status == "importing":
+                    return transition(img, "active", checksum=checksum, os_hash_value=digest)
+                return attrs.evolve(img, checksum=checksum, os_hash_value=digest)
+
+            self._update(image_id, task.id, hashed)
+        except BaseException as exc:
+            LOG.info("location import task %s for image %s failed: %s", task_id, image_id, exc)
+            if expected_hash is not None:
+                self._revert_location(image_id, task.id, location)
+            self.finish_task(task, "failure", str(exc) or type(exc).__name__, None)
+            self._unlock(image_id, task.id)
+            if not isinstance(exc, Exception):
+                raise
+            return
+        self.finish_task(task, "success", "", {"image_id": image_id})
+        self._unlock(image_id, task.id)
+
+    def _hash_location(self, location: Location, algorithm: str) -> tuple[str, str]:
+        md5 = hashlib.md5(usedforsecurity=False)
+        other = hashlib.new(algorithm)
+        stream = self.stores.read(location.url)
+        try:
+            for chunk in stream:
+                md5.update(chunk)
+                other.update(chunk)
+        finally:
+            stream.close()
+        return md5.hexdigest(), other.hexdigest()
+
+    def _revert_location(self, image_id: str, task_id: str, location: Location) -> None:
+        """An image whose hash did not match: back to ``queued``, without the location."""
+        try:
+            image = self.repository.get(image_id)
+            if image.status != "importing":
+                return
+            after = transition(image, "queued", size=None, checksum=None, os_hash_algo=None,
+                               os_hash_value=None, locations=tuple(
+                                   loc for loc in image.locations if loc.url != location.url))
+            self.repository.save(image, after)
+        except DomainError:
+            LOG.warning("location import task %s: cannot revert image %s", task_id, image_id,
+                        exc_info=True)
 
     def _check_uri(self, uri: str | None) -> None:
         if not isinstance(uri, str) or not uri:
