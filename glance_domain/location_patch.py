@@ -8,9 +8,11 @@ their own use it (Nova and Cinder with Ceph, for instance). Rules, as Glance 33 
 - add/replace only on ``queued`` or ``active`` images, remove only on ``active`` ones (409);
 - each new URL must belong to a configured store, pass the web-download URI filtering when it
   is http(s), and hold data (its size is read through the store): else 400 "Invalid location";
-- ``image_location_quota`` first (413), then the URL; a location listed already with the same
-  metadata is a 400 (the same URL with other metadata is another location, as in Glance); a
-  replacement may only change the metadata of the listed URLs, unless the image has none yet;
+- ``image_location_quota`` first (413), then the URL (``file``, ``filesystem`` and
+  ``swift+config`` URLs never: they would reach other images' files); a URL listed already is a
+  400 (Glance accepts it again with other metadata; one image lists a URL once here, as its
+  database rows are keyed by it); a replacement may only change the metadata of the listed
+  URLs, unless the image has none yet;
 - the last location cannot be removed (403); positions out of range are a 400;
 - a ``queued`` image that gets a location becomes ``active``, with the size read from the
   store and the checksums of ``validation_data`` (checked like Glance: hex, right length,
@@ -83,14 +85,10 @@ def _add(image: Image, change: Change, resolve: Resolver, algorithm: str, quota:
     url = value["url"]
     backend, size = resolve(url)
     new = _location(value, backend)
-    if any(_same(loc, new) for loc in current):  # Glance: the same URL *and* metadata
+    if any(loc.url == url for loc in current):
         raise InvalidInput(f"The location {url} already exists")
     current.insert(position, new)
     return _finish(image, tuple(current), size, validation)
-
-
-def _same(a: Location, b: Location) -> bool:
-    return a.url == b.url and dict(a.metadata) == dict(b.metadata)
 
 
 def _replace(image: Image, change: Change, resolve: Resolver, algorithm: str,
@@ -115,7 +113,7 @@ def _replace(image: Image, change: Change, resolve: Resolver, algorithm: str,
     resolved = [(v, *resolve(v["url"])) for v in values]
     locations = tuple(_location(v, backend) for v, backend, _size in resolved)
     for index, location in enumerate(locations):
-        if any(_same(location, other) for other in locations[index + 1:]):
+        if any(location.url == other.url for other in locations[index + 1:]):
             raise InvalidInput(f"The location {location.url} already exists")
     return _finish(image, locations, resolved[0][2], validation)
 

@@ -49,6 +49,9 @@ from glance_domain.ports import BackendInfo, DataStream, ImageRepository, StoreR
 from glance_domain.query import ImageQuery
 from glance_domain.settings import DomainSettings
 
+#: URL schemes a PATCH may never add as a location (Glance's restricted schemes).
+RESTRICTED_LOCATION_SCHEMES = frozenset({"file", "filesystem", "swift+config"})
+
 
 @attrs.frozen(kw_only=True)
 class ImageDownload:
@@ -135,7 +138,12 @@ class ImageService:
         (InvalidInput "Invalid location" as Glance, for a refused, unknown or empty one)."""
         if not isinstance(url, str) or len(url) > 255:
             raise InvalidInput("Invalid location")
-        if url.split(":", 1)[0].lower() in ("http", "https"):
+        scheme = url.split(":", 1)[0].lower()
+        if scheme in RESTRICTED_LOCATION_SCHEMES:
+            # as Glance: a PATCH may not point an image at files of this host (another
+            # image's data among them), whoever asks
+            raise InvalidInput("Invalid location")
+        if scheme in ("http", "https"):
             fetcher = self._importer.fetcher if self._importer is not None else None
             try:
                 if fetcher is None:
@@ -290,12 +298,22 @@ class ImageService:
         # ``queued``), without one it is ``active`` at once; either way the checksum and
         # os_hash_value of the data are computed in the background.
         algorithm = hashes.get("os_hash_algo", self._settings.hashing_algorithm)
-        after = transition(image, "importing" if hashes else "active", size=size,
-                           locations=(location,), os_hash_algo=algorithm)
-        saved = self._stack.save(image, after, "add_location")
-        self._importer.start_location_import(
-            self.context, saved, location, hashes.get("os_hash_value"),
+        importer = self._importer
+        task = importer.begin_location_import(  # the lock first, as Glance
+            self.context, image,
             {"image_id": image.id, "loc_url": url, "validation_data": dict(validation_data or {})})
+        try:
+            current = self._stack.fetch(image_id)  # with the lock just taken
+            if current.status != "queued":
+                raise Conflict(f"It's not allowed to add locations if image status is "
+                               f"{current.status}.")
+            after = transition(current, "importing" if hashes else "active", size=size,
+                               locations=(location,), os_hash_algo=algorithm)
+            saved = self._stack.save(current, after, "add_location")
+        except BaseException as exc:
+            importer.abandon_location_import(task, str(exc) or type(exc).__name__)
+            raise
+        importer.submit_location_import(task, location, hashes.get("os_hash_value"))
         return saved
 
     def _location_backend(self, url: str) -> str | None:

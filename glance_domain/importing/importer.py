@@ -198,12 +198,13 @@ class Importer:
         return task
 
     # -- the add-location API's background hashing (Glance's ``location_import`` task) -------
-    def start_location_import(
-        self, context: RequestContext, image: Image, location: Location,
-        expected_hash: str | None, task_input: dict[str, Any],
+    def begin_location_import(
+        self, context: RequestContext, image: Image, task_input: dict[str, Any]
     ) -> Task:
-        """Record a ``location_import`` task for ``image`` (just given ``location``), take the
-        import lock and schedule the hashing of its data (see :meth:`run_location_import`)."""
+        """Record a ``location_import`` task for ``image`` and take its import lock (a stale
+        holder, already judged by :meth:`check_lock`, is taken over); Conflict if another
+        operation holds it. The caller then saves the image and calls
+        :meth:`submit_location_import`, or :meth:`abandon_location_import` if it cannot."""
         now = self.clock.now()
         task = Task(
             id=str(uuid.uuid4()), type=TASK_TYPE_LOCATION_IMPORT, owner=context.owner,
@@ -211,22 +212,35 @@ class Importer:
             input=task_input, created_at=now, updated_at=now,
         )
         self.tasks.add(task)
+        holder = image.extra_properties.get(LOCK_KEY)
         try:
-            self.repository.set_property_atomic(image.id, LOCK_KEY, task.id, expected=None)
+            self.repository.set_property_atomic(
+                image.id, LOCK_KEY, task.id,
+                expected=None if holder is None else str(holder))
         except Conflict:
             message = (f"New operation on image '{image.id}' is not permitted as prior "
                        "operation is still in progress")
             self.finish_task(task, "failure", message, None)
             raise Conflict(message) from None
+        return task
+
+    def abandon_location_import(self, task: Task, message: str) -> None:
+        """The image could not be given its location: the task fails, the lock goes."""
+        self.finish_task(task, "failure", message, None)
+        self._unlock(str(task.image_id), task.id)
+
+    def submit_location_import(
+        self, task: Task, location: Location, expected_hash: str | None
+    ) -> None:
+        """Schedule :meth:`run_location_import`; if that is impossible the image loses the
+        location again (when it waits for a hash) and ServiceUnavailable is raised."""
         try:
             self.executor.submit(
                 lambda: self.run_location_import(task.id, location, expected_hash))
         except Exception as exc:
-            self.finish_task(task, "failure", "The task could not be scheduled.", None)
-            self._revert_location(image.id, task.id, location)
-            self._unlock(image.id, task.id)
+            self._revert_location(str(task.image_id), task.id, location)
+            self.abandon_location_import(task, "The task could not be scheduled.")
             raise ServiceUnavailable("The task could not be scheduled.") from exc
-        return task
 
     def run_location_import(
         self, task_id: str, location: Location, expected_hash: str | None
@@ -244,7 +258,7 @@ class Importer:
             image = self.repository.get(image_id)
             checksum, digest = self._hash_location(location, image.os_hash_algo
                                                    or self.settings.hashing_algorithm)
-            if expected_hash is not None and digest != expected_hash:
+            if expected_hash is not None and digest != expected_hash.lower():
                 raise ImportAborted(f"os_hash_value: ({expected_hash}) not matched with "
                                     f"actual os_hash_value: ({digest})")
 

@@ -93,3 +93,39 @@ def test_bad_validation_data_is_refused_before_anything(data: dict[str, str], te
         svc.add_location(image_id, url, validation_data=data)
     image = svc.get_image(image_id)
     assert image.status == "queued" and image.locations == ()
+
+
+def test_a_stale_lock_is_taken_over_and_released() -> None:
+    """A lock left by a task that no longer exists is taken over (as by imports); the image
+    never stays ``importing`` and the lock goes when the task ends."""
+    gateway, url = _setup()
+    svc = gateway.service(SERVICE)
+    image_id = _queued(gateway)
+    gateway.repository.set_property_atomic(image_id, "os_glance_import_task",
+                                           "00000000-0000-0000-0000-000000000000",
+                                           expected=None)
+    svc.add_location(image_id, url, validation_data={
+        "os_hash_value": hashlib.sha512(DATA).hexdigest().upper()})  # hex in any case
+    image = svc.get_image(image_id)
+    assert image.status == "active"
+    assert "os_glance_import_task" not in image.extra_properties
+
+
+class _ClosedPool:
+    def submit(self, work: object) -> None:
+        raise RuntimeError("pool shut down")
+
+
+def test_an_unschedulable_hash_leaves_the_image_queued_and_unlocked() -> None:
+    from glance_domain.errors import ServiceUnavailable
+
+    gateway, url = _setup()
+    gateway.importer.executor = _ClosedPool()
+    svc = gateway.service(SERVICE)
+    image_id = _queued(gateway)
+    with pytest.raises(ServiceUnavailable):
+        svc.add_location(image_id, url, validation_data={
+            "os_hash_value": hashlib.sha512(DATA).hexdigest()})
+    image = svc.get_image(image_id)
+    assert image.status == "queued" and image.locations == ()
+    assert "os_glance_import_task" not in image.extra_properties
