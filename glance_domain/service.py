@@ -143,14 +143,8 @@ class ImageService:
             # as Glance: a PATCH may not point an image at files of this host (another
             # image's data among them), whoever asks
             raise InvalidInput("Invalid location")
-        if scheme in ("http", "https"):
-            fetcher = self._importer.fetcher if self._importer is not None else None
-            try:
-                if fetcher is None:
-                    raise InvalidInput("no URI filtering is configured")
-                fetcher.check(url)
-            except InvalidInput:
-                raise InvalidInput("The Store URI was malformed.") from None
+        if scheme in ("http", "https") and not self._passes_uri_filtering(url):
+            raise InvalidInput("The Store URI was malformed.")
         backend = self._location_backend(url)
         if backend is None:
             raise InvalidInput("Invalid location")
@@ -273,15 +267,8 @@ class ImageService:
         ):
             raise Forbidden("http store must be enabled to use location API by normal user.")
         scheme = url.split(":", 1)[0].lower()
-        if scheme in ("http", "https"):
-            fetcher = self._importer.fetcher if self._importer is not None else None
-            try:
-                if fetcher is None:
-                    raise InvalidInput("no URI filtering is configured")
-                fetcher.check(url)
-            except InvalidInput:
-                raise InvalidInput(
-                    f"URI for add location does not pass filtering: {url}") from None
+        if scheme in ("http", "https") and not self._passes_uri_filtering(url):
+            raise InvalidInput(f"URI for add location does not pass filtering: {url}")
         if backend is None:
             raise InvalidInput(f"Invalid location: {url}")
         if self._importer is not None and LOCK_KEY in image.extra_properties:
@@ -315,6 +302,18 @@ class ImageService:
             raise
         importer.submit_location_import(task, location, hashes.get("os_hash_value"))
         return saved
+
+    def _passes_uri_filtering(self, url: str) -> bool:
+        """Whether an http(s) location passes the web-download URI filtering (refused when no
+        fetcher, hence no filtering, is configured)."""
+        fetcher = self._importer.fetcher if self._importer is not None else None
+        if fetcher is None:
+            return False
+        try:
+            fetcher.check(url)
+        except InvalidInput:
+            return False
+        return True
 
     def _location_backend(self, url: str) -> str | None:
         """The backend that owns ``url``, or None when no configured store does."""

@@ -178,16 +178,7 @@ class Importer:
         # cannot be found is taken for stale (check_lock), so a request racing this one must
         # never see the lock before its task exists.
         self.tasks.add(task)
-        holder = image.extra_properties.get(LOCK_KEY)
-        try:  # atomic: of two racing requests (even on a stale record) one takes the lock
-            self.repository.set_property_atomic(
-                image.id, LOCK_KEY, task.id,
-                expected=None if holder is None else str(holder))
-        except Conflict:
-            message = (f"New operation on image '{image.id}' is not permitted as prior "
-                       "operation is still in progress")
-            self.finish_task(task, "failure", message, None)
-            raise Conflict(message) from None
+        self._take_lock(image, task)
         try:
             self.executor.submit(lambda: self.run(task.id, request, stores, context=context))
         except Exception as exc:  # e.g. the pool is shut down: do not leave the image locked
@@ -212,16 +203,7 @@ class Importer:
             input=task_input, created_at=now, updated_at=now,
         )
         self.tasks.add(task)
-        holder = image.extra_properties.get(LOCK_KEY)
-        try:
-            self.repository.set_property_atomic(
-                image.id, LOCK_KEY, task.id,
-                expected=None if holder is None else str(holder))
-        except Conflict:
-            message = (f"New operation on image '{image.id}' is not permitted as prior "
-                       "operation is still in progress")
-            self.finish_task(task, "failure", message, None)
-            raise Conflict(message) from None
+        self._take_lock(image, task)
         return task
 
     def abandon_location_import(self, task: Task, message: str) -> None:
@@ -305,6 +287,21 @@ class Importer:
         except DomainError:
             LOG.warning("location import task %s: cannot revert image %s", task_id, image_id,
                         exc_info=True)
+
+    def _take_lock(self, image: Image, task: Task) -> None:
+        """Make ``task`` the image's lock holder, atomically: of two racing requests (even on
+        a stale holder, judged by :meth:`check_lock` before) one wins; the other's task fails
+        and Conflict is raised."""
+        holder = image.extra_properties.get(LOCK_KEY)
+        try:
+            self.repository.set_property_atomic(
+                image.id, LOCK_KEY, task.id,
+                expected=None if holder is None else str(holder))
+        except Conflict:
+            message = (f"New operation on image '{image.id}' is not permitted as prior "
+                       "operation is still in progress")
+            self.finish_task(task, "failure", message, None)
+            raise Conflict(message) from None
 
     def _check_uri(self, uri: str | None) -> None:
         if not isinstance(uri, str) or not uri:
