@@ -125,12 +125,25 @@ class ImageService:
                 self._stack.check_api_rule(
                     "delete_image_location" if change.op == "remove" else "set_image_location",
                     image)
-        after = apply_changes(image, changes, self._settings)
-        located = [c for c in changes if c.path[:1] == ("locations",)]
-        if located:  # show_multiple_locations is on (apply_changes refused them otherwise)
+        if not self._settings.show_multiple_locations:  # location changes are refused there
+            return self._stack.save(image, apply_changes(image, changes, self._settings),
+                                    "update")
+        # in the order given, as Glance: a location added to a queued image makes it active
+        # before the operations that follow are applied
+        after = image
+        pending: list[Change] = []
+        for change in changes:
+            if change.path[:1] != ("locations",):
+                pending.append(change)
+                continue
+            if pending:
+                after = apply_changes(after, pending, self._settings)
+                pending = []
             after = apply_location_changes(
-                after, located, lambda url: self._resolve_location(image, url),
+                after, [change], lambda url: self._resolve_location(image, url),
                 self._settings.hashing_algorithm, self._settings.image_location_quota)
+        if pending:
+            after = apply_changes(after, pending, self._settings)
         return self._stack.save(image, after, "update")
 
     def _resolve_location(self, image: Image, url: str) -> tuple[str, int]:

@@ -157,3 +157,19 @@ def test_local_file_urls_are_never_accepted_by_a_patch() -> None:
         with pytest.raises(InvalidInput, match="Invalid location"):
             admin.update_image(image.id, _add(url))
     assert admin.get_image(image.id).locations == ()
+
+
+def test_operations_apply_in_the_order_given() -> None:
+    """As Glance: once a location made the queued image active, a later disk_format change
+    is refused (a format can only change on a queued image); before it, it is accepted."""
+    w = _world()
+    svc = w.service("p1")
+    stored = w.stores.write("elsewhere", [DATA], backend="fast")
+    image = svc.create_image(name="q", **formats())
+    with pytest.raises(Forbidden, match="can be only replaced for a queued image"):
+        svc.update_image(image.id, [*_add(stored.url),
+                                    Change("replace", ("disk_format",), "qcow2")])
+    assert svc.get_image(image.id).status == "queued"
+    done = svc.update_image(image.id, [Change("replace", ("disk_format",), "iso"),
+                                       *_add(stored.url)])
+    assert (done.disk_format, done.status) == ("iso", "active")
