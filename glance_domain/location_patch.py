@@ -199,11 +199,19 @@ def _validation_data(image: Image, values: Sequence[Mapping[str, Any]],
     return {k: str(v) for k, v in new.items()}
 
 
-def _check_hex(value: Any, size: int, name: str, algorithm: str) -> None:
+def hex_length(value: Any) -> int | None:
+    """The number of bytes ``value`` spells in hex, or None when it is not a hex string (for
+    the checks of a given checksum or hash, whose wording differs between Glance's APIs)."""
     try:
-        raw = bytes.fromhex(value)
+        return len(bytes.fromhex(value))
     except (TypeError, ValueError):
-        raise Conflict(f"{name} ({value}) is not a valid hexadecimal value") from None
-    if len(raw) != size:
+        return None
+
+
+def _check_hex(value: Any, size: int, name: str, algorithm: str) -> None:
+    length = hex_length(value)
+    if length is None:
+        raise Conflict(f"{name} ({value}) is not a valid hexadecimal value")
+    if length != size:
         raise Conflict(f"{name} ({value}) is not the correct size for {algorithm} "
                        f"(should be {size} bytes)")

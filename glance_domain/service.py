@@ -37,7 +37,7 @@ from glance_domain.importing.request import (
     ImportRequest,
 )
 from glance_domain.layers.base import Layer
-from glance_domain.location_patch import apply_location_changes
+from glance_domain.location_patch import apply_location_changes, hex_length
 from glance_domain.model import validation
 from glance_domain.model.factory import ImageFactory
 from glance_domain.model.image import Image
@@ -493,11 +493,10 @@ def _location_hashes(validation_data: dict[str, Any] | None, algorithm: str) -> 
         digest = hashlib.new(algo).digest_size
     except (ValueError, TypeError):
         raise InvalidInput(f"Unknown hashing algorithm: {algo}") from None
-    try:
-        raw = bytes.fromhex(value)
-    except (TypeError, ValueError):
-        raise InvalidInput(f"os_hash_value ({value}) is not a valid hexadecimal value") from None
-    if len(raw) != digest:
+    length = hex_length(value)
+    if length is None:
+        raise InvalidInput(f"os_hash_value ({value}) is not a valid hexadecimal value")
+    if length != digest:
         raise InvalidInput(f"os_hash_value: ({value}) is not the correct size for ({algo}) "
                            f"(should be ({digest}) bytes)")
     return {"os_hash_algo": algo, "os_hash_value": value}
