@@ -131,6 +131,8 @@ class CacheWarmer:
         self._preempted = False  # the running child was stopped for a newer file
         self._arrivals = 0  # files queued so far (tells a newer file from older ones)
         self.warmed = 0  # files read to the end (for tests and curiosity)
+        #: (path, child's return code or None if none started), newest last (for diagnosis)
+        self.outcomes: deque[tuple[str, int | None]] = deque(maxlen=64)
 
     def warm(self, path: str, busy: BusyFlag) -> None:
         if _python() is None:
@@ -169,6 +171,7 @@ class CacheWarmer:
                     self.warmed += 1
             finally:
                 with self._changed:
+                    self.outcomes.append((path, returncode))
                     self._child = None
                     if self._preempted and returncode is not None and returncode != 0 and (
                             len(self._pending) < (self._pending.maxlen or 1)):
