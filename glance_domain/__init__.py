@@ -18,6 +18,7 @@ from glance_domain.errors import (
     InvalidStatusTransition,
     NotFound,
     PolicyDenied,
+    ProtectedProperty,
     QuotaExceeded,
     RangeNotSatisfiable,
     ReadOnlyAttribute,
@@ -49,6 +50,7 @@ from glance_domain.ports import (
     StoreRegistry,
     Usage,
 )
+from glance_domain.protections import InvalidPropertyRules, PropertyProtections
 from glance_domain.query import Filter, ImageQuery, ListScope, ScopeClause, SortKey
 from glance_domain.service import ImageDownload, ImageService
 from glance_domain.settings import DomainSettings
@@ -74,6 +76,7 @@ __all__ = [
     "ScopeClause",
     "TRANSITIONS",
     "ImageFactory",
+    "PropertyProtections",
     # rules
     "apply_changes",
     "diff",
@@ -107,6 +110,8 @@ __all__ = [
     "PolicyDenied",
     "ReadOnlyAttribute",
     "ReservedAttribute",
+    "ProtectedProperty",
+    "InvalidPropertyRules",
     "InvalidInput",
     "InvalidImageData",
     "Conflict",

@@ -19,7 +19,7 @@ Glance's patch semantics, kept here:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 import attrs
@@ -30,6 +30,9 @@ from glance_domain.model.image import CORE_ATTRIBUTES, Image
 from glance_domain.settings import DomainSettings
 
 ChangeOp = Literal["add", "replace", "remove"]
+#: ``check(name, operation)``: may the caller ``create``, ``update`` or ``delete`` the extra
+#: property ``name`` (raises when not; see ``glance_domain.layers.protection``).
+PropertyCheck = Callable[[str, str], None]
 
 #: Attributes a patch may never touch (Glance's list; ``id`` is writable only at creation).
 PATCH_READ_ONLY = frozenset(
@@ -96,10 +99,15 @@ def diff(before: Image, after: Image) -> ImageDiff:
     )
 
 
-def apply_changes(image: Image, changes: Sequence[Change], settings: DomainSettings) -> Image:
+def apply_changes(
+    image: Image, changes: Sequence[Change], settings: DomainSettings,
+    check_property: PropertyCheck | None = None,
+) -> Image:
     """Apply ``changes`` in order, all or none, and return the new image (``image`` untouched).
 
-    Who may make the change (owner, admin, policy) is decided by the layers, not here.
+    Who may make the change (owner, admin, policy) is decided by the layers, not here;
+    ``check_property`` is asked about each extra property operation as it is applied
+    (``update`` when the property is there at that point, else ``create``; ``delete``).
     """
     core: dict[str, Any] = {}
     props: dict[str, Any] | None = None
@@ -131,12 +139,17 @@ def apply_changes(image: Image, changes: Sequence[Change], settings: DomainSetti
         if change.op == "remove":
             if name not in props:
                 raise _missing(name)
+            if check_property is not None:
+                check_property(name, "delete")
             del props[name]
             continue
         if change.op == "replace" and name not in props:
             raise _missing(name)
         validation.property_name(name)
-        props[name] = validation.property_value(name, change.value)
+        value = validation.property_value(name, change.value)
+        if check_property is not None:
+            check_property(name, "update" if name in props else "create")
+        props[name] = value
     if props is not None:
         core["extra_properties"] = props
     if not core:

@@ -47,6 +47,15 @@ class ReservedAttribute(Forbidden):
     """An attempt to set a reserved property (``os_glance_*`` or a core attribute name)."""
 
 
+class ProtectedProperty(ReservedAttribute):
+    """A property protection rule refuses to create, update or delete an extra property
+    (Glance's ``ReservedProperty``: "Attribute 'x' is reserved.")."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"Attribute '{name}' is reserved.")
+        self.name = name
+
+
 class InvalidInput(DomainError):
     """A value is malformed: wrong type, too long, not in the allowed set, bad UUID..."""
 

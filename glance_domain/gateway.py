@@ -1,9 +1,11 @@
 """The Gateway: the ONE place where the layer stack is assembled.
 
-    Authorization -> Policy -> Notification -> Quota -> Store -> Repository
+    Authorization -> Policy -> [PropertyProtection] -> Notification -> Quota -> Store -> Repository
 
-Each layer gets exactly its own port. The gateway lives as long as the application; a
-``service(context)`` is built per caller (a few small objects, no I/O).
+Each layer gets exactly its own port. The property protection layer is there only when rules
+are given (Glance's ``property_protection_file``); without them it costs nothing. The gateway
+lives as long as the application; a ``service(context)`` is built per caller (a few small
+objects, no I/O).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from glance_domain.layers.authorization import AuthorizationLayer
 from glance_domain.layers.base import Layer
 from glance_domain.layers.notification import NotificationLayer
 from glance_domain.layers.policy import PolicyLayer
+from glance_domain.layers.protection import PropertyProtectionLayer
 from glance_domain.layers.quota import QuotaLayer
 from glance_domain.layers.repository import RepositoryLayer
 from glance_domain.layers.store import StoreLayer
@@ -37,6 +40,7 @@ from glance_domain.ports import (
     TaskRepository,
     UriFetcher,
 )
+from glance_domain.protections import PropertyProtections
 from glance_domain.service import ImageService
 from glance_domain.settings import DomainSettings
 
@@ -59,15 +63,20 @@ class Gateway:
         fetcher: UriFetcher | None = None,
         format_inspector: FormatInspector | None = None,
         metadefs: MetadefRepository | None = None,
+        property_protections: PropertyProtections | None = None,
     ) -> None:
         """``tasks``/``staging``/``executor`` default to in-memory ones and a small thread
         pool; without a ``fetcher`` the web-download method refuses every URL; ``metadefs``
-        (metadata definitions) defaults to an in-memory repository."""
+        (metadata definitions) defaults to an in-memory repository; ``property_protections``
+        restricts who may create, read, update and delete which extra properties (none: no
+        restriction). With the policies format, ``policy`` must know the rules'
+        ``<section>:<operation>`` names."""
         self.repository = repository
         self.stores = stores
         self.policy = policy
         self.notifier = notifier
         self.settings = settings
+        self.property_protections = property_protections
         self.clock: Clock = clock or SystemClock()
         self.factory = ImageFactory(settings, self.clock)
         #: Checks uploaded/imported data against disk_format and computes virtual_size
@@ -97,6 +106,9 @@ class Gateway:
         """The layered operations for one caller, top (authorization) to bottom."""
         layer: Layer = QuotaLayer(self._bottom, context, self.settings, self.repository.usage)
         layer = NotificationLayer(layer, context, self.notifier, self.clock)
+        if self.property_protections is not None:
+            layer = PropertyProtectionLayer(layer, context, self.property_protections,
+                                            self.policy)
         layer = PolicyLayer(layer, context, self.policy)
         return AuthorizationLayer(layer, context)
 

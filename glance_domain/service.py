@@ -112,10 +112,14 @@ class ImageService:
         return self._stack.list(query, None)
 
     def update_image(self, image_id: str, changes: Sequence[Change]) -> Image:
-        """Apply JSON-patch-like changes atomically (all or none) and return the new image."""
+        """Apply JSON-patch-like changes atomically (all or none) and return the new image.
+
+        The changes apply to the image as the caller reads it: with property protections, a
+        property it may not read does not exist for it (and is kept as it is)."""
         image = self._stack.fetch(image_id)
+        view = self._stack.readable(image)
         if not changes:
-            return image
+            return view
         for change in changes:  # Glance: these rules before anything else
             if change.path == ("visibility",) and change.op in ("add", "replace"):
                 self._stack.check_visibility(image, change.value)
@@ -125,26 +129,30 @@ class ImageService:
                 self._stack.check_api_rule(
                     "delete_image_location" if change.op == "remove" else "set_image_location",
                     image)
+
+        def check(name: str, operation: str) -> None:
+            self._stack.check_property(image, name, operation)
+
         if not self._settings.show_multiple_locations:  # location changes are refused there
-            return self._stack.save(image, apply_changes(image, changes, self._settings),
-                                    "update")
+            after = apply_changes(view, changes, self._settings, check)
+            return self._stack.save(image, _with_unreadable(image, view, after), "update")
         # in the order given, as Glance: a location added to a queued image makes it active
         # before the operations that follow are applied
-        after = image
+        after = view
         pending: list[Change] = []
         for change in changes:
             if change.path[:1] != ("locations",):
                 pending.append(change)
                 continue
             if pending:
-                after = apply_changes(after, pending, self._settings)
+                after = apply_changes(after, pending, self._settings, check)
                 pending = []
             after = apply_location_changes(
                 after, [change], lambda url: self._resolve_location(image, url),
                 self._settings.hashing_algorithm, self._settings.image_location_quota)
         if pending:
-            after = apply_changes(after, pending, self._settings)
-        return self._stack.save(image, after, "update")
+            after = apply_changes(after, pending, self._settings, check)
+        return self._stack.save(image, _with_unreadable(image, view, after), "update")
 
     def _resolve_location(self, image: Image, url: str) -> tuple[str, int]:
         """The backend owning ``url`` and the size of the data there, for a PATCH adding it
@@ -474,6 +482,17 @@ class ImageService:
         if owner is None:
             return Usage()
         return self._repository.usage(owner)
+
+
+def _with_unreadable(image: Image, view: Image, after: Image) -> Image:
+    """``after`` (changed from ``view``, the caller's reading of ``image``) with the extra
+    properties the caller could not read put back as they are, unless it created them anew."""
+    if view is image:
+        return after
+    hidden = {k: v for k, v in image.extra_properties.items() if k not in view.extra_properties}
+    if not hidden:
+        return after
+    return attrs.evolve(after, extra_properties={**hidden, **after.extra_properties})
 
 
 def _location_hashes(validation_data: dict[str, Any] | None, algorithm: str) -> dict[str, str]:

@@ -24,6 +24,7 @@ from glance_domain_adapters import config
 from glance_domain_adapters.formats import OsloFormatInspector
 from glance_domain_adapters.notifier import make_notifier
 from glance_domain_adapters.policy.enforcer import OsloPolicyEnforcer, make_policy
+from glance_domain_adapters.policy.protections import register_property_rules
 
 LOG = logging.getLogger(__name__)
 
@@ -138,7 +139,11 @@ def build_gateway(
     repository: Any = None,
     stores: StoreRegistry | None = None,
 ) -> Any:
-    """The domain gateway wired from ``conf``; any dependency may be handed in instead."""
+    """The domain gateway wired from ``conf``; any dependency may be handed in instead.
+
+    With ``property_protection_file`` the rules are read here (``PropertyProtectionError`` if
+    they cannot be used) and, in the policies format, defined on an oslo.policy ``policy``; a
+    handed-in policy of another kind must know the ``<section>:<operation>`` rules itself."""
     from glance_domain.gateway import Gateway
     from glance_domain.importing import ThreadExecutor
     from glance_domain_adapters.importing import FileStagingArea, HttpFetcher, ImportFilter
@@ -155,6 +160,11 @@ def build_gateway(
         ),
         allowed_networks=tuple(filtering.allowed_networks),
     )
+    protections = config.property_protections(conf)  # a bad file fails before anything opens
+    if policy is None:
+        policy = build_policy(conf)
+    if protections is not None and isinstance(policy, OsloPolicyEnforcer):
+        register_property_rules(policy.enforcer, protections)
     data = config.data_dir(conf)
     if repository is None:
         repository = build_repository(conf, migrate=migrate)
@@ -170,9 +180,10 @@ def build_gateway(
         repository=repository,
         metadefs=_metadef_repository(repository),
         stores=stores if stores is not None else build_stores(conf),
-        policy=policy if policy is not None else build_policy(conf),
+        policy=policy,
         notifier=make_notifier(conf),
         settings=config.domain_settings(conf),
+        property_protections=protections,
     )
 
 

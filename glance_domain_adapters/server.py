@@ -114,6 +114,7 @@ def _application_class() -> type:
 
 def serve(conf: cfg.ConfigOpts) -> int:
     """Run the server until SIGTERM/SIGINT; returns the exit status."""
+    config.property_protections(conf)  # a bad property protection file stops us at once
     bootstrap.prepare_database(conf)
     config.stores_config(conf)  # fail before forking on a bad store configuration
     options = gunicorn_options(conf)

@@ -19,6 +19,11 @@ Operations:
   ``check_import(image, request)``: authorization/policy for an import (the import itself is
   run by :class:`glance_domain.importing.Importer`); ``check_visibility(image, value)``: the
   rule of one requested visibility change (``publicize_image``/``communitize_image``).
+- ``readable(image)``: the image as the caller may read it (property protections remove the
+  extra properties it may not read; every other layer returns it unchanged), what a PATCH is
+  applied to; ``check_property(image, name, operation)``: may the caller ``create``,
+  ``update`` or ``delete`` the extra property ``name`` (fired once per patch operation, in
+  order, as Glance does).
 - member operations, taking the (already fetched) image.
 """
 
@@ -100,6 +105,13 @@ class Layer:
         """Policy for one requested visibility change (Glance checks each patch operation
         that sets ``/visibility``, even to the current value)."""
         self.inner.check_visibility(image, visibility)
+
+    # -- property protections --------------------------------------------------------------
+    def readable(self, image: Image) -> Image:
+        return self.inner.readable(image)
+
+    def check_property(self, image: Image, name: str, operation: str) -> None:
+        self.inner.check_property(image, name, operation)
 
     # -- members --------------------------------------------------------------------------
     def member_status(self, image: Image, member_id: str) -> str | None:

@@ -73,6 +73,12 @@ class RepositoryLayer(Layer):
     def check_visibility(self, image: Image, visibility: object) -> None:
         return None
 
+    def readable(self, image: Image) -> Image:
+        return image
+
+    def check_property(self, image: Image, name: str, operation: str) -> None:
+        return None
+
     def member_status(self, image: Image, member_id: str) -> str | None:
         return self.repo.member_status(image.id, member_id)
 

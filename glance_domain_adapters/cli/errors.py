@@ -28,6 +28,7 @@ class CliError(Exception):
 #: Most specific first: the first class the error is an instance of gives the prefix.
 _DOMAIN_PREFIXES: tuple[tuple[type[errors.DomainError], str], ...] = (
     (errors.ReadOnlyAttribute, "Forbidden (read-only attribute)"),
+    (errors.ProtectedProperty, "Forbidden (protected property)"),
     (errors.ReservedAttribute, "Forbidden (reserved attribute)"),
     (errors.Forbidden, "Forbidden"),
     (errors.NotFound, "Not found"),

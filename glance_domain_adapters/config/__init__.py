@@ -26,7 +26,8 @@ keep working:
 * :mod:`.options` and :mod:`.store_options`: the option definitions, by group;
 * :mod:`.loading`: registering them on a ``ConfigOpts`` and parsing config files;
 * :mod:`.settings`: ``DomainSettings`` and the other values read from a parsed configuration;
-* :mod:`.stores`: the configured store backends.
+* :mod:`.stores`: the configured store backends;
+* :mod:`.property_protections`: the rules of ``property_protection_file``.
 """
 
 from __future__ import annotations
@@ -48,8 +49,13 @@ from glance_domain_adapters.config.options import (
     import_opts,
     list_opts,
     paste_deploy_opts,
+    property_protection_opts,
     server_opts,
     task_opts,
+)
+from glance_domain_adapters.config.property_protections import (
+    PropertyProtectionError,
+    property_protections,
 )
 from glance_domain_adapters.config.settings import (
     auth_flavor,
@@ -79,6 +85,7 @@ from glance_domain_adapters.config.stores import (
 
 __all__ = [
     "PROJECT",
+    "PropertyProtectionError",
     "SINGLE_STORE_BACKEND",
     "STORE_OPTS",
     "STORE_TYPE_ALIASES",
@@ -106,6 +113,8 @@ __all__ = [
     "parse",
     "parse_storage_quota",
     "paste_deploy_opts",
+    "property_protection_opts",
+    "property_protections",
     "register_backend_opts",
     "register_opts",
     "s3_store_opts",

@@ -136,6 +136,30 @@ import_opts: list[cfg.Opt] = [
     ),
 ]
 
+property_protection_opts: list[cfg.Opt] = [
+    cfg.StrOpt(
+        "property_protection_file",
+        help="Path of a property protection file, which restricts who may create, read, "
+        "update and delete extra image properties. It is an INI file: each section name is a "
+        "regular expression matched against property names (the first section found in the "
+        "name applies; a property no section matches is refused to everyone) and gives "
+        "'create', 'read', 'update' and 'delete', each a rule in the format of "
+        "property_protection_rule_format, '@' (everybody) or '!' (nobody). A relative path is "
+        "looked up next to the configuration files. Unset: no protection. An unreadable or "
+        "invalid file stops the service at start-up.",
+    ),
+    cfg.StrOpt(
+        "property_protection_rule_format",
+        default="roles",
+        choices=[("roles", "each rule is a comma-separated list of roles"),
+                 ("policies", "each rule is the name of one policy rule")],
+        help="How the rules of property_protection_file are written. 'roles': a "
+        "comma-separated list of roles, any of which allows the operation (compared "
+        "case-insensitively; service roles count). 'policies': the name of one rule of the "
+        "policy file, which decides (as the policy rule '<section>:<operation>').",
+    ),
+]
+
 task_opts: list[cfg.Opt] = [
     cfg.IntOpt("task_time_to_live", default=48, min=1, help="Hours a finished import task "
                "stays visible before it expires."),
@@ -254,7 +278,8 @@ def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
     ``weight``.
     """
     return [
-        ("DEFAULT", server_opts + common_opts + identity_opts + notifier_opts + import_opts),
+        ("DEFAULT", server_opts + common_opts + identity_opts + notifier_opts + import_opts
+         + property_protection_opts),
         ("task", task_opts),
         ("import_filtering_opts", import_filtering_opts),
         ("image_format", image_format_opts),

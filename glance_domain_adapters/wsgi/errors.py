@@ -86,6 +86,9 @@ MESSAGE_OVERRIDES: Mapping[
     tuple[str, str], Mapping[type[e.DomainError], str | Detail | None]
 ] = {
     ("tasks", "get"): {e.NotFound: "Could not find task {task_id}"},
+    # images.create: a property protection refusal (ReservedProperty) is an explanation, not
+    # the deserializer's positional "Attribute 'x' is reserved." of AS_DETAIL
+    ("images", "create"): {e.ProtectedProperty: KEEP},
     ("image_members", "index"): {
         e.PolicyDenied: KEEP,
         e.Forbidden: "Not allowed to list members for image {image_id}: {message}",
