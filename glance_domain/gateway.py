@@ -28,6 +28,7 @@ from glance_domain.metadefs.memory import MemoryMetadefRepository
 from glance_domain.metadefs.ports import MetadefRepository
 from glance_domain.metadefs.service import MetadefService
 from glance_domain.model.factory import ImageFactory
+from glance_domain.policy import DefaultPolicy
 from glance_domain.ports import (
     Clock,
     FormatInspector,
@@ -43,6 +44,20 @@ from glance_domain.ports import (
 from glance_domain.protections import PropertyProtections
 from glance_domain.service import ImageService
 from glance_domain.settings import DomainSettings
+
+
+def _check_policy_knows(policy: PolicyEnforcer, protections: PropertyProtections) -> None:
+    """With the policies format, refuse a :class:`DefaultPolicy` that lacks the rules'
+    ``<section>:<operation>`` names: it allows every rule it does not know, so each protected
+    operation would be open to everybody. (Other enforcers cannot be asked; oslo.policy's gets
+    the rules from the composition root.)"""
+    if not isinstance(policy, DefaultPolicy) or type(policy).check is not DefaultPolicy.check:
+        return  # a subclass deciding rules itself answers for them
+    missing = sorted(name for name in protections.policy_rules() if not policy.defines(name))
+    if missing:
+        raise ValueError(
+            "property protections in the policies format need a policy that defines "
+            f"{', '.join(repr(n) for n in missing)} (DefaultPolicy(overrides=...))")
 
 
 class Gateway:
@@ -77,6 +92,8 @@ class Gateway:
         self.notifier = notifier
         self.settings = settings
         self.property_protections = property_protections
+        if property_protections is not None:
+            _check_policy_knows(policy, property_protections)
         self.clock: Clock = clock or SystemClock()
         self.factory = ImageFactory(settings, self.clock)
         #: Checks uploaded/imported data against disk_format and computes virtual_size
@@ -122,6 +139,7 @@ class Gateway:
             stores=self.stores,
             repository=self.repository,
             importer=self.importer,
+            property_checks=self.property_protections is not None,
         )
 
     def metadef_service(self, context: RequestContext) -> MetadefService:

@@ -169,6 +169,10 @@ class DefaultPolicy:
         self._imply = imply_roles
         self._rules = {**RULES, **(overrides or {})}
 
+    def defines(self, rule: str) -> bool:
+        """Whether ``rule`` has a check of its own (an unknown rule is allowed)."""
+        return rule in self._rules
+
     def check(self, context: RequestContext, rule: str, target: Mapping[str, Any]) -> bool:
         check = self._rules.get(rule, _allow)
         return check(_Creds(context, self._imply), target)

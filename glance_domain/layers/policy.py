@@ -149,6 +149,12 @@ class PolicyLayer(Layer):
         self._enforce("modify_image", image)
         return self.inner.stage(image, data, size)
 
+    def check_property(self, image: Image, name: str, operation: str) -> None:
+        # Glance checks modify_image before it applies a change: a caller who may not modify
+        # the image learns nothing of the property protection rules
+        self._enforce("modify_image", image)
+        self.inner.check_property(image, name, operation)
+
     def check_api_rule(self, rule: str, image: Image | None = None) -> None:
         target = {} if image is None else image_target(self.context, image)
         self.policy.enforce(self.context, rule, target)

@@ -11,8 +11,9 @@ the notification layer, as Glance puts its protection proxies over its notifier.
 - PATCH: ``ImageService.update_image`` applies the changes to the image as the caller reads it
   and asks ``check_property`` once per operation, in order: setting a property the image shows
   is an ``update``, any other set a ``create``; a removal a ``delete``. A property the caller
-  may not read thus does not exist for it (``replace``/``remove``: 409), and adding it again is
-  a ``create``. Properties it cannot read are kept as they are.
+  may not read thus does not exist for it (``replace``/``remove``: 409); adding one that the
+  image holds is refused as a create would be (403), so properties it cannot read are kept as
+  they are.
 - Core attributes are never affected.
 """
 
@@ -68,6 +69,11 @@ class PropertyProtectionLayer(Layer):
         if operation == UPDATE and not self._may(name, READ):
             operation = CREATE
         if not self._may(name, operation):
+            raise ProtectedProperty(name)
+        if operation == CREATE and name in image.extra_properties and not self._may(name, READ):
+            # it exists but the caller cannot see it: "creating" it would overwrite a value it
+            # may not even read (Glance overwrites; we keep what it cannot read). The answer is
+            # the refused create's, so it reveals nothing the caller could not learn anyway.
             raise ProtectedProperty(name)
         self.inner.check_property(image, name, operation)
 

@@ -7,18 +7,25 @@
 The configuration file comes from ``GLANCE_DOMAIN_CONFIG`` (several files separated by
 ``os.pathsep``) or from ``--config-file`` options on the server's command line. ``application``
 is built lazily on the first request, so importing this module (e.g. in a server's master process
-before forking workers) opens no database connection.
+before forking workers) opens no database connection; a configuration it cannot run with (a
+bad property protection file, an invalid option value) is then logged in one line and every
+request answered 500. ``create_app()`` raises instead, so a server loading it refuses to start.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import threading
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from oslo_config import cfg
+
 from glance_domain_adapters import bootstrap, config
+
+LOG = logging.getLogger(__name__)
 
 CONFIG_ENV = "GLANCE_DOMAIN_CONFIG"
 
@@ -38,6 +45,14 @@ def create_app(config_files: Sequence[str] | None = None) -> Any:
     return bootstrap.build_app(conf)
 
 
+def _misconfigured(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+    """The answer of a process whose configuration could not be used (see the log)."""
+    body = b"500 Internal Server Error\n\nThe server is not configured correctly.\n\n   "
+    start_response("500 Internal Server Error", [
+        ("Content-Type", "text/plain; charset=UTF-8"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
 class _LazyApplication:
     """A WSGI callable that builds the real application on first use (once per process)."""
 
@@ -49,7 +64,14 @@ class _LazyApplication:
         if self._app is None:
             with self._lock:
                 if self._app is None:
-                    self._app = create_app()
+                    try:
+                        self._app = create_app()
+                    except cfg.Error as exc:
+                        # a configuration the service cannot run with (e.g. a bad property
+                        # protection file): said once, in one line; every request then gets a
+                        # plain 500 that tells the client nothing of the configuration
+                        LOG.error("glance-domain cannot start: %s", exc)
+                        self._app = _misconfigured
         return self._app
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:

@@ -262,15 +262,26 @@ def test_patch_operations(gw: Gateway, change: Change, error: type[Exception] | 
 
 
 def test_adding_an_unreadable_property_is_a_create(gw: Gateway) -> None:
-    image = gw.service(ADMIN).create_image(name="a", x_create_only="old")
+    image = gw.service(ADMIN).create_image(name="a")
     member = gw.service(MEMBER)  # may create x_create_only, not read or update it
     answer = member.update_image(image.id, [Change("add", ("x_create_only",), "new")])
     assert "x_create_only" not in answer.extra_properties
     assert _stored(gw, image.id) == {"x_create_only": "new"}
-    # once added in this patch it is there, still unreadable: a second add is a create again
-    member.update_image(image.id, [Change("add", ("x_create_only",), "a"),
+
+
+def test_an_unreadable_property_the_image_holds_is_not_created_over(gw: Gateway) -> None:
+    """Glance lets the create overwrite a value the caller cannot read; we refuse it."""
+    image = gw.service(ADMIN).create_image(name="a", x_create_only="old")
+    member = gw.service(MEMBER)
+    with pytest.raises(ProtectedProperty):
+        member.update_image(image.id, [Change("add", ("x_create_only",), "new")])
+    assert _stored(gw, image.id) == {"x_create_only": "old"}
+    # added in this patch (it was not there before), still unreadable: setting it again in
+    # the same patch is a create again, and allowed
+    fresh = gw.service(ADMIN).create_image(name="b")
+    member.update_image(fresh.id, [Change("add", ("x_create_only",), "a"),
                                    Change("replace", ("x_create_only",), "b")])
-    assert _stored(gw, image.id) == {"x_create_only": "b"}
+    assert _stored(gw, fresh.id) == {"x_create_only": "b"}
 
 
 def test_patch_operations_are_checked_in_order(gw: Gateway) -> None:
@@ -321,3 +332,17 @@ def test_policies_format_through_the_gateway() -> None:
         gw.service(billing).update_image(image.id, [Change("replace", ("x_billing_code",), "1")])
     gw.service(billing).update_image(image.id, [Change("remove", ("x_billing_code",))])
     assert _stored(gw, image.id) == {}
+
+
+def test_the_policies_format_needs_a_policy_that_knows_its_rules() -> None:
+    """DefaultPolicy allows every rule it does not know: a gateway with the policies format
+    and such a policy would open every protected operation, so it is refused."""
+    rules = PropertyProtections.from_sections(
+        {"^x_b": {"create": "billing", "read": "@", "update": "@", "delete": "@"}}, "policies")
+    parts: dict[str, Any] = dict(
+        repository=MemoryImageRepository(), stores=MemoryStoreRegistry(),
+        notifier=RecordingNotifier(), settings=DomainSettings(), property_protections=rules)
+    with pytest.raises(ValueError, match="'\\^x_b:create'"):
+        Gateway(policy=DefaultPolicy(), **parts)
+    Gateway(policy=DefaultPolicy(overrides={"^x_b:create": lambda creds, target: False}),
+            **parts)

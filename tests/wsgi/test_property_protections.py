@@ -5,6 +5,8 @@ where we deliberately differ)."""
 
 from __future__ import annotations
 
+import logging
+import socket
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -367,10 +369,12 @@ def test_bad_configuration_stops_the_application_and_the_server(
         _app(conf_file)
     assert message in str(exc.value)
     assert "\n" not in str(exc.value)
-    result = subprocess.run(
-        # an address no interface has: were the check missing, binding fails at once
-        [str(SCRIPT), "--config-file", str(conf_file), "serve", "--bind-host", "192.0.2.1"],
-        capture_output=True, text=True, timeout=60)
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        # a loopback port already in use: were the check missing, binding fails at once
+        result = subprocess.run(
+            [str(SCRIPT), "--config-file", str(conf_file), "serve", "--bind-host", "127.0.0.1",
+             "--bind-port", str(taken.getsockname()[1])],
+            capture_output=True, text=True, timeout=60)
     assert result.returncode == 2, result.stderr
     assert result.stderr.startswith("glance-domain: error: Configuration error: ")
     assert message in result.stderr and result.stderr.count("\n") == 1
@@ -384,3 +388,62 @@ def test_unreadable_file_is_a_configuration_error(tmp_path: Path) -> None:
     conf_file = _write_conf(tmp_path, f"property_protection_file = {rules}\n")
     with pytest.raises(config.PropertyProtectionError, match="cannot be read"):
         _app(conf_file)
+
+
+# -- review fixes ----------------------------------------------------------------------------
+
+def test_a_hidden_property_cannot_be_overwritten_by_a_create(api: Client) -> None:
+    """SPL may create spl_create_only but not read it: the admin's value is not replaced."""
+    image = _admin_image(api, spl_create_only="admin-value")
+    resp = api.patch(f"/v2/images/{image['id']}",
+                     [{"op": "add", "path": "/spl_create_only", "value": "mine"}], as_=SPL)
+    _reserved(resp, "spl_create_only")
+    assert _show(api, image["id"], ADMIN) == {"spl_create_only": "admin-value"}
+
+
+def test_a_caller_who_may_not_modify_the_image_learns_no_property_rule(api: Client) -> None:
+    """modify_image is refused first, whatever the property (Glance's order)."""
+    image = _admin_image(api, visibility="public")
+    other = identity("p2", "member,reader", "other-user")
+    answers = {api.patch(f"/v2/images/{image['id']}",
+                         [{"op": "add", "path": f"/{name}", "value": "v"}], as_=other).text
+               for name in ("x_owner_a", "secret_b", "x_none_permitted_c")}
+    assert len(answers) == 1, answers
+    assert "reserved" not in answers.pop()
+
+
+def test_the_lazy_wsgi_entry_point_logs_a_bad_file_once_and_answers_500(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from glance_domain_adapters.wsgi import wsgi
+
+    conf_file = _write_conf(tmp_path, f"property_protection_file = {tmp_path / 'nope'}\n")
+    monkeypatch.setenv(wsgi.CONFIG_ENV, str(conf_file))
+    lazy = wsgi._LazyApplication()
+    statuses = []
+    with caplog.at_level(logging.ERROR, logger=wsgi.__name__):
+        for _ in range(2):
+            body = b"".join(lazy({"REQUEST_METHOD": "GET", "PATH_INFO": "/v2/images"},
+                                 lambda status, headers: statuses.append(status)))
+            assert b"nope" not in body and b"Traceback" not in body
+    assert statuses == ["500 Internal Server Error"] * 2
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1 and "not found" in errors[0], errors
+    with pytest.raises(config.PropertyProtectionError):
+        wsgi.create_app([str(conf_file)])
+
+
+def test_an_undefined_policy_name_is_warned_about(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "protections.conf").write_text(
+        "[^x_b]\ncreate = biling_creator\nread = @\nupdate = @\ndelete = @\n")
+    (tmp_path / "policy.yaml").write_text(POLICY_YAML)
+    conf_file = _write_conf(
+        tmp_path, f"property_protection_file = {tmp_path / 'protections.conf'}\n"
+        "property_protection_rule_format = policies\n"
+        f"[oslo_policy]\npolicy_file = {tmp_path / 'policy.yaml'}\n")
+    with caplog.at_level(logging.WARNING):
+        _app(conf_file)
+    warned = [r.getMessage() for r in caplog.records if "biling_creator" in r.getMessage()]
+    assert len(warned) == 1 and "not defined" in warned[0], warned
