@@ -360,9 +360,15 @@ def test_the_newest_upload_is_warmed_first(datadir: Path) -> None:
     assert in_page_cache(datadir / "newest")
     assert not in_page_cache(datadir / "oldest")
     assert warmer.idle(timeout=60)
-    cold = [name for name in names if not in_page_cache(datadir / name)]
-    assert not cold, (f"not cached: {cold}; warm-ups (path, return code): "
-                      f"{list(warmer.outcomes)}; {_vmstat('drop_pagecache', 'pgsteal_file')}")
+    # each file read to its end, the newest first; the last one read is in the cache now.
+    # (Not "all three are cached": on the VMs of docs/benchmarks.md a DAMON "pageout" scheme
+    # evicts page-cache pages untouched for about a minute, so on a loaded machine the first
+    # file warmed may be partly gone again by the time the last one is done.)
+    done = [(os.path.basename(path), code) for path, code in warmer.outcomes]
+    finished = [name for name, code in done if code == 0]
+    assert finished[0] == "newest" and sorted(finished) == sorted(names), (
+        done, _vmstat("drop_pagecache", "pgsteal_file"))
+    assert in_page_cache(datadir / finished[-1])
 
 
 def test_an_upload_never_waits_for_the_busy_flag(datadir: Path) -> None:
