@@ -100,8 +100,10 @@ class GlanceApp:
         self.api = api
         self.context_factory = context_factory
         self.router = Router()
-        self.allowed_versions = allowed_versions(api.multi_store)
-        self.versions = VersionsDocument(api.multi_store, api.public_endpoint)
+        # Glance lists the cache API's versions (2.14-2.18) when image_cache_dir is set
+        self.allowed_versions = allowed_versions(api.multi_store, image_cache is not None)
+        self.versions = VersionsDocument(api.multi_store, api.public_endpoint,
+                                         image_cache is not None)
         documents = schema_documents(settings)
         validator = schemas.SchemaValidator("image", documents["image"])
         view = ImageView(

@@ -387,3 +387,18 @@ def test_clean_removes_stalled_and_invalid_files(setup: Setup) -> None:
     assert cache.clean(stall_time=3600) == {"invalid": 1, "stalled": 1, "orphaned": 0}
     assert os.listdir(cache.incomplete_dir) == ["def.456"]
     assert cache.clean(stall_time=0)["stalled"] == 1
+
+
+def test_versions_list_the_cache_api_versions_when_the_cache_is_on(
+    tmp_path: pathlib.Path,
+) -> None:
+    """As Glance with image_cache_dir: 2.18 is current and 2.14/2.16 appear (glanceclient's
+    cache commands check for 2.14); without it, 2.17 stays current."""
+    on = Setup(tmp_path).client.get("/versions").json["versions"]
+    assert [v["id"] for v in on[:5]] == ["v2.18", "v2.17", "v2.16", "v2.15", "v2.14"]
+    assert [v["id"] for v in on if v["status"] == "CURRENT"] == ["v2.18"]
+    assert Setup(tmp_path).client.get("/v2.14/cache", as_=ADMIN).status_int == 200
+    off = Setup(tmp_path, cache_on=False).client
+    assert [v["id"] for v in off.get("/versions").json["versions"]
+            if v["status"] == "CURRENT"] == ["v2.17"]
+    assert off.get("/v2.18/images").status_int == 300
