@@ -3,6 +3,7 @@ cache and are served from it, ranges, prefetching, pruning, eviction."""
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import os
 import pathlib
@@ -402,3 +403,33 @@ def test_versions_list_the_cache_api_versions_when_the_cache_is_on(
     assert [v["id"] for v in off.get("/versions").json["versions"]
             if v["status"] == "CURRENT"] == ["v2.17"]
     assert off.get("/v2.18/images").status_int == 300
+
+
+def test_a_store_file_sent_with_zero_copy_is_copied_after_the_download(
+    tmp_path: pathlib.Path,
+) -> None:
+    """The file store hands out an open file (sendfile): the download is left alone and the
+    file copied in the background once it was sent in full; a partial send copies nothing."""
+    from glance_domain.layers.cache import cache_key
+    from glance_domain.model.image import Image
+    from glance_domain.model.location import Location
+
+    cache = FileImageCache(str(tmp_path / "cache"))
+    source = tmp_path / "store-file"
+    source.write_bytes(DATA)
+    now = datetime.datetime.now(datetime.UTC)
+    image = Image(id="img-file", status="active", size=len(DATA), created_at=now, updated_at=now,
+                  checksum=hashlib.md5(DATA).hexdigest(),
+                  locations=(Location(url="file:///store-file"),))
+    key = cache_key(image)
+    assert key is not None
+    for sent, cached in ((len(DATA) // 2, False), (len(DATA), True)):
+        file = open(source, "rb", buffering=0)  # noqa: SIM115 - closed by the stream
+        stream = DataStream(chunks=iter(()), length=len(DATA), file=file)
+        assert cache.fill(key, stream) is stream and stream.file is file  # still zero-copy
+        stream.sent = sent  # what the server's file wrapper reports
+        stream.close()
+        cache.wait()
+        assert cache.contains(key) is cached
+        assert os.listdir(cache.incomplete_dir) == []
+    assert pathlib.Path(cache.path_of("img-file")).read_bytes() == DATA
