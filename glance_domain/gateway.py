@@ -10,14 +10,18 @@ objects, no I/O).
 
 from __future__ import annotations
 
+import logging
+
 from glance_domain.clock import SystemClock
 from glance_domain.context import RequestContext
+from glance_domain.errors import NotFound
 from glance_domain.formats import RawFormatInspector
 from glance_domain.importing.executor import ThreadExecutor
 from glance_domain.importing.importer import Importer
 from glance_domain.importing.memory import MemoryStagingArea, MemoryTaskRepository
 from glance_domain.layers.authorization import AuthorizationLayer
 from glance_domain.layers.base import Layer
+from glance_domain.layers.cache import CacheLayer, cache_key
 from glance_domain.layers.notification import NotificationLayer
 from glance_domain.layers.policy import PolicyLayer
 from glance_domain.layers.protection import PropertyProtectionLayer
@@ -31,7 +35,9 @@ from glance_domain.model.factory import ImageFactory
 from glance_domain.policy import DefaultPolicy
 from glance_domain.ports import (
     Clock,
+    DataStream,
     FormatInspector,
+    ImageCache,
     ImageRepository,
     Notifier,
     PolicyEnforcer,
@@ -44,6 +50,8 @@ from glance_domain.ports import (
 from glance_domain.protections import PropertyProtections
 from glance_domain.service import ImageService
 from glance_domain.settings import DomainSettings
+
+LOG = logging.getLogger(__name__)
 
 
 def _check_policy_knows(policy: PolicyEnforcer, protections: PropertyProtections) -> None:
@@ -79,13 +87,17 @@ class Gateway:
         format_inspector: FormatInspector | None = None,
         metadefs: MetadefRepository | None = None,
         property_protections: PropertyProtections | None = None,
+        cache: ImageCache | None = None,
+        serve_from_cache: bool = True,
     ) -> None:
         """``tasks``/``staging``/``executor`` default to in-memory ones and a small thread
         pool; without a ``fetcher`` the web-download method refuses every URL; ``metadefs``
         (metadata definitions) defaults to an in-memory repository; ``property_protections``
         restricts who may create, read, update and delete which extra properties (none: no
         restriction). With the policies format, ``policy`` must know the rules'
-        ``<section>:<operation>`` names."""
+        ``<section>:<operation>`` names. With a ``cache`` (Glance's image cache) a
+        ``CacheLayer`` sits above the store layer: downloads are served from and copied into
+        it (unless ``serve_from_cache`` is false) and deleted images are evicted."""
         self.repository = repository
         self.stores = stores
         self.policy = policy
@@ -115,9 +127,13 @@ class Gateway:
             notifier=notifier,
         )
         # The two bottom layers hold no per-request state: build them once.
-        self._bottom: Layer = StoreLayer(
+        self._store_layer: Layer = StoreLayer(
             RepositoryLayer(repository), stores, self.staging, self.format_inspector
         )
+        self.cache = cache
+        self._bottom: Layer = self._store_layer
+        if cache is not None:
+            self._bottom = CacheLayer(self._store_layer, cache, serve=serve_from_cache)
 
     def stack(self, context: RequestContext) -> Layer:
         """The layered operations for one caller, top (authorization) to bottom."""
@@ -141,6 +157,45 @@ class Gateway:
             importer=self.importer,
             property_checks=self.property_protections is not None,
         )
+
+    def prefetch(self, image_id: str) -> bool:
+        """Copy an image's data into the cache (Glance's prefetcher, acting for the service
+        itself, not for a caller); True when it is cached afterwards. False, and nothing
+        cached, for an unknown or deleted image, one that is not ``active`` or has no data,
+        or when the data cannot be read or does not match its checksum."""
+        cache = self.cache
+        if cache is None:
+            return False
+        try:
+            image = self.repository.get(image_id)
+        except NotFound:
+            LOG.warning("image cache: image %s not found, not caching it", image_id)
+            return False
+        key = cache_key(image)
+        if key is None:
+            LOG.warning("image cache: image %s is not active (or has no data), not caching it",
+                        image_id)
+            return False
+        if cache.contains(key):
+            return True
+        source = self._store_layer.download(image, 0, None)
+        if source is None:
+            return False
+        plain = DataStream(chunks=source, length=source.length)  # no file: read it through
+        stream = cache.fill(key, plain, inline=True)
+        if stream.chunks is source:  # not filling (being copied elsewhere): read nothing
+            stream.close()
+            return cache.contains(key)
+        try:
+            for _chunk in stream:
+                pass
+        except Exception:
+            LOG.warning("image cache: cannot read image %s from its store", image_id,
+                        exc_info=True)
+            return False
+        finally:
+            stream.close()
+        return cache.contains(key)
 
     def metadef_service(self, context: RequestContext) -> MetadefService:
         """The metadata-definitions operations for ``context``."""

@@ -305,3 +305,42 @@ class TaskExecutor(Protocol):
     """Runs work in the background (a thread pool in a server, inline in tests)."""
 
     def submit(self, work: Callable[[], None]) -> None: ...
+
+
+@attrs.frozen(kw_only=True)
+class CacheKey:
+    """What a cached copy of an image's data must match to be served.
+
+    ``fingerprint`` digests the size, the checksums and the image's active locations: a copy
+    made before any of them changed (new data behind a replaced location, say) never matches.
+    """
+
+    image_id: str
+    size: int
+    checksum: str | None
+    fingerprint: str
+
+
+@runtime_checkable
+class ImageCache(Protocol):
+    """A local cache of image data (Glance's image cache), used by ``CacheLayer``.
+
+    - ``open``: a stream of ``length`` bytes from ``offset`` of the cached copy matching ``key``
+      (with ``file`` set, for zero-copy sending), or None on a miss (a copy that no longer
+      matches is dropped).
+    - ``fill``: ``stream`` (the whole image, read from a store) returned for the caller to
+      consume as usual; its bytes are copied into the cache on the side and made visible only
+      once the size and checksum are verified. Filling never fails the stream: on any error,
+      or when the stream is not read to the end, the copy is discarded. ``inline``: write in
+      the consuming thread (prefetching) rather than in the background.
+    - ``contains``: whether a copy matching ``key`` is cached.
+    - ``evict``: forget the image's copy (and any fill in progress).
+    """
+
+    def open(self, key: CacheKey, offset: int, length: int) -> DataStream | None: ...
+
+    def fill(self, key: CacheKey, stream: DataStream, *, inline: bool = False) -> DataStream: ...
+
+    def contains(self, key: CacheKey) -> bool: ...
+
+    def evict(self, image_id: str) -> None: ...

@@ -131,6 +131,26 @@ def build_policy(conf: cfg.ConfigOpts) -> OsloPolicyEnforcer:
     return make_policy(conf)
 
 
+def build_image_cache(conf: cfg.ConfigOpts) -> Any:
+    """Glance's image cache in ``image_cache_dir`` (None when unset). A caching ``[paste_deploy]
+    flavor`` without ``image_cache_dir`` is refused, as Glance fails to load then."""
+    if not conf.image_cache_dir:
+        if config.caching_flavor(conf):
+            raise ValueError(f"[paste_deploy] flavor = {conf.paste_deploy.flavor} caches image "
+                             "data, but [DEFAULT] image_cache_dir is not set")
+        return None
+    from glance_domain_adapters.image_cache import FileImageCache
+
+    return FileImageCache(
+        os.path.expanduser(conf.image_cache_dir),
+        max_size=conf.image_cache_max_size,
+        stall_time=conf.image_cache_stall_time,
+        driver=conf.image_cache_driver.lower(),
+        db_name=conf.image_cache_sqlite_db,
+        node_url=conf.worker_self_reference_url,
+    )
+
+
 def build_gateway(
     conf: cfg.ConfigOpts,
     *,
@@ -184,6 +204,8 @@ def build_gateway(
         notifier=make_notifier(conf),
         settings=config.domain_settings(conf),
         property_protections=protections,
+        cache=build_image_cache(conf),
+        serve_from_cache=config.caching_flavor(conf),
     )
 
 
@@ -290,10 +312,19 @@ def build_app(conf: cfg.ConfigOpts, *, gateway: Any = None, migrate: bool = True
     if gateway is None:
         gateway = build_gateway(conf, migrate=migrate, policy=policy)
     is_admin = getattr(policy, "is_admin", None)
+    cache = getattr(gateway, "cache", None)
+    prefetcher = None
+    if cache is not None and hasattr(cache, "queued_images"):
+        from glance_domain_adapters.image_cache import Prefetcher
+
+        prefetcher = Prefetcher(cache, gateway.prefetch, conf.cache_prefetcher_interval)
+        prefetcher.start()
     app = make_app(
         gateway,
         api_settings(conf),
         context_factory=context_factory(conf, is_admin),
+        cache=cache,
+        prefetcher=prefetcher,
     )
     from glance_domain_adapters.wsgi.cors import HealthcheckOutside, wrap_cors
 

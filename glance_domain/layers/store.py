@@ -40,6 +40,18 @@ from glance_domain.ports import (
 LOG = logging.getLogger(__name__)
 
 
+def requested_length(total: int, offset: int, length: int | None) -> int:
+    """The number of bytes a download of ``length`` (None: to the end) bytes from ``offset``
+    of ``total`` yields (RangeNotSatisfiable outside the data)."""
+    if offset < 0 or (offset >= total and total > 0) or (length is not None and length < 0):
+        raise RangeNotSatisfiable(f"Requested range is not satisfiable (size {total}).")
+    if length is None:
+        return total - offset
+    if offset + length > total:
+        raise RangeNotSatisfiable(f"Requested range is not satisfiable (size {total}).")
+    return length
+
+
 class StoreLayer(Layer):
     __slots__ = ("inspector", "staging", "stores")
 
@@ -141,13 +153,7 @@ class StoreLayer(Layer):
         locations = [loc for loc in image.locations if loc.status == "active"]
         if not locations or image.size is None:
             return None
-        total = image.size
-        if offset < 0 or (offset >= total and total > 0) or (length is not None and length < 0):
-            raise RangeNotSatisfiable(f"Requested range is not satisfiable (size {total}).")
-        if length is None:
-            length = total - offset
-        elif offset + length > total:
-            raise RangeNotSatisfiable(f"Requested range is not satisfiable (size {total}).")
+        length = requested_length(image.size, offset, length)
         error: Exception | None = None
         for location in locations:
             try:

@@ -44,6 +44,7 @@ from glance_domain_adapters.config.options import (
     common_opts,
     database_opts,
     identity_opts,
+    image_cache_opts,
     image_format_opts,
     import_filtering_opts,
     import_opts,
@@ -59,6 +60,7 @@ from glance_domain_adapters.config.property_protections import (
 )
 from glance_domain_adapters.config.settings import (
     auth_flavor,
+    caching_flavor,
     data_dir,
     database_url,
     domain_settings,
@@ -92,6 +94,7 @@ __all__ = [
     "BackendConfig",
     "StoresConfig",
     "auth_flavor",
+    "caching_flavor",
     "backend_common_opts",
     "common_opts",
     "config_files_from_argv",
@@ -103,6 +106,7 @@ __all__ = [
     "glance_store_opts",
     "http_store_opts",
     "identity_opts",
+    "image_cache_opts",
     "image_format_opts",
     "import_filtering_opts",
     "import_opts",

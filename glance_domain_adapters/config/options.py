@@ -244,6 +244,64 @@ database_opts: list[cfg.Opt] = [
     ),
 ]
 
+# -- [DEFAULT]: the image cache ---------------------------------------------------------------
+
+image_cache_opts: list[cfg.Opt] = [
+    cfg.StrOpt(
+        "image_cache_dir",
+        help="Directory of the local image cache. Set, it enables the cache management API "
+        "(/v2/cache) and its prefetcher; downloads are served from and copied into the cache "
+        "only when [paste_deploy] flavor also names a caching pipeline ('caching', "
+        "'cachemanagement', 'keystone+caching', 'keystone+cachemanagement'), as in Glance. "
+        "Copies are written under 'incomplete/', checked and then moved into the directory "
+        "itself; 'queue/' holds the images queued for prefetching.",
+    ),
+    cfg.IntOpt(
+        "image_cache_max_size",
+        default=10 * (1 << 30),
+        min=0,
+        help="Size in bytes the image cache is pruned down to (least recently used copies "
+        "first) by 'glance-domain cache prune' or POST /v2/cache/prune. Not a hard limit: "
+        "the cache grows past it between prunes.",
+    ),
+    cfg.IntOpt(
+        "image_cache_stall_time",
+        default=86400,
+        min=0,
+        help="Seconds after which 'glance-domain cache clean' (or POST /v2/cache/clean) "
+        "removes a copy still being written (a download that hung).",
+    ),
+    cfg.StrOpt(
+        "image_cache_driver",
+        default="centralized_db",
+        choices=("centralized_db", "sqlite", "xattr"),
+        ignore_case=True,
+        help="Accepted for compatibility with Glance. glance-domain always keeps the cache's "
+        "index in an SQLite file in image_cache_dir (one cache per host); the value only "
+        "selects the shape of the records GET /v2/cache lists ('centralized_db' adds 'id' and "
+        "'checksum') and whether GET /v2/cache/nodes/{image_id} answers ('centralized_db').",
+    ),
+    cfg.StrOpt(
+        "image_cache_sqlite_db",
+        default="cache.db",
+        help="File name, in image_cache_dir, of the cache's SQLite index.",
+    ),
+    cfg.IntOpt(
+        "cache_prefetcher_interval",
+        default=300,
+        min=0,
+        help="Seconds between two looks of the API process's prefetcher at the queue "
+        "directory (images queued with 'glance-domain cache queue' or by another process); 0 "
+        "never looks. Images queued through PUT /v2/cache/{image_id} are fetched at once "
+        "either way. (An option of Glance up to 2023.2, kept here.)",
+    ),
+    cfg.StrOpt(
+        "worker_self_reference_url",
+        help="URL of this API host, listed by GET /v2/cache/nodes/{image_id} for the images "
+        "cached here (image_cache_driver = centralized_db).",
+    ),
+]
+
 paste_deploy_opts: list[cfg.Opt] = [
     cfg.StrOpt(
         "flavor",
@@ -253,7 +311,9 @@ paste_deploy_opts: list[cfg.Opt] = [
         "keystonemiddleware's auth_token ([keystone_authtoken] options) and the identity is "
         "taken from the headers it sets. Unset or anything else: no authentication; identity "
         "headers sent by the client are trusted and a request without any acts as a local "
-        "admin of default_project_id.",
+        "admin of default_project_id. A '+caching' or '+cachemanagement' suffix (or "
+        "'caching'/'cachemanagement' alone) also serves downloads from the image cache "
+        "(image_cache_dir).",
     ),
     cfg.StrOpt("config_file", help="Accepted for compatibility with glance-api.conf; "
                "glance-domain builds its pipeline in code and does not read paste files."),
@@ -279,7 +339,7 @@ def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
     """
     return [
         ("DEFAULT", server_opts + common_opts + identity_opts + notifier_opts + import_opts
-         + property_protection_opts),
+         + property_protection_opts + image_cache_opts),
         ("task", task_opts),
         ("import_filtering_opts", import_filtering_opts),
         ("image_format", image_format_opts),

@@ -79,3 +79,14 @@ def auth_flavor(conf: cfg.ConfigOpts) -> str:
     """
     flavor = (conf.paste_deploy.flavor or "none").strip().lower()
     return "keystone" if flavor.split("+")[0] == "keystone" else "none"
+
+
+#: ``[paste_deploy] flavor`` pipelines of Glance that include its caching middleware.
+CACHING_PIPELINES = frozenset({"caching", "cachemanagement", "cache"})
+
+
+def caching_flavor(conf: cfg.ConfigOpts) -> bool:
+    """Whether ``[paste_deploy] flavor`` names one of Glance's caching pipelines
+    (``keystone+cachemanagement``, ``caching``...)."""
+    flavor = (conf.paste_deploy.flavor or "").strip().lower()
+    return any(part in CACHING_PIPELINES for part in flavor.split("+"))

@@ -23,6 +23,7 @@ from glance_domain.service import ImageService
 from glance_domain.settings import DomainSettings
 from glance_domain_adapters.wsgi import (
     actions,
+    cache,
     image_data,
     images,
     info,
@@ -88,6 +89,9 @@ class GlanceApp:
         settings: DomainSettings,
         context_factory: ContextFactory,
         api: ApiSettings,
+        *,
+        image_cache: Any = None,
+        prefetcher: Any = None,
     ) -> None:
         self.gateway = gateway
         self.settings = settings
@@ -96,8 +100,10 @@ class GlanceApp:
         self.api = api
         self.context_factory = context_factory
         self.router = Router()
-        self.allowed_versions = allowed_versions(api.multi_store)
-        self.versions = VersionsDocument(api.multi_store, api.public_endpoint)
+        # Glance lists the cache API's versions (2.14-2.18) when image_cache_dir is set
+        self.allowed_versions = allowed_versions(api.multi_store, image_cache is not None)
+        self.versions = VersionsDocument(api.multi_store, api.public_endpoint,
+                                         image_cache is not None)
         documents = schema_documents(settings)
         validator = schemas.SchemaValidator("image", documents["image"])
         view = ImageView(
@@ -114,7 +120,7 @@ class GlanceApp:
             "info": info.create_resource(api),
             "schemas": misc.schemas_resource(documents),
             "tasks": tasks.create_resource(settings.limit_param_default, settings.api_limit_max),
-            "cache_manage": misc.cache_resource(),
+            "cache_manage": cache.create_resource(image_cache, prefetcher),
             "metadefs": metadefs.create_resource(self._metadef_service),
         }
         self._service = gateway.service
@@ -292,6 +298,8 @@ def make_app(
     *,
     context_factory: ContextFactory | None = None,
     api_settings: ApiSettings | None = None,
+    cache: Any = None,
+    prefetcher: Any = None,
 ) -> GlanceApp:
     """The Image API v2 WSGI application over ``gateway``.
 
@@ -300,6 +308,8 @@ def make_app(
     not given comes from ``api_settings``, ``gateway.settings`` or the defaults.
     ``context_factory`` builds the caller's context from the WSGI environ (default:
     :func:`~glance_domain_adapters.wsgi.context.make_context_factory`).
+    ``cache`` (a :class:`~glance_domain_adapters.image_cache.FileImageCache`) and its
+    ``prefetcher`` enable the cache management API (``/v2/cache``).
     """
     domain = getattr(gateway, "settings", None)
     if isinstance(settings, DomainSettings):
@@ -313,6 +323,8 @@ def make_app(
         domain,
         context_factory or make_context_factory(),
         api_settings or ApiSettings(),
+        image_cache=cache,
+        prefetcher=prefetcher,
     )
 
 

@@ -15,24 +15,33 @@ from glance_domain_adapters.wsgi.http import Response
 VND_PREFIX = "application/vnd.openstack.images-"
 _BASE_VERSIONS = ("2.0", "2.1", "2.2", "2.3", "2.4", "2.5", "2.6", "2.7", "2.9", "2.15", "2.17")
 _MULTI_STORE_VERSIONS = ("2.8", "2.10", "2.11", "2.12", "2.13")
+#: Versions Glance adds when ``image_cache_dir`` is set (the cache API; 2.18 is then current).
+_CACHE_VERSIONS = ("2.14", "2.16", "2.18")
 
 
-def allowed_versions(multi_store: bool) -> frozenset[str]:
+def allowed_versions(multi_store: bool, cache: bool = False) -> frozenset[str]:
     """The version tokens accepted in a URL or media type."""
     versions = {"v2"} | {"v" + v for v in _BASE_VERSIONS}
     if multi_store:
         versions |= {"v" + v for v in _MULTI_STORE_VERSIONS}
+    if cache:
+        versions |= {"v" + v for v in _CACHE_VERSIONS}
     return frozenset(versions)
 
 
-def version_list(multi_store: bool) -> list[tuple[str, str]]:
+def version_list(multi_store: bool, cache: bool = False) -> list[tuple[str, str]]:
     """(id, status) pairs in Glance's order."""
-    versions = [("v2.15", "SUPPORTED")]
+    if cache:
+        versions = [("v2.18", "CURRENT")]
+        versions += [(f"v2.{m}", "SUPPORTED") for m in (17, 16, 15, 14)]
+    else:
+        versions = [("v2.15", "SUPPORTED")]
     if multi_store:
         versions += [(f"v2.{m}", "SUPPORTED") for m in (13, 12, 11, 10, 9, 8)]
     else:
         versions.append(("v2.9", "SUPPORTED"))
-    versions.append(("v2.17", "CURRENT"))
+    if not cache:
+        versions.append(("v2.17", "CURRENT"))
     versions += [(f"v2.{m}", "SUPPORTED") for m in (7, 6, 5, 4, 3, 2, 1, 0)]
     return versions
 
@@ -40,8 +49,9 @@ def version_list(multi_store: bool) -> list[tuple[str, str]]:
 class VersionsDocument:
     """Renders the versions list for a base URL (cached per URL: there are few)."""
 
-    def __init__(self, multi_store: bool, public_endpoint: str | None) -> None:
-        self.versions = version_list(multi_store)
+    def __init__(self, multi_store: bool, public_endpoint: str | None,
+                 cache: bool = False) -> None:
+        self.versions = version_list(multi_store, cache)
         self.public_endpoint = public_endpoint
         self._cache: dict[str, bytes] = {}
 
