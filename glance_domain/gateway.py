@@ -10,12 +10,15 @@ objects, no I/O).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from glance_domain.clock import SystemClock
 from glance_domain.context import RequestContext
 from glance_domain.formats import RawFormatInspector
 from glance_domain.importing.executor import ThreadExecutor
 from glance_domain.importing.importer import Importer
 from glance_domain.importing.memory import MemoryStagingArea, MemoryTaskRepository
+from glance_domain.importing.plugins import ImportPlugin
 from glance_domain.layers.authorization import AuthorizationLayer
 from glance_domain.layers.base import Layer
 from glance_domain.layers.notification import NotificationLayer
@@ -79,13 +82,16 @@ class Gateway:
         format_inspector: FormatInspector | None = None,
         metadefs: MetadefRepository | None = None,
         property_protections: PropertyProtections | None = None,
+        import_plugins: Sequence[ImportPlugin] = (),
     ) -> None:
         """``tasks``/``staging``/``executor`` default to in-memory ones and a small thread
         pool; without a ``fetcher`` the web-download method refuses every URL; ``metadefs``
         (metadata definitions) defaults to an in-memory repository; ``property_protections``
         restricts who may create, read, update and delete which extra properties (none: no
         restriction). With the policies format, ``policy`` must know the rules'
-        ``<section>:<operation>`` names."""
+        ``<section>:<operation>`` names. ``import_plugins`` run in order on glance-direct and
+        web-download imports (``glance_domain.importing.plugins``; none by default, as in
+        Glance)."""
         self.repository = repository
         self.stores = stores
         self.policy = policy
@@ -113,6 +119,11 @@ class Gateway:
             fetcher=fetcher,
             inspector=self.format_inspector,
             notifier=notifier,
+            plugins=import_plugins,
+            property_check=(
+                None if property_protections is None else
+                lambda context, name, operation: property_protections.allows(
+                    context, name, operation, policy)),
         )
         # The two bottom layers hold no per-request state: build them once.
         self._bottom: Layer = StoreLayer(

@@ -147,6 +147,7 @@ def build_gateway(
     from glance_domain.gateway import Gateway
     from glance_domain.importing import ThreadExecutor
     from glance_domain_adapters.importing import FileStagingArea, HttpFetcher, ImportFilter
+    from glance_domain_adapters.importing.plugins import load_import_plugins
 
     filtering = conf.import_filtering_opts
     fetcher = HttpFetcher(
@@ -184,6 +185,7 @@ def build_gateway(
         notifier=make_notifier(conf),
         settings=config.domain_settings(conf),
         property_protections=protections,
+        import_plugins=load_import_plugins(conf),
     )
 
 
