@@ -51,7 +51,8 @@ SETTABLE_ATTRIBUTES = frozenset({"disk_format", "container_format", "size", "vir
 class ImportPlugin(Protocol):
     """One step of an import, run on the staged data and/or the image's metadata.
 
-    ``run`` raises to fail the import; its message becomes part of the task's message.
+    ``run`` raises to fail the import; its message becomes part of the task's message. One
+    object serves every import, possibly several at once: keep no per-import state on it.
     """
 
     def run(self, job: ImportJob) -> None: ...
