@@ -161,9 +161,12 @@ class ImportJob:
         if self._may is not None:
             current = self.image.extra_properties
             for key in wanted:
-                # as Glance: a property the user cannot read is one it would create
-                exists = key in current and self._may(key, "read")
-                if not self._may(key, "update" if exists else "create"):
+                readable = key in current and self._may(key, "read")
+                if not self._may(key, "update" if readable else "create"):
+                    raise ProtectedProperty(key)
+                if key in current and not readable:
+                    # as the API does: never overwrite a value the user may not read (Glance
+                    # treats it as a create and overwrites)
                     raise ProtectedProperty(key)
         quota = self._settings.image_property_quota
 

@@ -48,7 +48,8 @@ class Recorder:
 
 
 class World:
-    def __init__(self, plugins: list[object], **settings: object) -> None:
+    def __init__(self, plugins: list[object], protections: object = None,
+                 **settings: object) -> None:
         self.clock = SteppingClock()
         self.repo = MemoryImageRepository(self.clock)
         self.stores = FailingStores(("default", "fast"), default="default")
@@ -60,6 +61,7 @@ class World:
             clock=self.clock, tasks=self.tasks, staging=self.staging,
             executor=InlineExecutor(), fetcher=Fetcher(),
             import_plugins=plugins,  # type: ignore[arg-type]
+            property_protections=protections,  # type: ignore[arg-type]
         )
 
     def svc(self, project: str = "p1", roles: tuple[str, ...] = ("member",)):  # type: ignore[no-untyped-def]
@@ -209,3 +211,34 @@ def test_the_job_tells_who_imports_and_where_to() -> None:
          job.staged_path(), b"".join(job.read_staged()))))])
     w.glance_direct(roles=("member", "reader"))
     assert seen == [(("member", "reader"), ("default",), "u-p1", None, DATA)]
+
+
+def test_set_properties_follows_the_importing_users_property_protections() -> None:
+    """Create needs 'create', a readable property 'update'; an existing property the user
+    cannot read is never overwritten (as the API)."""
+    from glance_domain.protections import PropertyProtections
+
+    rules = PropertyProtections.from_sections({
+        "^hidden_": {"create": "admin", "read": "admin", "update": "admin", "delete": "admin"},
+        "^fixed_": {"create": "@", "read": "@", "update": "admin", "delete": "admin"},
+        ".*": {"create": "@", "read": "@", "update": "@", "delete": "@"},
+    })
+
+    def inject(props: dict[str, str]) -> Callable[[ImportJob], None]:
+        return lambda job: job.set_properties(props) and None
+
+    cases = [
+        ({"free": "1"}, {}, None),
+        ({"fixed_a": "1"}, {}, None),  # created: allowed
+        ({"fixed_a": "2"}, {"fixed_a": "1"}, "Attribute 'fixed_a' is reserved."),  # update
+        ({"hidden_a": "1"}, {}, "Attribute 'hidden_a' is reserved."),
+    ]
+    for props, existing, refusal in cases:
+        w = World([NamedPlugin("inject", Recorder([], "i", inject(props)))], rules)
+        image, task = w.glance_direct(**existing)
+        if refusal is None:
+            assert task.status == "success", task.message
+            assert all(image.extra_properties[k] == v for k, v in props.items())
+        else:
+            assert task.status == "failure"
+            assert task.message == f"Import plugin inject failed: {refusal}"
