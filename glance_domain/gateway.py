@@ -11,6 +11,7 @@ objects, no I/O).
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from glance_domain.clock import SystemClock
 from glance_domain.context import RequestContext
@@ -19,6 +20,7 @@ from glance_domain.formats import RawFormatInspector
 from glance_domain.importing.executor import ThreadExecutor
 from glance_domain.importing.importer import Importer
 from glance_domain.importing.memory import MemoryStagingArea, MemoryTaskRepository
+from glance_domain.importing.plugins import ImportPlugin
 from glance_domain.layers.authorization import AuthorizationLayer
 from glance_domain.layers.base import Layer
 from glance_domain.layers.cache import CacheLayer, cache_key
@@ -89,6 +91,7 @@ class Gateway:
         property_protections: PropertyProtections | None = None,
         cache: ImageCache | None = None,
         serve_from_cache: bool = True,
+        import_plugins: Sequence[ImportPlugin] = (),
     ) -> None:
         """``tasks``/``staging``/``executor`` default to in-memory ones and a small thread
         pool; without a ``fetcher`` the web-download method refuses every URL; ``metadefs``
@@ -97,7 +100,9 @@ class Gateway:
         restriction). With the policies format, ``policy`` must know the rules'
         ``<section>:<operation>`` names. With a ``cache`` (Glance's image cache) a
         ``CacheLayer`` sits above the store layer: downloads are served from and copied into
-        it (unless ``serve_from_cache`` is false) and deleted images are evicted."""
+        it (unless ``serve_from_cache`` is false) and deleted images are evicted.
+        ``import_plugins`` run in order on glance-direct and web-download imports
+        (``glance_domain.importing.plugins``; none by default, as in Glance)."""
         self.repository = repository
         self.stores = stores
         self.policy = policy
@@ -125,6 +130,11 @@ class Gateway:
             fetcher=fetcher,
             inspector=self.format_inspector,
             notifier=notifier,
+            plugins=import_plugins,
+            property_check=(
+                None if property_protections is None else
+                lambda context, name, operation: property_protections.allows(
+                    context, name, operation, policy)),
         )
         # The two bottom layers hold no per-request state: build them once.
         self._store_layer: Layer = StoreLayer(

@@ -167,6 +167,7 @@ def build_gateway(
     from glance_domain.gateway import Gateway
     from glance_domain.importing import ThreadExecutor
     from glance_domain_adapters.importing import FileStagingArea, HttpFetcher, ImportFilter
+    from glance_domain_adapters.importing.plugins import load_import_plugins
 
     filtering = conf.import_filtering_opts
     fetcher = HttpFetcher(
@@ -206,6 +207,7 @@ def build_gateway(
         property_protections=protections,
         cache=build_image_cache(conf),
         serve_from_cache=config.caching_flavor(conf),
+        import_plugins=load_import_plugins(conf),
     )
 
 

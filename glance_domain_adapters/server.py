@@ -22,6 +22,7 @@ from typing import Any
 from oslo_config import cfg
 
 from glance_domain_adapters import bootstrap, config
+from glance_domain_adapters.importing.plugins import load_import_plugins
 
 LOG = logging.getLogger(__name__)
 
@@ -117,6 +118,7 @@ def serve(conf: cfg.ConfigOpts) -> int:
     config.property_protections(conf)  # a bad property protection file stops us at once
     bootstrap.prepare_database(conf)
     config.stores_config(conf)  # fail before forking on a bad store configuration
+    load_import_plugins(conf)  # ... or an import plugin that cannot be used
     options = gunicorn_options(conf)
     LOG.info("glance-domain listening on http://%s with %d worker(s)", options["bind"][0],
              options["workers"])

@@ -8,15 +8,17 @@ targets), take the image's import lock (the ``os_glance_import_task`` property),
 ``run`` (in the background, with service rights like Glance's admin repository): the task goes
 ``processing``; the image goes ``importing`` (not for copy-image) with
 ``os_glance_importing_to_stores``; the data is brought into the staging area (already there for
-glance-direct, downloaded for web-download, read from an existing location for copy-image); it
-is written to each target store, adding a location each time, and the image becomes ``active``
+glance-direct, downloaded for web-download, read from an existing location for copy-image); the
+configured import plugins run on it (not for copy-image, as in Glance); it is written to each
+target store, adding a location each time, and the image becomes ``active``
 with the last required store. Staging is emptied, the task ``success``, and the lock dropped
 last: once the lock is gone, the task has ended and its clean-up is done.
 
 Any failure reverts: data written by this task is deleted from the stores and its locations
 removed, staging is emptied, the stores still pending are moved to ``os_glance_failed_import``,
-the image returns to ``queued`` (copy-image leaves it active), the task ends in ``failure``
-with the error as its message, and the lock is dropped.
+the image returns to ``queued`` (copy-image leaves it active; a ``disk_format`` or
+``container_format`` an import plugin changed is put back, properties it set stay, as in
+Glance), the task ends in ``failure`` with the error as its message, and the lock is dropped.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import datetime as dt
 import hashlib
 import logging
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import attrs
@@ -40,6 +42,7 @@ from glance_domain.errors import (
     ServiceUnavailable,
 )
 from glance_domain.formats import RawFormatInspector
+from glance_domain.importing.plugins import ImportJob, ImportPlugin, ImportPluginFailed
 from glance_domain.importing.request import COPY_IMAGE, GLANCE_DIRECT, WEB_DOWNLOAD, ImportRequest
 from glance_domain.layers.notification import image_payload, import_properties
 from glance_domain.model.image import Image
@@ -105,8 +108,16 @@ class Importer:
         fetcher: UriFetcher | None = None,
         inspector: FormatInspector | None = None,
         notifier: Notifier | None = None,
+        plugins: Sequence[ImportPlugin] = (),
+        property_check: Callable[[RequestContext, str, str], bool] | None = None,
     ) -> None:
         self.repository = repository
+        #: Run in order on glance-direct and web-download imports, between staging and the
+        #: stores (``glance_domain.importing.plugins``).
+        self.plugins: tuple[ImportPlugin, ...] = tuple(plugins)
+        #: ``(context, property, operation) -> allowed``: the property protections that
+        #: apply to properties plugins set for the importing user (None: none configured).
+        self.property_check = property_check
         #: image.prepare / image.upload / image.activate for each store written, sent as the
         #: caller who started the import (as Glance's import flow does through its notifier).
         self.notifier = notifier
@@ -342,9 +353,12 @@ class Importer:
             return
         image_id = str(task.image_id)
         written: list[StoredData] = []
+        restore: dict[str, Any] = {}
         try:
             self._update(image_id, task.id, lambda img: self._prepare(img, request, stores))
             self._fill_staging(image_id, task.id, request)
+            if request.method != COPY_IMAGE and self.plugins:
+                self._run_plugins(image_id, task.id, request, stores, context, restore)
             copied = self._import_to_stores(image_id, task.id, request, stores, written,
                                             context)
             with contextlib.suppress(NotFound):
@@ -352,7 +366,7 @@ class Importer:
             self._update(image_id, task.id, self._check_active)
         except BaseException as exc:
             LOG.info("import task %s for image %s failed: %s", task_id, image_id, exc)
-            self._revert(image_id, task.id, request, stores, written)
+            self._revert(image_id, task.id, request, stores, written, restore)
             self.finish_task(task, "failure", str(exc) or type(exc).__name__, None)
             self._unlock(image_id, task.id)
             if not isinstance(exc, Exception):
@@ -363,6 +377,40 @@ class Importer:
         self.finish_task(task, "success", f"Copied {copied // (1 << 20)} MiB",
                      {"image_id": image_id})
         self._unlock(image_id, task.id)
+
+    def _run_plugins(
+        self, image_id: str, task_id: str, request: ImportRequest, stores: list[str],
+        context: RequestContext | None, restore: dict[str, Any],
+    ) -> None:
+        """Run the import plugins in order on the staged data; ``restore`` receives the
+        formats to put back if the import fails. A failing plugin raises
+        :class:`ImportPluginFailed` naming it."""
+        before = self.repository.get(image_id)
+        check = self.property_check
+        may: Callable[[str, str], bool] | None = None
+        if check is not None and context is not None:
+            def may(name: str, operation: str) -> bool:
+                return check(context, name, operation)
+        restore.update(disk_format=before.disk_format, container_format=before.container_format)
+        job = ImportJob(
+            image_id=image_id, task_id=task_id, method=request.method, stores=stores,
+            context=context, staging=self.staging, settings=self.settings,
+            usage=self.repository.usage,
+            get=lambda: self.repository.get(image_id),
+            update=lambda change: self._update(image_id, task_id, change),
+            may=may,
+        )
+        for plugin in self.plugins:
+            name = getattr(plugin, "name", None) or type(plugin).__name__
+            LOG.debug("import task %s: running import plugin %s", task_id, name)
+            try:
+                plugin.run(job)
+            except ImportAborted:
+                raise
+            except Exception as exc:
+                LOG.warning("import task %s: import plugin %s failed: %s", task_id, name, exc,
+                            exc_info=not isinstance(exc, DomainError))
+                raise ImportPluginFailed(name, exc) from exc
 
     def _update(self, image_id: str, task_id: str, change: Callable[[Image], Image]) -> Image:
         """Apply ``change`` to the current image, if this task still holds its lock."""
@@ -527,7 +575,7 @@ class Importer:
 
     def _revert(
         self, image_id: str, task_id: str, request: ImportRequest, stores: list[str],
-        written: list[StoredData],
+        written: list[StoredData], restore: dict[str, Any] | None = None,
     ) -> None:
         # Commit first, then delete the data best-effort: if the save fails, the image still
         # lists the copies written so far, so their data must stay.
@@ -556,7 +604,7 @@ class Importer:
             )
             if request.method != COPY_IMAGE and after.status in ("importing", "uploading"):
                 after = transition(after, "queued", checksum=None, os_hash_algo=None,
-                                   os_hash_value=None)
+                                   os_hash_value=None, **(restore or {}))
             self.repository.save(image, after)
         except NotFound:
             pass  # the image is gone: nothing points at the data any more

@@ -91,18 +91,7 @@ class QuotaLayer(Layer):
 
     def _capped(self, image: Image, data: Iterable[bytes], size: int | None) -> Iterable[bytes]:
         """``data`` limited to the size cap and the owner's remaining storage quota."""
-        limit = self.settings.image_size_cap
-        message = "The incoming image is too large: The provided image is too large."
-        storage = self.settings.user_storage_quota
-        if storage > 0 and image.owner is not None:
-            remaining = storage - self.usage(image.owner).stored_bytes
-            if remaining < limit:
-                limit = max(remaining, 0)
-                message = (
-                    "Image exceeds the storage quota: The size of the data "
-                    f"{size if size is not None else limit + 1} will exceed the limit. "
-                    f"{limit} bytes remaining."
-                )
+        limit, message = data_limit(self.settings, image.owner, self.usage, size)
         if size is not None and size > limit:
             raise SizeLimitExceeded(message)
         return capped(data, limit, message)
@@ -119,3 +108,24 @@ def limit_text(what: str, attempted: int, maximum: int) -> str:
     """Glance's text for a count quota (``image_property_quota``, ``image_member_quota``...)."""
     return (f"The limit has been exceeded on the number of allowed {what}. "
             f"Attempted: {attempted}, Maximum: {maximum}")
+
+
+def data_limit(
+    settings: DomainSettings, owner: str | None, usage: UsageSource, size: int | None = None
+) -> tuple[int, str]:
+    """The most bytes ``owner`` may store as one image's data, and the text to refuse more
+    with: ``image_size_cap``, or the owner's remaining ``user_storage_quota`` when smaller.
+    ``size``: the announced size, quoted in the quota text when known."""
+    limit = settings.image_size_cap
+    message = "The incoming image is too large: The provided image is too large."
+    storage = settings.user_storage_quota
+    if storage > 0 and owner is not None:
+        remaining = storage - usage(owner).stored_bytes
+        if remaining < limit:
+            limit = max(remaining, 0)
+            message = (
+                "Image exceeds the storage quota: The size of the data "
+                f"{size if size is not None else limit + 1} will exceed the limit. "
+                f"{limit} bytes remaining."
+            )
+    return limit, message

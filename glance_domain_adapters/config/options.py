@@ -160,6 +160,49 @@ property_protection_opts: list[cfg.Opt] = [
     ),
 ]
 
+image_import_opts: list[cfg.Opt] = [
+    cfg.ListOpt(
+        "image_import_plugins",
+        item_type=cfg.types.String(quotes=True),
+        bounds=True,
+        default=[],
+        sample_default="[no_op]",
+        help="Import plugins run, in this order, on glance-direct and web-download imports "
+        "after the data is staged and before it is written to the stores (never on "
+        "copy-image). Names of 'glance_domain.import_plugins' entry points; built in: no_op, "
+        "inject_image_metadata, image_decompression, image_conversion. Written in brackets "
+        "as in Glance ('[image_decompression, image_conversion]'). An unknown name stops the "
+        "server at start-up.",
+    ),
+]
+
+inject_metadata_opts: list[cfg.Opt] = [
+    cfg.ListOpt(
+        "ignore_user_roles",
+        default=["admin"],
+        help="inject_image_metadata plugin: imports started by a user holding any of these "
+        "roles get no properties injected.",
+    ),
+    cfg.DictOpt(
+        "inject",
+        default={},
+        help="inject_image_metadata plugin: extra properties set on imported images, as "
+        "'key:value' pairs (e.g. 'hw_scsi_model:virtio-scsi,classified:no'). Names in the "
+        "reserved os_glance namespace are dropped; the importing user's property "
+        "protections and image_property_quota apply.",
+    ),
+]
+
+image_conversion_opts: list[cfg.Opt] = [
+    cfg.StrOpt(
+        "output_format",
+        default="raw",
+        choices=("qcow2", "raw", "vmdk"),
+        help="image_conversion plugin: the disk format imported images are converted to "
+        "with qemu-img (their disk_format becomes this, container_format 'bare').",
+    ),
+]
+
 task_opts: list[cfg.Opt] = [
     cfg.IntOpt("task_time_to_live", default=48, min=1, help="Hours a finished import task "
                "stays visible before it expires."),
@@ -226,6 +269,12 @@ image_format_opts: list[cfg.Opt] = [
         help="Inspect the data of uploads and imports of 'bare' images and refuse it (415) when "
         "its format is not the image's disk_format. Off: a mismatch is only logged (and no "
         "virtual_size is recorded); safety-check failures are refused either way.",
+    ),
+    cfg.ListOpt(
+        "vmdk_allowed_types",
+        default=["streamOptimized", "monolithicSparse"],
+        help="VMDK create-types the image_conversion import plugin accepts as its input "
+        "(single-file variants; an empty list refuses every VMDK).",
     ),
     cfg.ListOpt(
         "gpt_safety_checks_nonfatal",
@@ -341,6 +390,9 @@ def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
         ("DEFAULT", server_opts + common_opts + identity_opts + notifier_opts + import_opts
          + property_protection_opts + image_cache_opts),
         ("task", task_opts),
+        ("image_import_opts", image_import_opts),
+        ("inject_metadata_properties", inject_metadata_opts),
+        ("image_conversion", image_conversion_opts),
         ("import_filtering_opts", import_filtering_opts),
         ("image_format", image_format_opts),
         ("database", database_opts),

@@ -38,6 +38,11 @@ class FileStagingArea:
     def path(self, image_id: str) -> str:
         return os.path.join(self.directory, _checked_id(image_id))
 
+    def local_path(self, image_id: str) -> str:
+        """The staged file of ``image_id`` (``glance_domain.importing.plugins.LocalStaging``:
+        import plugins that run tools such as ``qemu-img`` read it in place)."""
+        return self.path(image_id)
+
     def write(
         self, image_id: str, chunks: Iterable[bytes], *, max_size: int | None = None
     ) -> int:
