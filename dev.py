@@ -3,6 +3,7 @@
 
     python3 dev.py serve   # install on first run, serve on 127.0.0.1:9292 (SQLite, files in ./data)
     python3 dev.py test    # install test tools on first run, then lint, type-check, run every test
+                           # (and, as root on Debian, the qemu-utils package if qemu-img is missing)
 
 A virtual environment is created in .venv and (re)installed whenever setup.cfg or
 constraints.txt change. Extra arguments are passed on (to ``glance-domain serve`` or pytest).
@@ -66,6 +67,33 @@ def ensure_installed(kind: str) -> None:
     stamp.write_text(wanted)
 
 
+#: Programs the tests need beside Python packages, with the Debian package that has each
+#: (``qemu-img``: the ``image_conversion`` import plugin and its tests).
+SYSTEM_PROGRAMS = {"qemu-img": "qemu-utils"}
+
+
+def ensure_system_programs() -> None:
+    """Install the Debian packages of missing ``SYSTEM_PROGRAMS`` where that is possible
+    (apt-get, run as root); otherwise say what is missing (the tests that need it skip, or fail
+    under CI=true)."""
+    import shutil
+
+    missing = {prog: pkg for prog, pkg in SYSTEM_PROGRAMS.items() if shutil.which(prog) is None}
+    if not missing:
+        return
+    packages = sorted(set(missing.values()))
+    apt = shutil.which("apt-get")
+    if apt is None or not hasattr(os, "geteuid") or os.geteuid() != 0:
+        print(f"note: {', '.join(missing)} not found; install {' '.join(packages)} "
+              "(the tests that need it skip, and fail under CI=true)", flush=True)
+        return
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    if (_run([apt, "-qq", "update"], env=env) != 0
+            or _run([apt, "-qq", "install", "-y", "--no-install-recommends", *packages],
+                    env=env) != 0):
+        print(f"note: could not install {' '.join(packages)}", flush=True)
+
+
 def serve(args: list[str]) -> int:
     ensure_installed("serve")
     return _run([str(BIN / "glance-domain"), "serve", *args])
@@ -73,6 +101,7 @@ def serve(args: list[str]) -> int:
 
 def test(args: list[str]) -> int:
     ensure_installed("test")
+    ensure_system_programs()
     checks = [
         [str(BIN / "ruff"), "check", "."],
         [str(PY), "-m", "mypy"],
