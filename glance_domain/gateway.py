@@ -23,7 +23,7 @@ from glance_domain.importing.memory import MemoryStagingArea, MemoryTaskReposito
 from glance_domain.importing.plugins import ImportPlugin
 from glance_domain.layers.authorization import AuthorizationLayer
 from glance_domain.layers.base import Layer
-from glance_domain.layers.cache import CacheLayer, cache_key
+from glance_domain.layers.cache import CacheLayer, cache_key, data_fingerprint, is_current
 from glance_domain.layers.notification import NotificationLayer
 from glance_domain.layers.policy import PolicyLayer
 from glance_domain.layers.protection import PropertyProtectionLayer
@@ -192,7 +192,8 @@ class Gateway:
         if source is None:
             return False
         plain = DataStream(chunks=source, length=source.length)  # no file: read it through
-        stream = cache.fill(key, plain, inline=True)
+        stream = cache.fill(key, plain, inline=True,
+                            still_current=lambda: is_current(key, self.repository.get))
         if stream.chunks is source:  # not filling (being copied elsewhere): read nothing
             stream.close()
             return cache.contains(key)
@@ -206,6 +207,16 @@ class Gateway:
         finally:
             stream.close()
         return cache.contains(key)
+
+    def cached_copy_is_stale(self, image_id: str, fingerprint: str) -> bool:
+        """Whether a cached copy made with ``fingerprint`` no longer belongs to its image:
+        the image is deleted, or its data or locations changed (``glance-domain cache
+        clean``)."""
+        try:
+            image = self.repository.get(image_id)
+        except NotFound:
+            return True
+        return data_fingerprint(image) != fingerprint
 
     def metadef_service(self, context: RequestContext) -> MetadefService:
         """The metadata-definitions operations for ``context``."""

@@ -319,6 +319,8 @@ class CacheKey:
     size: int
     checksum: str | None
     fingerprint: str
+    os_hash_algo: str | None = None
+    os_hash_value: str | None = None
 
 
 @runtime_checkable
@@ -330,7 +332,8 @@ class ImageCache(Protocol):
       matches is dropped).
     - ``fill``: ``stream`` (the whole image, read from a store) returned for the caller to
       consume as usual; its bytes are copied into the cache on the side and made visible only
-      once the size and checksum are verified. Filling never fails the stream: on any error,
+      once the size and checksums are verified and ``still_current()`` (when given) still
+      says the image exists with the same data. Filling never fails the stream: on any error,
       or when the stream is not read to the end, the copy is discarded. ``inline``: write in
       the consuming thread (prefetching) rather than in the background.
     - ``contains``: whether a copy matching ``key`` is cached.
@@ -339,7 +342,8 @@ class ImageCache(Protocol):
 
     def open(self, key: CacheKey, offset: int, length: int) -> DataStream | None: ...
 
-    def fill(self, key: CacheKey, stream: DataStream, *, inline: bool = False) -> DataStream: ...
+    def fill(self, key: CacheKey, stream: DataStream, *, inline: bool = False,
+             still_current: Callable[[], bool] | None = None) -> DataStream: ...
 
     def contains(self, key: CacheKey) -> bool: ...
 

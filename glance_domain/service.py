@@ -420,6 +420,12 @@ class ImageService:
         self._stack.check_api_rule(rule, image)
         return image
 
+    def find_image(self, image_id: str) -> Image:
+        """The image if the caller may see it, with no policy rule of its own (NotFound
+        "Image X not found." otherwise): for API endpoints that check their rule without the
+        image, as Glance's cache API looks up the image after ``list_cached_nodes``."""
+        return self._fetch(image_id, f"Image {image_id} not found.")
+
     def create_task(self, task_type: str, task_input: Mapping[str, Any] | None) -> Task:
         """A task through the tasks API (Glance's legacy ``import`` type; see
         :mod:`glance_domain.importing.legacy`). Checks ``tasks_api_access``.

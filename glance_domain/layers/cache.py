@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 
+from glance_domain.errors import NotFound
 from glance_domain.layers.base import Layer
 from glance_domain.layers.store import requested_length
 from glance_domain.model.image import Image
@@ -51,7 +53,18 @@ def cache_key(image: Image) -> CacheKey | None:
     if fingerprint is None or image.size is None:
         return None
     return CacheKey(image_id=image.id, size=image.size, checksum=image.checksum,
-                    fingerprint=fingerprint)
+                    fingerprint=fingerprint, os_hash_algo=image.os_hash_algo,
+                    os_hash_value=image.os_hash_value)
+
+
+def is_current(key: CacheKey, lookup: Callable[[str], Image]) -> bool:
+    """Whether the image ``key`` was made for still exists, ``active`` with the same data
+    (``lookup``: the image by id, NotFound once it is deleted)."""
+    try:
+        image = lookup(key.image_id)
+    except NotFound:
+        return False
+    return cache_key(image) == key
 
 
 class CacheLayer(Layer):
@@ -75,7 +88,11 @@ class CacheLayer(Layer):
         stream = self.inner.download(image, offset, length)
         if stream is None or offset != 0 or stream.length != key.size or key.size == 0:
             return stream
-        return self.cache.fill(key, stream)
+        # checked again just before the copy becomes visible: a delete racing the download
+        # must not leave a copy of a deleted image behind
+        inner = self.inner
+        return self.cache.fill(key, stream,
+                               still_current=lambda: is_current(key, inner.get))
 
     def _open(self, key: CacheKey, offset: int, length: int) -> DataStream | None:
         try:

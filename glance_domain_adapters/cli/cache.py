@@ -122,7 +122,8 @@ def run_prune(runtime: Runtime) -> int:
 
 
 def run_clean(runtime: Runtime) -> int:
-    removed = _cache(runtime).clean(runtime.args.stall_time)
+    removed = _cache(runtime).clean(runtime.args.stall_time,
+                                    runtime.gateway.cached_copy_is_stale)
     print_record(removed, fmt=runtime.fmt, columns=runtime.columns, out=runtime.stdout)
     return 0
 

@@ -9,27 +9,41 @@ Layout, as Glance's (so an operator finds things where they expect them)::
     <image_cache_dir>/queue/<id>                 images queued for the prefetcher
     <image_cache_dir>/cache.db                   the index (image_cache_sqlite_db)
 
-A copy is written under ``incomplete/``, checked (size, and md5 when the image has a checksum),
-flushed to disk and only then renamed into place and recorded; anything else (an error, a
-download that stops early, a writer that falls behind) deletes it. A copy is served only while
-its record matches the image (``CacheKey.fingerprint``) and the file has the recorded size.
+A copy is written under ``incomplete/``, checked (size, md5 when the image has a checksum, its
+``os_hash_value`` when it has one), flushed to disk, checked once more against the image as it
+is now (``still_current``: not deleted, same data) and only then renamed into place and
+recorded; anything else (an error, a download that stops early, a writer that falls behind)
+deletes it. A copy is served only while its record matches the image (``CacheKey.fingerprint``)
+and the file has the recorded size.
+
+A writer holds an exclusive ``flock`` on its ``incomplete/`` file for as long as it writes, so a
+fill in progress in any process is told from one abandoned by a killed worker (whose lock the
+kernel released): an abandoned file is deleted and the image filled again at once.
+
+The management operations raise :class:`CacheUnavailable` (the domain's ``ServiceUnavailable``)
+for a database or file-system error, so the API answers 503 rather than an unexpected error.
 """
 
 from __future__ import annotations
 
+import fcntl
+import functools
 import hashlib
 import logging
 import os
 import queue
 import secrets
+import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
+from glance_domain.errors import ServiceUnavailable
 from glance_domain.ports import CacheKey, DataStream
-from glance_domain_adapters.image_cache.index import CacheIndex
+from glance_domain_adapters.image_cache.index import FAST_TIMEOUT, CacheIndex
 
 LOG = logging.getLogger(__name__)
 
@@ -42,15 +56,67 @@ WRITER_IDLE_TIMEOUT = 600.0
 DRIVERS = ("centralized_db", "sqlite", "xattr")
 
 
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
 class InvalidImageId(ValueError):
-    """An image id that cannot name a cache file (path separators, dot files...)."""
+    """Not an image id (Glance's ids are UUIDs, lower case with dashes): it never names a
+    file of the cache (not the index, not a subdirectory)."""
+
+
+class CacheUnavailable(ServiceUnavailable):
+    """The cache's index or directory cannot be used right now (a database or disk error)."""
 
 
 def _check_id(image_id: str) -> str:
-    if (not image_id or "/" in image_id or "\0" in image_id or image_id.startswith(".")
-            or len(image_id) > 255):
+    try:
+        canonical = str(uuid.UUID(image_id))
+    except (ValueError, TypeError, AttributeError):
+        raise InvalidImageId(image_id) from None
+    if canonical != image_id:
         raise InvalidImageId(image_id)
     return image_id
+
+
+def _management(method: Callable[P, T]) -> Callable[P, T]:
+    """A database or file-system error of a management operation -> CacheUnavailable."""
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return method(*args, **kwargs)
+        except (sqlite3.Error, OSError) as exc:
+            LOG.warning("image cache: %s failed", method.__name__, exc_info=True)
+            raise CacheUnavailable(f"The image cache is unavailable: {exc}") from exc
+
+    return wrapper
+
+
+def _try_lock(fd: int) -> bool:
+    """Take the exclusive lock of a fill's file; False when a live writer holds it."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
+
+
+def _abandoned(path: str) -> bool:
+    """Whether the fill writing ``path`` is gone (its lock free): the file is then deleted.
+    False for a live fill or a file that no longer exists."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return False
+    try:
+        if not _try_lock(fd):
+            return False
+        LOG.info("image cache: removing %s, left by a fill that was stopped", path)
+        _unlink(path)
+        return True
+    finally:
+        os.close(fd)
 
 
 def _unlink(path: str) -> bool:
@@ -114,20 +180,26 @@ class FileImageCache:
         return [os.path.join(self.incomplete_dir, name)
                 for name in os.listdir(self.incomplete_dir) if name.startswith(prefix)]
 
+    def _live_fill(self, image_id: str) -> bool:
+        """Whether a writer (of any process) is filling the image; files of abandoned fills
+        are deleted on the way."""
+        return any(not _abandoned(path) and os.path.exists(path)
+                   for path in self._filling(image_id))
+
     # -- the domain's port ------------------------------------------------------------------
     def open(self, key: CacheKey, offset: int, length: int) -> DataStream | None:
-        entry = self.index.get(key.image_id)
+        entry = self.index.get(key.image_id, timeout=FAST_TIMEOUT)
         if entry is None:
             return None
         if entry.fingerprint != key.fingerprint or entry.size != key.size:
             LOG.info("image cache: dropping the copy of image %s (the image's data changed)",
                      key.image_id)
-            self.delete_cached(key.image_id)
+            self._drop(key.image_id)
             return None
         try:
             fd = os.open(self.path_of(key.image_id), os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
         except (FileNotFoundError, InvalidImageId):
-            self.index.delete(key.image_id)
+            self._drop(key.image_id)
             return None
         file = os.fdopen(fd, "rb", buffering=0)
         try:
@@ -135,24 +207,34 @@ class FileImageCache:
                 LOG.warning("image cache: the copy of image %s has the wrong size; dropped",
                             key.image_id)
                 file.close()
-                self.delete_cached(key.image_id)
+                self._drop(key.image_id)
                 return None
             file.seek(offset)
-            self.index.hit(key.image_id)
+            self.index.hit(key.image_id)  # best-effort, never waits long
         except BaseException:
             file.close()
             raise
         LOG.debug("image cache: hit for image %s", key.image_id)
         return DataStream(chunks=_file_chunks(file, length), length=length, file=file)
 
+    def _drop(self, image_id: str) -> None:
+        """Delete a copy found unusable on the download path (best-effort, no waiting)."""
+        try:
+            _unlink(self.path_of(image_id))
+            self.index.delete(image_id, timeout=FAST_TIMEOUT)
+        except (sqlite3.Error, OSError, InvalidImageId):
+            LOG.warning("image cache: cannot drop the copy of image %s", image_id,
+                        exc_info=True)
+
     def contains(self, key: CacheKey) -> bool:
         entry = self.index.get(key.image_id)
         return (entry is not None and entry.fingerprint == key.fingerprint
                 and os.path.isfile(self.path_of(key.image_id)))
 
-    def fill(self, key: CacheKey, stream: DataStream, *, inline: bool = False) -> DataStream:
+    def fill(self, key: CacheKey, stream: DataStream, *, inline: bool = False,
+             still_current: Callable[[], bool] | None = None) -> DataStream:
         try:
-            writer = self._writer(key)
+            writer = self._writer(key, still_current)
         except Exception:
             LOG.warning("image cache: cannot start caching image %s", key.image_id,
                         exc_info=True)
@@ -179,13 +261,20 @@ class FileImageCache:
         self.delete_cached(image_id)
         self.delete_queued(image_id)
 
-    def _writer(self, key: CacheKey) -> _Writer | None:
+    def _writer(self, key: CacheKey,
+                still_current: Callable[[], bool] | None = None) -> _Writer | None:
         _check_id(key.image_id)
-        if self._filling(key.image_id):
+        if self._live_fill(key.image_id):
             return None  # another download or the prefetcher is copying it
         path = os.path.join(self.incomplete_dir, f"{key.image_id}.{secrets.token_hex(8)}")
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-        return _Writer(self, key, fd, path)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # held until the fd is closed
+        except BaseException:
+            os.close(fd)
+            _unlink(path)
+            raise
+        return _Writer(self, key, fd, path, still_current)
 
     def _fill_from_file(self, writer: _Writer, stream: DataStream) -> DataStream:
         """The store gave a local file, which the server may send with zero copy: leave the
@@ -214,11 +303,26 @@ class FileImageCache:
                 self._copier = ThreadPoolExecutor(1, thread_name_prefix="image-cache-fill")
             return self._copier
 
-    def _commit(self, key: CacheKey, path: str) -> None:
+    def _commit(self, key: CacheKey, path: str,
+                still_current: Callable[[], bool] | None = None) -> bool:
+        """Move a verified copy into place, unless its image was deleted or changed meanwhile
+        (``still_current``, asked before and once more after: an image deleted in between
+        has its eviction run either before the rename, which then fails, or after it)."""
+        if still_current is not None and not still_current():
+            LOG.info("image cache: image %s was deleted or changed while it was being cached; "
+                     "not cached", key.image_id)
+            _unlink(path)
+            return False
         os.rename(path, self.path_of(key.image_id))  # FileNotFoundError if evicted meanwhile
         self.index.put(key.image_id, key.fingerprint, key.checksum, key.size)
+        if still_current is not None and not still_current():
+            LOG.info("image cache: image %s was deleted or changed while it was being cached; "
+                     "copy removed", key.image_id)
+            self.delete_cached(key.image_id)
+            return False
         _unlink(self._queue_path(key.image_id))
         LOG.info("image cache: image %s cached (%d bytes)", key.image_id, key.size)
+        return True
 
     def wait(self) -> None:
         """Wait for background copies started so far (tests, command-line tools)."""
@@ -228,6 +332,7 @@ class FileImageCache:
             pool.shutdown(wait=True)
 
     # -- management (the cache API, the command line) ---------------------------------------
+    @_management
     def cached_images(self) -> list[dict[str, Any]]:
         """Records of the cached images, by image id, in the shape of Glance's driver."""
         records = []
@@ -242,6 +347,7 @@ class FileImageCache:
             records.append(record)
         return records
 
+    @_management
     def queued_images(self) -> list[str]:
         """Queued image ids, oldest first."""
         items = []
@@ -252,29 +358,36 @@ class FileImageCache:
                 continue
         return [name for _, name in sorted(items)]
 
+    @_management
     def is_cached(self, image_id: str) -> bool:
-        return self.index.get(image_id) is not None or os.path.isfile(self.path_of(image_id))
+        """Whether the index records a copy (only the index: never any other file)."""
+        return self.index.get(_check_id(image_id)) is not None
 
+    @_management
     def is_queued(self, image_id: str) -> bool:
         return os.path.exists(self._queue_path(image_id))
 
+    @_management
     def queue(self, image_id: str) -> bool:
         """Queue an image for the prefetcher (False when it is cached, being cached or
         already queued)."""
-        if self.is_cached(image_id) or self._filling(image_id) or self.is_queued(image_id):
+        if self.is_cached(image_id) or self._live_fill(image_id) or self.is_queued(image_id):
             return False
         with open(self._queue_path(image_id), "w"):
             pass
         return True
 
+    @_management
     def delete_cached(self, image_id: str) -> bool:
         removed = _unlink(self.path_of(image_id))
         self.index.delete(image_id)
         return removed
 
+    @_management
     def delete_queued(self, image_id: str) -> bool:
         return _unlink(self._queue_path(image_id))
 
+    @_management
     def clear_cached(self) -> int:
         """Delete every cached copy; the number of files deleted."""
         count = 0
@@ -285,6 +398,7 @@ class FileImageCache:
             self.index.delete(entry.image_id)
         return count
 
+    @_management
     def clear_queued(self) -> int:
         count = 0
         for name in os.listdir(self.queue_dir):
@@ -296,6 +410,7 @@ class FileImageCache:
         """Bytes used by the cached copies."""
         return sum(info.st_size for _, info in self._cache_files())
 
+    @_management
     def prune(self, max_size: int | None = None) -> tuple[int, int]:
         """Delete copies, least recently used first, until the cache is at most ``max_size``
         (default ``image_cache_max_size``) bytes; (files deleted, bytes freed)."""
@@ -318,12 +433,16 @@ class FileImageCache:
             current -= size
         return files, freed
 
-    def clean(self, stall_time: int | None = None) -> dict[str, int]:
-        """Delete invalid copies, copies left unfinished for longer than ``stall_time``
-        seconds (default ``image_cache_stall_time``), records without a file and files without
-        a record (older than a minute: a copy being committed has its file first)."""
+    @_management
+    def clean(self, stall_time: int | None = None,
+              is_stale: Callable[[str, str], bool] | None = None) -> dict[str, int]:
+        """Delete invalid copies, unfinished copies whose writer is gone or that were left
+        for longer than ``stall_time`` seconds (default ``image_cache_stall_time``), records
+        without a file, files without a record (older than a minute: a copy being committed
+        has its file first) and, given ``is_stale(image_id, fingerprint)``, copies it says
+        no longer belong to an image (deleted, or its data changed)."""
         older_than = time.time() - (self.stall_time if stall_time is None else stall_time)
-        removed = {"invalid": 0, "stalled": 0, "orphaned": 0}
+        removed = {"invalid": 0, "stalled": 0, "orphaned": 0, "stale": 0}
         for name in os.listdir(self.invalid_dir):
             if _unlink(os.path.join(self.invalid_dir, name)):
                 removed["invalid"] += 1
@@ -336,7 +455,18 @@ class FileImageCache:
             if stalled and _unlink(path):
                 LOG.info("image cache: removed stalled file %s", path)
                 removed["stalled"] += 1
-        known = {entry.image_id for entry in self.index.all()}
+            elif not stalled and _abandoned(path):
+                removed["stalled"] += 1
+        entries = self.index.all()
+        if is_stale is not None:
+            for entry in entries:
+                if is_stale(entry.image_id, entry.fingerprint):
+                    LOG.info("image cache: removing the copy of image %s (deleted, or its "
+                             "data changed)", entry.image_id)
+                    self.delete_cached(entry.image_id)
+                    removed["stale"] += 1
+            entries = self.index.all()
+        known = {entry.image_id for entry in entries}
         on_disk = dict(self._cache_files())
         for image_id in known - on_disk.keys():
             self.index.delete(image_id)
@@ -347,6 +477,7 @@ class FileImageCache:
                 removed["orphaned"] += 1
         return removed
 
+    @_management
     def cached_nodes(self, image_id: str) -> list[str]:
         """URLs of the hosts holding a copy: this host's ``node_url`` when it does."""
         if self.node_url and self.index.get(image_id) is not None:
@@ -367,12 +498,21 @@ def _file_chunks(file: Any, length: int) -> Iterator[bytes]:
 class _Writer:
     """Writes one copy into ``incomplete/``, then verifies and commits it (or deletes it)."""
 
-    def __init__(self, cache: FileImageCache, key: CacheKey, fd: int, path: str) -> None:
+    def __init__(self, cache: FileImageCache, key: CacheKey, fd: int, path: str,
+                 still_current: Callable[[], bool] | None = None) -> None:
         self.cache = cache
         self.key = key
         self.fd: int | None = fd
         self.path = path
+        self.still_current = still_current
         self.md5 = hashlib.md5(usedforsecurity=False)
+        self.multihash: Any = None
+        if key.os_hash_value and key.os_hash_algo:
+            try:
+                self.multihash = hashlib.new(key.os_hash_algo)
+            except ValueError:
+                LOG.debug("image cache: hash %s unknown here; image %s checked without it",
+                          key.os_hash_algo, key.image_id)
         self.written = 0
         self.failed = False
 
@@ -385,6 +525,8 @@ class _Writer:
                 done = os.write(self.fd, view)
                 view = view[done:]
             self.md5.update(chunk)
+            if self.multihash is not None:
+                self.multihash.update(chunk)
             self.written += len(chunk)
         except Exception:
             LOG.warning("image cache: cannot write the copy of image %s", self.key.image_id,
@@ -406,11 +548,14 @@ class _Writer:
                       key.image_id)
             self.discard()
             return False
+        if self.multihash is not None and self.multihash.hexdigest() != key.os_hash_value:
+            LOG.error("image cache: %s verification failed; aborted caching of image %s",
+                      key.os_hash_algo, key.image_id)
+            self.discard()
+            return False
         try:
             os.fdatasync(self.fd)
-            os.close(self.fd)
-            self.fd = None
-            self.cache._commit(key, self.path)
+            committed = self.cache._commit(key, self.path, self.still_current)
         except FileNotFoundError:  # evicted while it was being written
             self.discard()
             return False
@@ -419,7 +564,8 @@ class _Writer:
                         exc_info=True)
             self.discard()
             return False
-        return True
+        self.discard()  # closes the file (and releases its lock); it was moved into place
+        return committed
 
     def discard(self) -> None:
         if self.fd is not None:

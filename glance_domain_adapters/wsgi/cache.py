@@ -8,12 +8,17 @@ for the per-image actions, which 404 for an image the caller cannot see) and ans
 - ``PUT /v2/cache/{id}`` (``cache_image``): 404 for an image the caller cannot see, 400 unless
   it is ``active``; queued and handed to the prefetcher, 202.
 - ``DELETE /v2/cache/{id}`` (``cache_delete``): the copy and the queue entry, 204 (also for an
-  image that no longer exists but is still cached or queued).
+  image that no longer exists but is still cached or queued: an image id the index records or
+  the queue holds; anything else, or an id that is not a UUID, is 404 "Image X not found.",
+  as Glance). Only the index is consulted, never the other files of the directory.
 - ``DELETE /v2/cache`` (``cache_delete``): the ``x-image-cache-clear-target`` header chooses
   ``cache``, ``queue`` or both (empty or absent); 204, anything else 400.
-- ``GET /v2/cache/nodes/{id}`` (``list_cached_nodes``): 409 unless ``image_cache_driver`` is
-  ``centralized_db``; then the hosts holding a copy (this one's
-  ``worker_self_reference_url``).
+- ``GET /v2/cache/nodes/{id}`` (``list_cached_nodes``, checked once, without the image, as
+  Glance): 409 unless ``image_cache_driver`` is ``centralized_db``; 404 for an image the caller
+  cannot see; then the hosts holding a copy (this one's ``worker_self_reference_url``).
+
+A database or disk error of the cache (``CacheUnavailable``) is a domain
+``ServiceUnavailable``: 503 through the error table, like every other domain error.
 
 ``POST /v2/cache/clean`` and ``/prune`` are shadowed by ``/v2/cache/{id}`` in Glance's router
 (405); cleaning and pruning are ``glance-domain cache clean|prune``.
@@ -98,12 +103,8 @@ class CacheController:
         cache = self._enabled(req, "list_cached_nodes")
         if cache.driver != "centralized_db":
             raise conflict("Centralized caching is not enabled")
-        image_id = req.urlvars["image_id"]
-        try:
-            req.service.check_api_rule("list_cached_nodes", image_id)
-        except NotFound:
-            raise not_found(f"Image {image_id} not found.") from None
-        return cache.cached_nodes(image_id)
+        image = req.service.find_image(req.urlvars["image_id"])
+        return cache.cached_nodes(image.id)
 
     # Unreachable through Glance's route table (see the module docstring); kept so that a
     # route to them answers like Glance's controller would.

@@ -4,6 +4,7 @@ cache and are served from it, ranges, prefetching, pruning, eviction."""
 from __future__ import annotations
 
 import datetime
+import fcntl
 import hashlib
 import os
 import pathlib
@@ -23,6 +24,7 @@ from glance_domain_adapters.wsgi.app import make_app
 from .conftest import ADMIN, ALICE, BOB, Client
 
 DATA = os.urandom(300_000)
+IMAGE_ID = "6f1c2f0e-3a57-4d1e-9a43-0c5a6a8e2b11"
 
 
 class CountingStores(MemoryStoreRegistry):
@@ -214,7 +216,7 @@ def test_a_copy_of_other_data_is_never_served(setup: Setup) -> None:
 
     moved = attrs.evolve(image, locations=(Location(url=other.url,
                                                     metadata={"store": "fast"}),),
-                         checksum=other.checksum)
+                         checksum=other.checksum, os_hash_value=other.hash_value)
     setup.gateway.repository.save(image, moved)  # behind the service's back
     resp = setup.download(image_id)
     assert resp.status_int == 200 and resp.body == b"x" * len(DATA)
@@ -380,14 +382,18 @@ def test_clean_removes_stalled_and_invalid_files(setup: Setup) -> None:
     cache = setup.cache
     assert cache is not None
     stalled = os.path.join(cache.incomplete_dir, "abc.123")
-    fresh = os.path.join(cache.incomplete_dir, "def.456")
+    fresh = os.path.join(cache.incomplete_dir, "def.456")  # a live fill holds its lock
+    abandoned = os.path.join(cache.incomplete_dir, "jkl.789")  # its writer was killed
     invalid = os.path.join(cache.invalid_dir, "ghi")
-    for path in (stalled, fresh, invalid):
+    for path in (stalled, fresh, abandoned, invalid):
         pathlib.Path(path).write_bytes(b"partial")
     os.utime(stalled, (1, 1))
-    assert cache.clean(stall_time=3600) == {"invalid": 1, "stalled": 1, "orphaned": 0}
-    assert os.listdir(cache.incomplete_dir) == ["def.456"]
-    assert cache.clean(stall_time=0)["stalled"] == 1
+    with open(fresh, "rb") as live:
+        fcntl.flock(live, fcntl.LOCK_EX)
+        assert cache.clean(stall_time=3600) == {"invalid": 1, "stalled": 2, "orphaned": 0,
+                                                "stale": 0}
+        assert os.listdir(cache.incomplete_dir) == ["def.456"]
+        assert cache.clean(stall_time=0)["stalled"] == 1
 
 
 def test_versions_list_the_cache_api_versions_when_the_cache_is_on(
@@ -418,7 +424,7 @@ def test_a_store_file_sent_with_zero_copy_is_copied_after_the_download(
     source = tmp_path / "store-file"
     source.write_bytes(DATA)
     now = datetime.datetime.now(datetime.UTC)
-    image = Image(id="img-file", status="active", size=len(DATA), created_at=now, updated_at=now,
+    image = Image(id=IMAGE_ID, status="active", size=len(DATA), created_at=now, updated_at=now,
                   checksum=hashlib.md5(DATA).hexdigest(),
                   locations=(Location(url="file:///store-file"),))
     key = cache_key(image)
@@ -432,4 +438,201 @@ def test_a_store_file_sent_with_zero_copy_is_copied_after_the_download(
         cache.wait()
         assert cache.contains(key) is cached
         assert os.listdir(cache.incomplete_dir) == []
-    assert pathlib.Path(cache.path_of("img-file")).read_bytes() == DATA
+    assert pathlib.Path(cache.path_of(IMAGE_ID)).read_bytes() == DATA
+
+
+# -- review fixes: only image ids, deletes racing fills, abandoned fills, a locked index -------
+def test_deleting_an_entry_only_ever_touches_cached_images(setup: Setup) -> None:
+    """``DELETE /v2/cache/<name>`` of something that is not a cached or queued image (the
+    index, a stray file) is Glance's 404 and leaves the file alone."""
+    cache = setup.cache
+    assert cache is not None
+    image_id = setup.image()
+    setup.download(image_id)
+    setup.settle()
+    stray = "44444444-4444-4444-4444-444444444444"  # a file the index does not record
+    pathlib.Path(cache.directory, stray).write_bytes(b"not a copy")
+    for name in ("cache.db", "cache.db-wal", "incomplete", "queue", stray):
+        resp = setup.client.request("DELETE", f"/v2/cache/{name}", as_=ADMIN)
+        assert resp.status_int == 404, name
+        assert f"Image {name} not found." in resp.text
+    assert os.path.exists(cache.db_path) and os.path.exists(os.path.join(cache.directory, stray))
+    listing = setup.client.get("/v2/cache", as_=ADMIN)
+    assert listing.status_int == 200
+    assert [r["image_id"] for r in listing.json["cached_images"]] == [image_id]
+
+
+def test_the_index_recreates_its_table_when_its_file_was_removed(setup: Setup) -> None:
+    cache = setup.cache
+    assert cache is not None
+    first = setup.image()
+    setup.download(first)
+    setup.settle()
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(cache.db_path + suffix):
+            os.unlink(cache.db_path + suffix)
+    assert setup.client.get("/v2/cache", as_=ADMIN).json["cached_images"] == []
+    second = setup.image()
+    setup.download(second)
+    setup.settle()
+    listing = setup.client.get("/v2/cache", as_=ADMIN)
+    assert listing.status_int == 200
+    assert [r["image_id"] for r in listing.json["cached_images"]] == [second]
+    assert setup.client.delete("/v2/cache", as_=ADMIN).status_int == 204
+
+
+def _delete_once_its_stream_is_open(setup: Setup, image_id: str) -> None:
+    """The image is deleted (by another request) right after a read has its store stream."""
+    stores = setup.stores
+    original = stores.read
+    deleted: list[bool] = []
+
+    def read(url: str, *, offset: int = 0, length: int | None = None) -> DataStream:
+        stream = original(url, offset=offset, length=length)
+        if not deleted:
+            deleted.append(True)
+            resp = setup.client.request("DELETE", f"/v2/images/{image_id}")
+            assert resp.status_int == 204
+        return stream
+
+    stores.read = read  # type: ignore[method-assign]
+
+
+def test_a_download_racing_a_delete_leaves_no_copy(setup: Setup) -> None:
+    image_id = setup.image()
+    _delete_once_its_stream_is_open(setup, image_id)
+    resp = setup.download(image_id)
+    assert resp.status_int == 200 and resp.body == DATA
+    setup.settle()
+    assert setup.client.get("/v2/cache", as_=ADMIN).json["cached_images"] == []
+    assert not os.path.exists(setup.cache.path_of(image_id))  # type: ignore[union-attr]
+    assert os.listdir(setup.cache.incomplete_dir) == []  # type: ignore[union-attr]
+
+
+def test_a_prefetch_racing_a_delete_leaves_no_copy(setup: Setup) -> None:
+    image_id = setup.image()
+    _delete_once_its_stream_is_open(setup, image_id)
+    assert setup.client.request("PUT", f"/v2/cache/{image_id}", as_=ADMIN).status_int == 202
+    setup.prefetcher.join()  # type: ignore[union-attr]
+    assert setup.cache.cached_images() == []  # type: ignore[union-attr]
+    assert not os.path.exists(setup.cache.path_of(image_id))  # type: ignore[union-attr]
+
+
+def test_clean_removes_copies_of_deleted_images(setup: Setup) -> None:
+    """A copy another host's delete could not evict: ``clean`` with the gateway's check."""
+    cache = setup.cache
+    assert cache is not None
+    kept, gone = setup.image(), setup.image()
+    for image_id in (kept, gone):
+        setup.download(image_id)
+    setup.settle()
+    repository = setup.gateway.repository
+    repository.remove(repository.get(gone))  # on another host: no eviction here
+    assert cache.clean(is_stale=setup.gateway.cached_copy_is_stale)["stale"] == 1
+    assert [r["image_id"] for r in cache.cached_images()] == [kept]
+    assert not os.path.exists(cache.path_of(gone))
+
+
+def test_an_abandoned_fill_does_not_block_caching(setup: Setup) -> None:
+    """A worker killed while filling leaves its file; with its lock gone, the next download
+    takes over at once. A live fill (its lock held) is left alone."""
+    cache = setup.cache
+    assert cache is not None
+    image_id = setup.image()
+    live = os.path.join(cache.incomplete_dir, f"{image_id}.0123456789abcdef")
+    with open(live, "wb") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        setup.download(image_id)
+        setup.settle()
+        assert cache.cached_images() == [] and os.path.exists(live)
+    # the writer died: its lock is released, its file stays
+    assert os.listdir(cache.incomplete_dir) == [os.path.basename(live)]
+    setup.download(image_id)
+    setup.settle()
+    assert [r["image_id"] for r in cache.cached_images()] == [image_id]
+    assert os.listdir(cache.incomplete_dir) == []
+
+
+def test_an_abandoned_fill_does_not_block_queueing(setup: Setup) -> None:
+    cache = setup.cache
+    assert cache is not None
+    image_id = setup.image()
+    pathlib.Path(cache.incomplete_dir, f"{image_id}.deadbeefdeadbeef").write_bytes(b"half")
+    assert setup.client.request("PUT", f"/v2/cache/{image_id}", as_=ADMIN).status_int == 202
+    setup.prefetcher.join()  # type: ignore[union-attr]
+    assert [r["image_id"] for r in cache.cached_images()] == [image_id]
+
+
+def test_a_locked_index_does_not_stall_a_hit(setup: Setup) -> None:
+    import sqlite3
+    import time
+
+    cache = setup.cache
+    assert cache is not None
+    image_id = setup.image()
+    setup.download(image_id)
+    setup.settle()
+    setup.wipe_store(image_id)  # only the cache can answer
+    locker = sqlite3.connect(cache.db_path, timeout=0, isolation_level=None)
+    locker.execute("BEGIN EXCLUSIVE")
+    try:
+        started = time.monotonic()
+        resp = setup.download(image_id)
+        took = time.monotonic() - started
+    finally:
+        locker.execute("ROLLBACK")
+        locker.close()
+    assert resp.status_int == 200 and resp.body == DATA
+    assert took < 2
+
+
+@pytest.mark.parametrize(("method", "path"), [
+    ("GET", "/v2/cache"), ("DELETE", "/v2/cache"), ("PUT", "/v2/cache/{id}"),
+    ("DELETE", "/v2/cache/{id}"), ("GET", "/v2/cache/nodes/{id}"),
+])
+def test_index_errors_are_a_clean_503(setup: Setup, monkeypatch: pytest.MonkeyPatch,
+                                      method: str, path: str) -> None:
+    import sqlite3
+
+    cache = setup.cache
+    assert cache is not None
+    cache.node_url = "http://node-1:9292"
+    image_id = setup.image()
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise sqlite3.OperationalError("database is locked")
+
+    for name in ("get", "all", "delete", "put"):
+        monkeypatch.setattr(cache.index, name, broken)
+    resp = setup.client.request(method, path.format(id=image_id), as_=ADMIN)
+    assert resp.status_int == 503
+    assert "The image cache is unavailable" in resp.text
+
+
+def test_a_copy_not_matching_the_images_multihash_is_not_cached(setup: Setup) -> None:
+    image_id = setup.image()
+    image = setup.gateway.repository.get(image_id)
+    import attrs
+
+    other = attrs.evolve(image, os_hash_value=hashlib.sha512(b"other data").hexdigest())
+    setup.gateway.repository.save(image, other)  # same md5, another sha512
+    assert setup.download(image_id).status_int == 200
+    setup.settle()
+    assert setup.cache.cached_images() == []  # type: ignore[union-attr]
+    assert os.listdir(setup.cache.incomplete_dir) == []  # type: ignore[union-attr]
+
+
+def test_cached_nodes_checks_its_rule_once_without_the_image(setup: Setup) -> None:
+    """As Glance: ``list_cached_nodes`` with an empty target, then the image is looked up."""
+    checked: list[tuple[str, dict[str, Any]]] = []
+    policy = setup.gateway.policy
+    enforce = policy.enforce
+
+    def recording(context: Any, rule: str, target: Any) -> None:
+        checked.append((rule, dict(target)))
+        enforce(context, rule, target)
+
+    policy.enforce = recording  # type: ignore[method-assign]
+    image_id = setup.image()
+    assert setup.client.get(f"/v2/cache/nodes/{image_id}", as_=ADMIN).status_int == 200
+    assert [c for c in checked if c[0] == "list_cached_nodes"] == [("list_cached_nodes", {})]
