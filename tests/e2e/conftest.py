@@ -60,6 +60,17 @@ def _console_script(name: str) -> str:
     return found
 
 
+def stop_server(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM a server started by a fixture, SIGKILL if it is still there after 20 s."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def _wait_until_up(url: str, proc: subprocess.Popen[bytes] | None, log: Path) -> None:
     deadline = time.monotonic() + SERVER_START_TIMEOUT
     last: Exception | None = None
@@ -124,13 +135,7 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         _wait_until_up(url, proc, log)
         yield url
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_server(proc)
 
 
 class Identity:

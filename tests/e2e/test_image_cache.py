@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import time
 import urllib.request
@@ -22,6 +21,7 @@ from .conftest import (
     _console_script,
     _free_port,
     _wait_until_up,
+    stop_server,
 )
 
 pytestmark = pytest.mark.e2e
@@ -114,13 +114,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CacheServer]:
         _wait_until_up(url, proc, log)
         yield CacheServer(url, conf, data)
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_server(proc)
 
 
 def _store_files(server: CacheServer, image_id: str) -> list[Path]:

@@ -4,9 +4,11 @@ import plugin on real files."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import shutil
 import subprocess
 import uuid
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -69,3 +71,12 @@ def qemu_img() -> str:
 
 def qemu(*args: str) -> None:
     subprocess.run([qemu_img(), *args], check=True, capture_output=True)
+
+
+def zip_bytes(*members: tuple[str, bytes]) -> bytes:
+    """A zip archive (deflated) holding ``members`` (name, data)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members:
+            archive.writestr(name, data)
+    return buffer.getvalue()

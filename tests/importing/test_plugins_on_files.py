@@ -5,11 +5,9 @@ inject_image_metadata, image_decompression (gzip, zip, LHA, bombs) and image_con
 from __future__ import annotations
 
 import gzip
-import io
 import json
 import os
 import subprocess
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -21,7 +19,7 @@ from glance_domain_adapters.importing.plugins.decompression import ImageDecompre
 from glance_domain_adapters.importing.plugins.inject_metadata import InjectImageMetadata
 from glance_domain_adapters.importing.plugins.no_op import NoOp
 
-from .jobs import make_job, qemu, qemu_img, staged
+from .jobs import make_job, qemu, qemu_img, staged, zip_bytes
 
 DISK = bytes(range(256)) * 4096  # 1 MiB of "disk"
 
@@ -56,14 +54,6 @@ def test_inject_respects_the_property_quota(tmp_path: Path) -> None:
 
 
 # -- image_decompression -----------------------------------------------------------------------
-def _zip(*members: tuple[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in members:
-            archive.writestr(name, data)
-    return buffer.getvalue()
-
-
 def test_magic_numbers_are_glances() -> None:
     assert detect(b"PK\x03\x04rest") == "zip"
     assert detect(b"\x1f\x8b\x08\x00") == "gzip"
@@ -75,7 +65,7 @@ def test_magic_numbers_are_glances() -> None:
 @pytest.mark.parametrize(
     "packed",
     [gzip.compress(DISK), gzip.compress(DISK[:1000]) + gzip.compress(DISK[1000:]),
-     _zip(("disk.img", DISK))],
+     zip_bytes(("disk.img", DISK))],
     ids=["gzip", "gzip-two-members", "zip"],
 )
 def test_decompression_replaces_the_staged_data(tmp_path: Path, packed: bytes) -> None:
@@ -99,8 +89,8 @@ def test_uncompressed_data_and_compressed_containers_are_left_alone(tmp_path: Pa
 
 @pytest.mark.parametrize(
     ("packed", "message"),
-    [(_zip(("a", b"1"), ("b", b"2")), "Archive contains more than one file."),
-     (_zip(("dir/", b"")), "Archive contains no file."),
+    [(zip_bytes(("a", b"1"), ("b", b"2")), "Archive contains more than one file."),
+     (zip_bytes(("dir/", b"")), "Archive contains no file."),
      (b"\x00\x00-lh5-" + b"\x00" * 100, "No lhafile available"),
      (gzip.compress(DISK)[:-100], "end-of-stream"),
      (b"PK\x03\x04" + b"\x00" * 100, "not a zip file")],
@@ -128,7 +118,7 @@ BOMB = gzip.compress(b"\0" * (64 << 20))  # 64 MiB of zeros in ~64 KiB
 def test_decompression_bombs_stop_at_the_size_cap_and_the_storage_quota(
     tmp_path: Path, settings: DomainSettings, stored: int, message: str
 ) -> None:
-    for packed in (BOMB, _zip(("bomb", b"\0" * (64 << 20)))):
+    for packed in (BOMB, zip_bytes(("bomb", b"\0" * (64 << 20)))):
         job, _, staging = make_job(tmp_path, packed, settings=settings, stored=stored)
         with pytest.raises(SizeLimitExceeded, match=message):
             ImageDecompression().run(job)

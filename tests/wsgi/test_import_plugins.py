@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import io
 import subprocess
 import time
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +17,7 @@ import pytest
 
 from glance_domain_adapters import bootstrap
 from glance_domain_adapters.importing.plugins import ImportPluginError, available_plugins
-from tests.importing.jobs import qemu, qemu_img
+from tests.importing.jobs import qemu, qemu_img, zip_bytes
 
 from .conftest import ADMIN, ALICE, Client
 
@@ -174,16 +172,8 @@ def test_inject_follows_the_importing_users_property_protections(protected: Serv
     assert image["secret_level"] == "high" and image["public_note"] == "hi"
 
 
-def _zip(*members: tuple[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in members:
-            archive.writestr(name, data)
-    return buffer.getvalue()
-
-
 @pytest.mark.parametrize("service", [plugins("image_decompression")], indirect=True)
-@pytest.mark.parametrize("pack", [gzip.compress, lambda d: _zip(("disk.raw", d))],
+@pytest.mark.parametrize("pack", [gzip.compress, lambda d: zip_bytes(("disk.raw", d))],
                          ids=["gzip", "zip"])
 def test_image_decompression(service: Service, pack: Any) -> None:
     image, task = service.glance_direct(pack(DISK))
@@ -195,7 +185,7 @@ def test_image_decompression(service: Service, pack: Any) -> None:
 
 @pytest.mark.parametrize("service", [plugins("image_decompression")], indirect=True)
 def test_image_decompression_failure_reverts_the_import(service: Service) -> None:
-    image, task = service.glance_direct(_zip(("a", DISK), ("b", DISK)))
+    image, task = service.glance_direct(zip_bytes(("a", DISK), ("b", DISK)))
     assert task["status"] == "failure"
     assert task["message"] == ("Import plugin image_decompression failed: Archive contains "
                                "more than one file.")
