@@ -34,11 +34,16 @@ import attrs
 from glance_domain.context import RequestContext
 from glance_domain.errors import ProtectedProperty, QuotaExceeded
 from glance_domain.layers.quota import UsageSource, data_limit, limit_text
-from glance_domain.model.image import Image
-from glance_domain.model.validation import RESERVED_PREFIX
+from glance_domain.model.image import CORE_ATTRIBUTES, READ_ONLY_ATTRIBUTES, Image
+from glance_domain.model.validation import RESERVED_NAMES, RESERVED_PREFIX
 from glance_domain.ports import DataStream, StagingArea
 from glance_domain.settings import DomainSettings
 from glance_domain.streams import capped
+
+#: Names a plugin may not set as extra properties (dropped with a warning): the core attributes,
+#: the ones the API computes or reserves; set through them, a property named ``direct_url`` or
+#: ``visibility`` would shadow or fake the real attribute in the image's answers.
+_NOT_PROPERTIES = frozenset(CORE_ATTRIBUTES) | READ_ONLY_ATTRIBUTES | RESERVED_NAMES
 
 LOG = logging.getLogger(__name__)
 
@@ -145,13 +150,14 @@ class ImportJob:
 
     def set_properties(self, properties: Mapping[str, str]) -> Image:
         """Merge ``properties`` into the image's extra properties. Names in the reserved
-        ``os_glance`` namespace are dropped (with a warning), as in Glance; with property
+        ``os_glance`` namespace are dropped (with a warning), as in Glance, and so are core
+        attributes and the names the API reserves (Glance would store them); with property
         protections the importing user must be allowed to create each new property (update
         one it can read), else ProtectedProperty; more properties than
         ``image_property_quota`` allows is QuotaExceeded (Glance's quota text)."""
         wanted: dict[str, str] = {}
         for key, value in properties.items():
-            if key.startswith(RESERVED_PREFIX):
+            if key.startswith(RESERVED_PREFIX) or key in _NOT_PROPERTIES:
                 LOG.warning("import task %s: dropping %s=%s: reserved property name",
                             self.task_id, key, value)
             else:

@@ -176,12 +176,27 @@ image_import_opts: list[cfg.Opt] = [
     ),
 ]
 
+class _ListBracketsOptional(cfg.types.List):
+    """A list option read like Glance's ``[import_filtering_opts]`` lists, which are written
+    in brackets (``allowed_ports = [80,443]``), and also without them (``80,443``), so both
+    an operator's glance-api.conf and a plain oslo.config list work."""
+
+    def __call__(self, value: object) -> list[object]:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("[") and text.endswith("]"):
+                value = text[1:-1]
+        return super().__call__(value)  # type: ignore[no-any-return]
+
+
 inject_metadata_opts: list[cfg.Opt] = [
-    cfg.ListOpt(
+    cfg.Opt(
         "ignore_user_roles",
+        type=_ListBracketsOptional(item_type=cfg.types.String(quotes=True)),
         default=["admin"],
         help="inject_image_metadata plugin: imports started by a user holding any of these "
-        "roles get no properties injected.",
+        "roles get no properties injected. Written with or without brackets "
+        "('[admin, member]' as in Glance's documentation, or 'admin,member').",
     ),
     cfg.DictOpt(
         "inject",
@@ -209,19 +224,6 @@ task_opts: list[cfg.Opt] = [
     cfg.IntOpt("task_executor_threads", default=4, min=1, help="Threads per API process "
                "running import tasks (glance-domain)."),
 ]
-
-class _ListBracketsOptional(cfg.types.List):
-    """A list option read like Glance's ``[import_filtering_opts]`` lists, which are written
-    in brackets (``allowed_ports = [80,443]``), and also without them (``80,443``), so both
-    an operator's glance-api.conf and a plain oslo.config list work."""
-
-    def __call__(self, value: object) -> list[object]:
-        if isinstance(value, str):
-            text = value.strip()
-            if text.startswith("[") and text.endswith("]"):
-                value = text[1:-1]
-        return super().__call__(value)  # type: ignore[no-any-return]
-
 
 def _filter_list(name: str, item: cfg.types.ConfigType, default: list[object],
                  help: str) -> cfg.Opt:

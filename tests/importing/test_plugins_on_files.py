@@ -4,10 +4,12 @@ inject_image_metadata, image_decompression (gzip, zip, LHA, bombs) and image_con
 
 from __future__ import annotations
 
+import errno
 import gzip
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -222,3 +224,62 @@ def test_iso_is_never_converted(tmp_path: Path) -> None:
     except ConversionError as exc:  # the inspector needs a full descriptor; mismatch is fine
         pytest.skip(f"synthetic ISO not recognised: {exc}")
     assert staged(staging, job) == bytes(iso) and holder.image.disk_format == "iso"
+
+
+@pytest.mark.parametrize("target", ["vmdk", "qcow2"])
+def test_a_huge_virtual_size_is_refused_whatever_the_output_format(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, target: str
+) -> None:
+    """A tiny qcow2 claiming 100 TiB: qemu-img convert never runs (its vmdk or qcow2 output
+    would be written far beyond the cap before anything could refuse it)."""
+    from glance_domain_adapters.importing.plugins import conversion
+
+    source = "qcow2" if target == "vmdk" else "vmdk"
+    image = tmp_path / f"huge.{source}"
+    qemu("create", "-f", source, str(image), "100T")
+    converts: list[list[str]] = []
+    real_run = subprocess.run
+
+    def spy(command: list[str], *args: object, **kwargs: object) -> object:
+        if "convert" in command:
+            converts.append(command)
+        return real_run(command, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(conversion.subprocess, "run", spy)
+    job, _, _ = make_job(tmp_path, image.read_bytes(), disk_format=source,
+                         settings=DomainSettings(image_size_cap=10 << 20))
+    plugin = ImageConversion(target, qemu_img=qemu_img(),
+                             vmdk_allowed_types=("streamOptimized", "monolithicSparse"))
+    with pytest.raises(SizeLimitExceeded):
+        plugin.run(job)
+    assert converts == []
+
+
+def test_the_conversion_output_cannot_grow_past_its_file_size_limit(tmp_path: Path) -> None:
+    """The file-size limit qemu-img convert runs under: a write past it fails (EFBIG; SIGXFSZ
+    stays ignored as Python leaves it), which the plugin reports as the size limit."""
+    target = tmp_path / "out"
+    result = subprocess.run(
+        [sys.executable, "-m", "glance_domain_adapters.importing.plugins._limits", "0", "0",
+         str(1 << 20), "--", "dd", "if=/dev/zero", f"of={target}", "bs=1M", "count=4"],
+        capture_output=True, text=True, check=False)
+    assert result.returncode != 0 and os.strerror(errno.EFBIG) in result.stderr
+    assert target.stat().st_size <= 1 << 20
+
+
+def test_inject_drops_core_and_reserved_names(tmp_path: Path) -> None:
+    job, holder, _ = make_job(tmp_path, b"data")
+    InjectImageMetadata({"direct_url": "file:///etc/passwd", "visibility": "public",
+                         "locations": "x", "deleted": "1", "os_glance_x": "1", "ok": "yes"},
+                        ("admin",)).run(job)
+    assert holder.image.extra_properties == {"ok": "yes"}
+    assert holder.image.visibility != "public"
+
+
+def test_ignore_user_roles_may_be_written_in_brackets(tmp_path: Path) -> None:
+    from glance_domain_adapters import bootstrap
+
+    conf = tmp_path / "glance-api.conf"
+    conf.write_text("[inject_metadata_properties]\nignore_user_roles = [admin, Member]\n")
+    loaded = bootstrap.load_config(config_files=[str(conf)])
+    assert list(loaded.inject_metadata_properties.ignore_user_roles) == ["admin", "Member"]

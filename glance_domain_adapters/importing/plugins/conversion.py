@@ -25,10 +25,12 @@ image then has ``disk_format`` = output format, ``container_format`` = ``bare`` 
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import logging
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -45,6 +47,8 @@ from glance_domain_adapters.importing.plugins.decompression import local_file
 LOG = logging.getLogger(__name__)
 
 OUTPUT_FORMATS = ("qcow2", "raw", "vmdk")
+#: Room for format metadata beyond the size limit when ``qemu-img convert`` writes its output.
+CONVERT_SLACK = 64 << 20
 #: Glance's limits for ``qemu-img info`` on untrusted data.
 INFO_CPU_SECONDS = 2
 INFO_ADDRESS_SPACE = 1 << 30
@@ -109,7 +113,9 @@ class ImageConversion:
                 LOG.debug("image %s is already %s", job.image_id, target)
                 return
             limit, message = job.size_limit()
-            if target == "raw" and virtual_size > limit:
+            if virtual_size > limit:
+                # whatever the output format: a qcow2/vmdk output of a small file with a huge
+                # virtual size can still be written out far beyond the limit
                 raise SizeLimitExceeded(message)
             self._convert(job, path, source, target)
         LOG.info("image %s converted from %s to %s (%d bytes)", job.image_id, source, target,
@@ -175,10 +181,20 @@ class ImageConversion:
         fd, dest = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".convert-")
         os.close(fd)
         try:
+            limit, message = job.size_limit()
+            # the output may not grow past the limit (plus room for format metadata) however
+            # the input lies about itself: qemu-img gets EFBIG beyond it
             result = subprocess.run(
-                [self.qemu_img, "convert", "-f", QEMU_NAMES.get(source, source), "-O", target,
+                [sys.executable, "-m", "glance_domain_adapters.importing.plugins._limits",
+                 "0", "0", str(limit + CONVERT_SLACK), "--",
+                 self.qemu_img, "convert", "-f", QEMU_NAMES.get(source, source), "-O", target,
                  path, dest],
                 capture_output=True, text=True, check=False)
+            if result.returncode == -signal.SIGXFSZ or (
+                    result.returncode != 0 and os.strerror(errno.EFBIG) in result.stderr):
+                # past the file-size limit: the signal, or (ignored, as Python leaves it for
+                # the programs it starts) the write's EFBIG reported by qemu-img
+                raise SizeLimitExceeded(message)
             if result.returncode != 0 or result.stderr.strip():
                 raise ConversionError(result.stderr.strip() or
                                       f"qemu-img convert failed (exit status "

@@ -2,9 +2,11 @@
 
 ``[inject_metadata_properties] inject`` (a dict) is merged into the image's extra properties,
 unless the user who started the import holds one of ``ignore_user_roles`` (default: admin).
-As in Glance, this happens on the import's own (service) write, so the importing user needs no
-permission for these properties; names in the reserved ``os_glance`` namespace are dropped and
-``image_property_quota`` still applies (the import fails if the injection would exceed it).
+As in Glance, the importing user's property protections apply to these properties (the import
+fails if it may not create one, or would overwrite one it cannot read); names in the reserved
+``os_glance`` namespace, core attributes and the names the API reserves (``direct_url``,
+``locations``...) are dropped with a warning; ``image_property_quota`` still applies (the import
+fails if the injection would exceed it).
 """
 
 from __future__ import annotations
