@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import time
 import uuid
 from collections.abc import Iterable, Iterator
 from typing import BinaryIO
@@ -19,6 +20,12 @@ from glance_domain.ports import DataStream
 from glance_store_plugins.results import ClosingChunks
 
 CHUNK_SIZE = 1 << 20
+#: Prefixes of the temporary files written here (staged data on its way in; an import
+#: plugin's output such as ``qemu-img convert``'s).
+TEMP_PREFIXES = (".staging-", ".convert-")
+#: A temporary file untouched this long (seconds) belongs to a write that died with its
+#: process (a live write changes its file all the time): removed when a process starts.
+ABANDONED_AFTER = 3600
 
 
 def _checked_id(image_id: str) -> str:
@@ -34,6 +41,23 @@ class FileStagingArea:
     def __init__(self, directory: str) -> None:
         self.directory = os.path.abspath(directory)
         os.makedirs(self.directory, exist_ok=True)
+        self.sweep()
+
+    def sweep(self, older_than: float = ABANDONED_AFTER) -> list[str]:
+        """Remove temporary files left by writes whose process died (killed mid-upload or
+        mid-conversion); the names removed. Staged images themselves are never touched."""
+        removed = []
+        limit = time.time() - older_than
+        with contextlib.suppress(OSError), os.scandir(self.directory) as entries:
+            for entry in entries:
+                if not entry.name.startswith(TEMP_PREFIXES):
+                    continue
+                with contextlib.suppress(OSError):
+                    if entry.is_file(follow_symlinks=False) and (
+                            entry.stat(follow_symlinks=False).st_mtime < limit):
+                        os.unlink(entry.path)
+                        removed.append(entry.name)
+        return removed
 
     def path(self, image_id: str) -> str:
         return os.path.join(self.directory, _checked_id(image_id))

@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -283,3 +284,24 @@ def test_ignore_user_roles_may_be_written_in_brackets(tmp_path: Path) -> None:
     conf.write_text("[inject_metadata_properties]\nignore_user_roles = [admin, Member]\n")
     loaded = bootstrap.load_config(config_files=[str(conf)])
     assert list(loaded.inject_metadata_properties.ignore_user_roles) == ["admin", "Member"]
+
+
+def test_temporary_files_of_dead_writes_are_swept_at_start(tmp_path: Path) -> None:
+    """A worker killed mid-upload or mid-conversion leaves a temporary file: the next process
+    to open the staging area removes it once it is an hour old; live writes and staged images
+    are left alone."""
+    from glance_domain_adapters.importing import FileStagingArea
+
+    directory = tmp_path / "staging"
+    first = FileStagingArea(str(directory))
+    image_id = "6f1d5c8e-7a0b-4c1e-9d2f-3b4a5c6d7e8f"
+    first.write(image_id, [b"staged"])
+    old = time.time() - 7200
+    for name in (".staging-dead", ".convert-dead", ".staging-live"):
+        (directory / name).write_bytes(b"x")
+    for name in (".staging-dead", ".convert-dead"):
+        os.utime(directory / name, (old, old))
+    os.utime(directory / image_id, (old, old))  # an old staged image stays
+    FileStagingArea(str(directory))
+    assert sorted(os.listdir(directory)) == [".staging-live", image_id]
+    assert first.exists(image_id)
