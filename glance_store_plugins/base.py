@@ -77,6 +77,24 @@ class Store(abc.ABC):
     #: Chunk size used when streaming a file object returned by ``_read``.
     read_chunk_size: int = 1 << 20
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Refuse a malformed ``options`` declaration when the driver class is defined (so
+        loading the plugin fails with the reason): every value must be an :class:`Option` whose
+        ``name`` is its key, and no option may reuse a common option's name."""
+        super().__init_subclass__(**kwargs)
+        where = f"store driver {cls.__module__}.{cls.__qualname__}"
+        for key, option in dict(cls.options).items():
+            if not isinstance(option, Option):
+                raise TypeError(f"{where}: options[{key!r}] is {option!r}, not an Option")
+            if key != option.name:
+                raise TypeError(
+                    f"{where}: options[{key!r}] declares an option named {option.name!r}; the "
+                    "key must be the option's name (it is the name operators configure)"
+                )
+            if key in COMMON_OPTIONS:
+                raise TypeError(f"{where}: option {key!r} is common to every backend; "
+                                "do not declare it")
+
     def __init__(
         self,
         options: Mapping[str, Any] | None = None,

@@ -37,8 +37,12 @@ POLICY_REFERENCE = ROOT / "docs" / "policy-reference.md"
 
 
 def config_sample() -> str:
-    """The oslo-config-generator sample of our options."""
+    """The oslo-config-generator sample of our options (built-in store drivers only)."""
     from oslo_config import cfg, generator
+
+    from glance_domain_adapters.config import store_drivers
+
+    store_drivers.LIST_PLUGIN_OPTS = False  # installed plugins are not documented here
 
     conf = cfg.ConfigOpts()
     generator.register_cli_opts(conf)
@@ -93,7 +97,7 @@ def config_reference() -> str:
         "`[glance_store]` for its type plus the per-backend options at the end.",
         "",
     ]
-    groups = [*list_opts(), ("<backend name>", backend_common_opts)]
+    groups = [*list_opts(plugins=False), ("<backend name>", backend_common_opts)]
     for group, opts in groups:
         lines += [f"## [{group}]", "", "| Option | Type | Default | Description |",
                   "| --- | --- | --- | --- |"]

@@ -27,6 +27,7 @@ keep working:
 * :mod:`.loading`: registering them on a ``ConfigOpts`` and parsing config files;
 * :mod:`.settings`: ``DomainSettings`` and the other values read from a parsed configuration;
 * :mod:`.stores`: the configured store backends;
+* :mod:`.store_drivers`: store types and options from the installed store drivers;
 * :mod:`.property_protections`: the rules of ``property_protection_file``.
 """
 
@@ -67,6 +68,12 @@ from glance_domain_adapters.config.settings import (
     parse_storage_quota,
     uses_default_database,
 )
+from glance_domain_adapters.config.store_drivers import (
+    driver_opts,
+    installed_drivers,
+    installed_store_types,
+    resolve_store_type,
+)
 from glance_domain_adapters.config.store_options import (
     SINGLE_STORE_BACKEND,
     STORE_OPTS,
@@ -102,6 +109,10 @@ __all__ = [
     "database_opts",
     "database_url",
     "domain_settings",
+    "driver_opts",
+    "installed_drivers",
+    "installed_store_types",
+    "resolve_store_type",
     "file_store_opts",
     "glance_store_opts",
     "http_store_opts",

@@ -7,37 +7,41 @@ from collections.abc import Sequence
 from oslo_config import cfg
 
 from glance_domain_adapters.config.options import list_opts
-from glance_domain_adapters.config.store_options import (
-    STORE_OPTS,
-    STORE_TYPE_ALIASES,
-    backend_common_opts,
+from glance_domain_adapters.config.store_drivers import (
+    register_store_opts,
+    resolve_store_type,
+    single_store_drivers,
 )
+from glance_domain_adapters.config.store_options import backend_common_opts
 
 PROJECT = "glance-domain"
 
 
 def register_opts(conf: cfg.ConfigOpts) -> None:
-    """Register our static options on ``conf`` (idempotent)."""
-    for group, opts in list_opts():
+    """Register our static options on ``conf`` (idempotent); the options of plugin store
+    drivers are registered by :func:`register_backend_opts` for the drivers in use."""
+    for group, opts in list_opts(plugins=False):
         conf.register_opts(opts, group=None if group == "DEFAULT" else group)
 
 
 def register_backend_opts(conf: cfg.ConfigOpts) -> dict[str, str]:
-    """Register the option group of every backend in ``enabled_backends``.
+    """Register the options of the configured store drivers: in multi-store mode the option
+    group of every backend in ``enabled_backends`` (common options + its driver's), in
+    single-store mode the options of the ``stores``/``default_store`` drivers in
+    ``[glance_store]``.
 
-    Returns ``{backend_name: driver_name}``. Must run after the config files were parsed.
-    Raises ``ValueError`` naming the backend when its type is unknown.
+    Returns ``{backend_name: driver_name}`` of ``enabled_backends`` (empty in single-store
+    mode). Must run after the config files were parsed. Raises ``ValueError`` naming the
+    backend or option when a store type is not installed (listing the installed ones).
     """
     backends: dict[str, str] = {}
     for name, store_type in (conf.enabled_backends or {}).items():
-        driver = STORE_TYPE_ALIASES.get(str(store_type).strip().lower())
-        if driver is None:
-            raise ValueError(
-                f"enabled_backends: backend {name!r} has unknown store type {store_type!r}; "
-                f"known types: {', '.join(sorted(STORE_TYPE_ALIASES))}"
-            )
-        conf.register_opts(backend_common_opts + STORE_OPTS[driver], group=name)
+        driver = resolve_store_type(store_type, f"enabled_backends: backend {name!r}")
+        conf.register_opts(backend_common_opts, group=name)
+        register_store_opts(conf, name, [driver])
         backends[name] = driver
+    if not backends:
+        register_store_opts(conf, "glance_store", single_store_drivers(conf))
     return backends
 
 

@@ -13,7 +13,8 @@ from glance_domain.settings import (
     GLANCE_DISK_FORMATS,
     IMPORT_METHODS,
 )
-from glance_domain_adapters.config.store_options import all_store_opts, glance_store_opts
+from glance_domain_adapters.config import store_drivers
+from glance_domain_adapters.config.store_options import glance_store_opts
 from glance_domain_adapters.notifier.factory import notifier_opts
 
 # -- [DEFAULT]: serving ------------------------------------------------------------------------
@@ -381,12 +382,14 @@ identity_opts: list[cfg.Opt] = [
 
 
 
-def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
+def list_opts(*, plugins: bool = True) -> list[tuple[str, list[cfg.Opt]]]:
     """Every option of ours, by group (the ``oslo.config.opts`` entry point).
 
     Per-backend groups cannot be listed (their names come from ``enabled_backends``); their
     options are the store options shown in ``[glance_store]`` plus ``store_description`` and
-    ``weight``.
+    ``weight``. ``[glance_store]`` lists the options of the built-in drivers and of every
+    installed plugin driver (:mod:`.store_drivers`); ``plugins=False`` leaves the latter out
+    (they are registered only for the drivers a configuration uses).
     """
     return [
         ("DEFAULT", server_opts + common_opts + identity_opts + notifier_opts + import_opts
@@ -398,10 +401,18 @@ def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
         ("import_filtering_opts", import_filtering_opts),
         ("image_format", image_format_opts),
         ("database", database_opts),
-        ("glance_store", glance_store_opts + all_store_opts()),
+        ("glance_store", _glance_store_section(plugins)),
         ("paste_deploy", paste_deploy_opts),
         ("cors", _cors_opts()),
     ]
+
+
+def _glance_store_section(plugins: bool) -> list[cfg.Opt]:
+    opts = glance_store_opts + list(store_drivers.builtin_store_opts())
+    if not plugins:
+        return opts
+    names = {o.dest for o in opts}
+    return opts + [o for o in store_drivers.plugin_store_opts() if o.dest not in names]
 
 
 def _cors_opts() -> list[cfg.Opt]:

@@ -2,7 +2,8 @@
 
 With ``enabled_backends = fast:file, slow:s3`` each backend has its own group (``[fast]``,
 ``[slow]``) holding :data:`backend_common_opts` plus the options of its store type, exactly like
-Glance; in single-store mode the store options live in ``[glance_store]``.
+Glance; in single-store mode the store options live in ``[glance_store]``. Which store types
+exist and which options each has comes from the installed drivers (:mod:`.store_drivers`).
 """
 
 from __future__ import annotations
@@ -11,14 +12,11 @@ from collections.abc import Mapping
 
 from oslo_config import cfg
 
-#: Store type aliases accepted in ``stores``/``enabled_backends`` -> our driver entry point names.
+#: Glance's store type names that are aliases of a driver entry point name. Every installed
+#: driver's own name is a store type too (see :mod:`.store_drivers`).
 STORE_TYPE_ALIASES: Mapping[str, str] = {
-    "file": "file",
     "filesystem": "file",
-    "http": "http",
     "https": "http",
-    "s3": "s3",
-    "memory": "memory",
 }
 
 #: Name of the backend used when ``enabled_backends`` is not set (single-store mode).
@@ -28,7 +26,8 @@ SINGLE_STORE_BACKEND = "default"
 
 glance_store_opts: list[cfg.Opt] = [
     cfg.ListOpt("stores", default=["file", "http"], help="Single-store mode: store types "
-                "that are enabled (file, http, s3, memory)."),
+                "that are enabled (file, http, s3, memory, or the name of any installed store "
+                "driver plugin)."),
     cfg.StrOpt("default_store", default="file", help="Single-store mode: store type new "
                "images are uploaded to."),
     cfg.StrOpt("default_backend", help="Multi-store mode: name (from enabled_backends) of the "
@@ -106,7 +105,9 @@ s3_store_opts: list[cfg.Opt] = [
 
 memory_store_opts: list[cfg.Opt] = []
 
-#: Options of each store driver, by driver entry point name.
+#: Glance's definitions of the built-in drivers' options, by driver entry point name. Options a
+#: driver declares beyond these (and every option of a plugin driver) are converted from the
+#: driver's own declaration by :func:`.store_drivers.driver_opts`.
 STORE_OPTS: Mapping[str, list[cfg.Opt]] = {
     "file": file_store_opts,
     "http": http_store_opts,
@@ -116,6 +117,6 @@ STORE_OPTS: Mapping[str, list[cfg.Opt]] = {
 
 
 def all_store_opts() -> list[cfg.Opt]:
-    """Every store driver's options, as listed under ``[glance_store]``."""
+    """Glance's definitions of every built-in driver's options."""
     return [opt for opts in STORE_OPTS.values() for opt in opts]
 

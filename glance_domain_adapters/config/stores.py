@@ -11,11 +11,8 @@ from oslo_config import cfg
 
 from glance_domain_adapters.config.loading import register_backend_opts
 from glance_domain_adapters.config.settings import data_dir
-from glance_domain_adapters.config.store_options import (
-    SINGLE_STORE_BACKEND,
-    STORE_OPTS,
-    STORE_TYPE_ALIASES,
-)
+from glance_domain_adapters.config.store_drivers import driver_opts, single_store_drivers
+from glance_domain_adapters.config.store_options import SINGLE_STORE_BACKEND
 
 
 @attrs.frozen(kw_only=True)
@@ -46,7 +43,7 @@ def _group_options(group: Any, driver: str, conf: cfg.ConfigOpts) -> dict[str, A
     """The store options set in ``group`` (values equal to the default are left out, so each
     driver applies its own defaults)."""
     options: dict[str, Any] = {}
-    for opt in STORE_OPTS[driver]:
+    for opt in driver_opts(driver):
         value = getattr(group, opt.dest)
         if value is not None and value != opt.default:
             options[opt.dest] = list(value) if isinstance(value, list) else value
@@ -88,33 +85,20 @@ def stores_config(conf: cfg.ConfigOpts) -> StoresConfig:
             )
         return StoresConfig(backends=tuple(backends), default=default, multi_store=True)
 
+    register_backend_opts(conf)  # the drivers' options in [glance_store]
     store_conf = conf.glance_store
-    default_driver = _store_driver(store_conf.default_store, "default_store")
+    default_driver, *others = single_store_drivers(conf)
     singles = [BackendConfig(
         name=SINGLE_STORE_BACKEND,
         driver=default_driver,
         options=_group_options(store_conf, default_driver, conf),
     )]
-    seen = {default_driver}
-    for store_type in store_conf.stores or []:
-        driver = _store_driver(store_type, "stores")
-        if driver in seen:
-            continue
-        seen.add(driver)
-        singles.append(BackendConfig(
-            name=driver, driver=driver, options=_group_options(store_conf, driver, conf),
-        ))
+    singles.extend(
+        BackendConfig(name=driver, driver=driver,
+                      options=_group_options(store_conf, driver, conf))
+        for driver in others
+    )
     return StoresConfig(backends=tuple(singles), default=SINGLE_STORE_BACKEND, multi_store=False)
-
-
-def _store_driver(store_type: str, option: str) -> str:
-    driver = STORE_TYPE_ALIASES.get(str(store_type).strip().lower())
-    if driver is None:
-        raise ValueError(
-            f"[glance_store] {option}: unknown store type {store_type!r}; known types: "
-            f"{', '.join(sorted(STORE_TYPE_ALIASES))}"
-        )
-    return driver
 
 
 def iter_backend_groups(conf: cfg.ConfigOpts) -> Iterable[str]:
