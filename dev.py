@@ -23,9 +23,14 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PY = BIN / "python"
 
 EXTRAS = {
-    "serve": "s3,postgresql,mysql,keystone,server,clients",
-    "test": "s3,postgresql,mysql,keystone,server,clients,notifications,test",
+    "serve": "s3,postgresql,mysql,keystone,clients",
+    "test": "s3,postgresql,mysql,keystone,clients,notifications,test",
 }
+
+#: The store driver API's own distribution, which glance-domain requires (installed with it).
+STORE_PLUGINS = "store-plugins"
+#: Store and import plugin packages installed for the tests: the examples and test-only ones.
+PLUGINS = ("examples/*/setup.cfg", "tests/plugins/*/setup.cfg")
 
 
 def _run(cmd: list[str], **kwargs: object) -> int:
@@ -35,11 +40,11 @@ def _run(cmd: list[str], **kwargs: object) -> int:
 
 def _fingerprint(extras: str) -> str:
     digest = hashlib.sha256(extras.encode())
-    for name in ("setup.cfg", "pyproject.toml", "constraints.txt"):
+    for name in ("setup.cfg", "pyproject.toml", "constraints.txt", f"{STORE_PLUGINS}/setup.cfg"):
         path = ROOT / name
         if path.exists():
             digest.update(path.read_bytes())
-    for plugin in sorted((ROOT / "examples").glob("*/setup.cfg")):
+    for plugin in sorted(p for pattern in PLUGINS for p in ROOT.glob(pattern)):
         digest.update(plugin.read_bytes())
     return digest.hexdigest()
 
@@ -58,10 +63,10 @@ def ensure_installed(kind: str) -> None:
     pin = ["-c", str(constraints)] if constraints.exists() else []
     if _run([*pip, "--upgrade", "pip", "setuptools", "wheel"]) != 0:
         sys.exit("could not upgrade pip in .venv")
-    if _run([*pip, *pin, "-e", f".[{extras}]"]) != 0:
+    if _run([*pip, *pin, "-e", f"./{STORE_PLUGINS}", "-e", f".[{extras}]"]) != 0:
         sys.exit("could not install glance-domain into .venv")
     if kind == "test":
-        for plugin in sorted((ROOT / "examples").glob("*/setup.cfg")):
+        for plugin in sorted(p for pattern in PLUGINS for p in ROOT.glob(pattern)):
             if _run([*pip, *pin, "-e", str(plugin.parent)]) != 0:
                 sys.exit(f"could not install the example plugin {plugin.parent.name}")
     stamp.write_text(wanted)
