@@ -20,6 +20,15 @@ Optional hooks refine the checks:
 ``leftovers(store) -> list``
     Anything an unfinished write left behind (temporary files, parts...). Default: the store's
     own ``leftovers()`` if it has one, else ``[]``.
+``backend_objects(store) -> set | None``
+    Everything the backend holds, as the backend itself lists it (every file under the root,
+    every key of the bucket...), independent of the driver's own bookkeeping. Default: the
+    store's own ``backend_objects()`` if it has one, else None, which skips the checks that a
+    failed write and a delete leave the backend as it was (and that ``leftovers`` is honest).
+``make_unavailable(store)``
+    Make the backend unreachable (stop the server, remove the root...). Default: skip the
+    "backend down" checks. ``secrets(store)`` lists the values that must never appear in an
+    error (default: the values of the driver's ``secret`` options).
 
 Tests needing a capability the backend lacks are skipped (e.g. write tests for a read-only
 driver), except the capability refusal checks themselves.
@@ -29,7 +38,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -38,6 +48,7 @@ import pytest
 from glance_store_plugins.base import Store
 from glance_store_plugins.capabilities import Capability
 from glance_store_plugins.errors import (
+    BackendError,
     CapabilityError,
     Duplicate,
     InvalidInput,
@@ -46,7 +57,7 @@ from glance_store_plugins.errors import (
     NotFound,
     SizeLimitExceeded,
 )
-from glance_store_plugins.results import ReadStream
+from glance_store_plugins.results import ReadStream, WriteResult
 
 
 class SourceFailed(Exception):
@@ -75,6 +86,17 @@ class StoreContract:
     def leftovers(self, store: Store) -> list[Any]:
         found = getattr(store, "leftovers", None)
         return list(found()) if callable(found) else []
+
+    def backend_objects(self, store: Store) -> set[Any] | None:
+        found = getattr(store, "backend_objects", None)
+        return set(found()) if callable(found) else None
+
+    def make_unavailable(self, store: Store) -> None:
+        pytest.skip("override make_unavailable(store) to check errors of a backend that is down")
+
+    def secrets(self, store: Store) -> list[str]:
+        specs = type(store).options
+        return [str(v) for k, v in store.conf.items() if k in specs and specs[k].secret and v]
 
     # -- helpers --------------------------------------------------------------------------------
     @pytest.fixture
@@ -245,3 +267,128 @@ class StoreContract:
         with pytest.raises(CapabilityError):
             store.delete(url)
         assert store.read_only
+
+    # -- integrity: concurrency, visibility, failures, leftovers ----------------------------------
+    def _objects(self, store: Store) -> set[Any]:
+        found = self.backend_objects(store)
+        if found is None:
+            pytest.skip("override backend_objects(store) to check what the backend holds")
+        return found
+
+    def _visible(self, store: Store, url: str) -> bool:
+        try:
+            store.size(url)
+        except NotFound:
+            return False
+        return True
+
+    def _vacant_url(self, store: Store, image_id: str) -> str:
+        """The location ``image_id`` gets, learnt by writing and deleting it once."""
+        self._need(store, Capability.WRITE | Capability.DELETE)
+        url = store.write(image_id, iter([b"probe"])).url
+        store.delete(url)
+        return url
+
+    def test_concurrent_writes_to_one_id(self, store: Store) -> None:
+        """Two writes of one id at once: exactly one wins, the other gets Duplicate, and the
+        stored data is the winner's, whole."""
+        self._need(store, Capability.WRITE)
+        both_started = threading.Barrier(2)
+        outcome: dict[int, object] = {}
+
+        def source(fill: int) -> Iterator[bytes]:
+            try:
+                both_started.wait(timeout=2)  # both writes past their duplicate checks
+            except threading.BrokenBarrierError:
+                pass  # the other write was refused before reading its data
+            for _ in range(16):
+                yield bytes([fill]) * 65536
+
+        def run(fill: int) -> None:
+            try:
+                outcome[fill] = store.write("contract-race", source(fill))
+            except Exception as exc:  # reported below
+                outcome[fill] = exc
+
+        threads = [threading.Thread(target=run, args=(fill,)) for fill in (1, 2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        winners = {f: r for f, r in outcome.items() if isinstance(r, WriteResult)}
+        losers = [r for r in outcome.values() if isinstance(r, Duplicate)]
+        assert len(winners) == 1 and len(losers) == 1, (
+            f"expected one write and one Duplicate: {outcome}")
+        ((fill, result),) = winners.items()
+        assert _read(store.read(result.url)) == bytes([fill]) * 65536 * 16
+        assert self.leftovers(store) == []
+
+    def test_data_visible_only_when_complete(self, store: Store) -> None:
+        """While a write runs, and after it failed, its location holds nothing."""
+        url = self._vacant_url(store, "contract-visible")
+        seen: list[bool] = []
+
+        def source(fail: bool) -> Iterator[bytes]:
+            yield os.urandom(300_000)
+            seen.append(self._visible(store, url))
+            yield os.urandom(300_000)
+            if fail:
+                raise SourceFailed("client went away")
+
+        with pytest.raises(SourceFailed):
+            store.write("contract-visible", source(True))
+        assert not self._visible(store, url), "a failed write left readable data"
+        result = store.write("contract-visible", source(False))
+        assert result.url == url
+        assert seen == [False, False], "data was visible before the write completed"
+        assert store.size(url) == 600_000
+
+    def test_backend_down_is_a_backend_error_without_secrets(self, store: Store) -> None:
+        url = self.seed(store, "contract-down", b"data")
+        self.make_unavailable(store)
+        operations: list[tuple[str, Callable[[], object]]] = [
+            ("read", lambda: _read(store.read(url))), ("size", lambda: store.size(url))]
+        if Capability.WRITE in store.capabilities:
+            operations.append(("write", lambda: store.write("contract-down2", iter([b"x"]))))
+        if Capability.DELETE in store.capabilities:
+            operations.append(("delete", lambda: store.delete(url)))
+        for name, operation in operations:
+            with pytest.raises(BackendError) as info:
+                operation()
+            shown = []
+            error: BaseException | None = info.value
+            while error is not None:
+                shown.append(f"{error} {error!r}")
+                error = error.__cause__ or (None if error.__suppress_context__
+                                            else error.__context__)
+            for secret in self.secrets(store):
+                assert secret not in " ".join(shown), f"{name}: the error shows a secret"
+
+    def test_failed_write_leaves_the_backend_as_it_was(self, store: Store, data: bytes) -> None:
+        """After a failed write the backend holds what it held before, and while the write
+        ran, ``leftovers`` reported what it had stored (the hook is honest)."""
+        self._need(store, Capability.WRITE)
+        before = self._objects(store)
+        during: dict[str, Any] = {}
+
+        def failing() -> Iterator[bytes]:
+            yield from _chunks(data[: 3 * 1024 * 1024], 256 * 1024)
+            during["objects"] = self._objects(store)
+            during["leftovers"] = self.leftovers(store)
+            yield data[3 * 1024 * 1024: 3 * 1024 * 1024 + 1024]
+            raise SourceFailed("client went away")
+
+        with pytest.raises(SourceFailed):
+            store.write("contract-honest", failing())
+        if during["objects"] - before:
+            assert during["leftovers"], (
+                "the unfinished write had stored data that leftovers() did not report")
+        assert self._objects(store) == before, "the failed write left data in the backend"
+        assert self.leftovers(store) == []
+
+    def test_delete_leaves_nothing_behind(self, store: Store) -> None:
+        self._need(store, Capability.WRITE | Capability.DELETE)
+        before = self._objects(store)
+        url = store.write("contract-orphan", _chunks(os.urandom(300_000), 65536)).url
+        store.delete(url)
+        assert self._objects(store) == before, "delete left the image's data in the backend"

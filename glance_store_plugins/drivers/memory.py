@@ -64,6 +64,11 @@ class MemoryStore(Store):
     def _size(self, location: str) -> int:
         return len(self._data[self._key(location)])
 
+    def backend_objects(self) -> set[str]:
+        """Keys of every image this backend holds (for the contract kit)."""
+        with self._lock:
+            return set(self._data)
+
     def object_count(self) -> int:
         """How many images this backend holds (used by the contract kit's leftover check)."""
         return len(self._data)

@@ -190,8 +190,20 @@ class S3Store(Store):
             if len(buffer) >= max(self._large, MIN_PART):
                 self._multipart(image_id, buffer, chunks)
                 return self.location_for(image_id)
-        self._client.put_object(Bucket=self.bucket, Key=image_id, Body=bytes(buffer))
+        try:  # If-None-Match: another write of this id may have finished meanwhile
+            self._client.put_object(Bucket=self.bucket, Key=image_id, Body=bytes(buffer),
+                                    IfNoneMatch="*")
+        except Exception as exc:
+            self._raise_if_taken(exc, image_id)
+            raise
         return self.location_for(image_id)
+
+    def _raise_if_taken(self, exc: Exception, image_id: str) -> None:
+        """Duplicate when a conditional write failed because the key exists (412), or lost a
+        race with a concurrent conditional write of the same key (409)."""
+        if self._code(exc) in ("PreconditionFailed", "412", "ConditionalRequestConflict"):
+            raise Duplicate(
+                f"data for image {image_id} already exists in {self.backend!r}") from None
 
     def _multipart(self, key: str, buffer: bytearray, rest: Iterator[bytes]) -> None:
         upload = self._client.create_multipart_upload(Bucket=self.bucket, Key=key)
@@ -216,10 +228,14 @@ class S3Store(Store):
                 buffer += chunk
             if buffer or not parts:
                 send(bytes(buffer))
-            self._client.complete_multipart_upload(
-                Bucket=self.bucket, Key=key, UploadId=upload_id,
-                MultipartUpload={"Parts": parts},
-            )
+            try:
+                self._client.complete_multipart_upload(
+                    Bucket=self.bucket, Key=key, UploadId=upload_id,
+                    MultipartUpload={"Parts": parts}, IfNoneMatch="*",
+                )
+            except Exception as exc:
+                self._raise_if_taken(exc, key)
+                raise
         except BaseException:
             try:
                 self._client.abort_multipart_upload(

@@ -21,7 +21,12 @@ class TestMemoryStore(StoreContract):
 class TestFileStore(StoreContract):
     @pytest.fixture
     def store(self, tmp_path: Path) -> Store:
-        return FileStore({"filesystem_store_datadir": str(tmp_path / "images")}, backend="files")
+        self.root = tmp_path / "images"
+        return FileStore({"filesystem_store_datadir": str(self.root)}, backend="files")
+
+    def backend_objects(self, store: Store) -> set[str]:
+        """Every file under the data directory (temporary files included)."""
+        return {str(p.relative_to(self.root)) for p in self.root.rglob("*") if p.is_file()}
 
 
 class TestFileStoreThinSeveralDirs(StoreContract):

@@ -94,3 +94,7 @@ class DirectoryStore(Store):
     def leftovers(self) -> list[str]:
         """Temporary files of unfinished writes, for the contract kit."""
         return [name for name in os.listdir(self.root) if name.endswith(".tmp")]
+
+    def backend_objects(self) -> set[str]:
+        """Every file in the directory, as the file system lists it, for the contract kit."""
+        return set(os.listdir(self.root))
