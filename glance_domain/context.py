@@ -1,8 +1,10 @@
 """The request context: who is calling.
 
 Built at the edge (from keystonemiddleware headers, the CLI, or an embedding program) and passed
-into every gateway call. ``is_admin`` is decided at the edge by the policy enforcer's
-``context_is_admin`` rule, so the domain never parses roles itself for admin-ness.
+into every gateway call. ``is_admin`` is decided by the policy enforcer's ``context_is_admin``
+rule (from the roles): at the HTTP edge, and again by ``Gateway.service`` for a context built
+by an embedding program, so ``roles=("admin",)`` means the same in-process as over HTTP. The
+domain never parses roles itself for admin-ness.
 """
 
 from __future__ import annotations

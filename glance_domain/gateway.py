@@ -13,6 +13,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
+import attrs
+
 from glance_domain.clock import SystemClock
 from glance_domain.context import RequestContext
 from glance_domain.errors import NotFound
@@ -145,6 +147,17 @@ class Gateway:
         if cache is not None:
             self._bottom = CacheLayer(self._store_layer, cache, serve=serve_from_cache)
 
+    def admin_aware(self, context: RequestContext) -> RequestContext:
+        """``context`` with ``is_admin`` set when the policy's ``context_is_admin`` rule says
+        so (from its roles), exactly as the HTTP edge decides: an embedder's ``admin`` role
+        means what it means over HTTP. A context already marked admin stays admin."""
+        if context.is_admin:
+            return context
+        decide = getattr(self.policy, "is_admin", None)
+        admin = (decide(context) if callable(decide)
+                 else self.policy.check(context, "context_is_admin", {}))
+        return attrs.evolve(context, is_admin=True) if admin else context
+
     def stack(self, context: RequestContext) -> Layer:
         """The layered operations for one caller, top (authorization) to bottom."""
         layer: Layer = QuotaLayer(self._bottom, context, self.settings, self.repository.usage)
@@ -156,7 +169,8 @@ class Gateway:
         return AuthorizationLayer(layer, context)
 
     def service(self, context: RequestContext) -> ImageService:
-        """The ImageService for ``context``."""
+        """The ImageService for ``context`` (admin per :meth:`admin_aware`)."""
+        context = self.admin_aware(context)
         return ImageService(
             context=context,
             stack=self.stack(context),
@@ -219,8 +233,8 @@ class Gateway:
         return data_fingerprint(image) != fingerprint
 
     def metadef_service(self, context: RequestContext) -> MetadefService:
-        """The metadata-definitions operations for ``context``."""
+        """The metadata-definitions operations for ``context`` (admin per :meth:`admin_aware`)."""
         return MetadefService(
-            context=context, repository=self.metadefs, policy=self.policy,
+            context=self.admin_aware(context), repository=self.metadefs, policy=self.policy,
             notifier=self.notifier, clock=self.clock,
         )

@@ -19,7 +19,7 @@ from typing import Any
 from oslo_config import cfg
 
 from glance_domain.context import RequestContext
-from glance_domain.ports import PolicyEnforcer, StoreRegistry
+from glance_domain.ports import Notifier, PolicyEnforcer, StoreRegistry
 from glance_domain_adapters import config
 from glance_domain_adapters.formats import OsloFormatInspector
 from glance_domain_adapters.notifier import make_notifier
@@ -71,12 +71,19 @@ def prepare_database(conf: cfg.ConfigOpts) -> str:
 
 
 def build_repository(conf: cfg.ConfigOpts, *, migrate: bool = True) -> Any:
-    """The SQL image repository (``migrate``: prepare the default SQLite database first)."""
+    """The SQL image repository (``migrate``: prepare the default SQLite database first).
+
+    Raises ``DatabaseNotMigrated`` (``glance_domain_adapters.db.errors``), saying how to
+    migrate, when the database is not at this version's schema (an explicitly configured
+    database is never migrated implicitly: run ``glance-domain db upgrade``)."""
+    from glance_domain_adapters.db import migrate as migrations
     from glance_domain_adapters.db.engine import make_engine
     from glance_domain_adapters.db.repository import SqlImageRepository
 
     url = prepare_database(conf) if migrate else config.database_url(conf)
-    return SqlImageRepository(make_engine(url))
+    engine = make_engine(url)
+    migrations.require_current(engine)
+    return SqlImageRepository(engine)
 
 
 def _driver_options(driver: str) -> set[str] | None:
@@ -158,8 +165,11 @@ def build_gateway(
     policy: PolicyEnforcer | None = None,
     repository: Any = None,
     stores: StoreRegistry | None = None,
+    notifier: Notifier | None = None,
 ) -> Any:
-    """The domain gateway wired from ``conf``; any dependency may be handed in instead.
+    """The domain gateway wired from ``conf``; any dependency may be handed in instead
+    (``notifier``: any ``glance_domain.ports.Notifier``; default: from
+    ``[oslo_messaging_notifications]``, or none).
 
     With ``property_protection_file`` the rules are read here (``PropertyProtectionError`` if
     they cannot be used) and, in the policies format, defined on an oslo.policy ``policy``; a
@@ -202,7 +212,7 @@ def build_gateway(
         metadefs=_metadef_repository(repository),
         stores=stores if stores is not None else build_stores(conf),
         policy=policy,
-        notifier=make_notifier(conf),
+        notifier=notifier if notifier is not None else make_notifier(conf),
         settings=config.domain_settings(conf),
         property_protections=protections,
         cache=build_image_cache(conf),

@@ -116,7 +116,9 @@ def _application_class() -> type:
 def serve(conf: cfg.ConfigOpts) -> int:
     """Run the server until SIGTERM/SIGINT; returns the exit status."""
     config.property_protections(conf)  # a bad property protection file stops us at once
-    bootstrap.prepare_database(conf)
+    from glance_domain_adapters.db import migrate as migrations
+
+    migrations.require_current(bootstrap.prepare_database(conf))  # an unmigrated one stops us
     config.stores_config(conf)  # fail before forking on a bad store configuration
     load_import_plugins(conf)  # ... or an import plugin that cannot be used
     options = gunicorn_options(conf)

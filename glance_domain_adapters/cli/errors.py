@@ -53,6 +53,8 @@ def describe(exc: BaseException) -> tuple[str, int]:
     """The one-line message and exit code for ``exc``."""
     if isinstance(exc, CliError):
         return _one_line(exc.message), exc.exit_code
+    if type(exc).__name__ == "DatabaseNotMigrated":  # glance_domain_adapters.db.errors
+        return _one_line(str(exc)), EXIT_FAILURE
     if isinstance(exc, errors.DomainError):
         prefix = next((p for cls, p in _DOMAIN_PREFIXES if isinstance(exc, cls)), "Error")
         detail = _one_line(str(exc))

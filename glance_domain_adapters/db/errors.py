@@ -4,7 +4,8 @@ The domain must never see a raw driver traceback: a server that cannot be reache
 timed out, connection dropped mid-request, pool exhausted) becomes ``ServiceUnavailable``; a
 deadlock or serialization failure is retried by :func:`retry_on_deadlock` and, when it persists,
 becomes ``Conflict``; a value the database cannot store (too long, out of range) becomes
-``InvalidInput``.
+``InvalidInput``; a database whose tables do not exist (never migrated) becomes
+:class:`DatabaseNotMigrated`, which says how to migrate.
 """
 
 from __future__ import annotations
@@ -28,6 +29,33 @@ T = TypeVar("T")
 #: MySQL/MariaDB: deadlock, lock wait timeout; PostgreSQL: serialization failure, deadlock.
 _DEADLOCK_CODES = {1213, 1205}
 _DEADLOCK_SQLSTATES = {"40001", "40P01"}
+
+
+#: How to migrate, for messages.
+MIGRATE_HINT = ("run 'glance-domain db upgrade' with the same configuration (from Python: "
+                "glance_domain_adapters.db.migrate.upgrade(url))")
+
+
+class DatabaseNotMigrated(errors.ServiceUnavailable):
+    """The image database lacks our tables, or is at another schema version: it must be
+    migrated before use (not a transient failure: retrying does not help)."""
+
+
+def is_missing_table(exc: BaseException) -> bool:
+    """True when the database says a table does not exist (SQLite, PostgreSQL, MySQL)."""
+    if not isinstance(exc, sa_exc.DBAPIError):
+        return False
+    orig = exc.orig
+    args = getattr(orig, "args", ())
+    if args and isinstance(args[0], int) and args[0] == 1146:  # MySQL/MariaDB
+        return True
+    if (getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)) == "42P01":
+        return True
+    return "no such table" in str(orig)
+
+
+def not_migrated(detail: str) -> DatabaseNotMigrated:
+    return DatabaseNotMigrated(f"The image database is not migrated ({detail}): {MIGRATE_HINT}.")
 
 
 def is_deadlock(exc: BaseException) -> bool:
@@ -65,6 +93,9 @@ def translated() -> Iterator[None]:
     except sa_exc.DBAPIError as exc:
         if is_deadlock(exc):
             raise
+        if is_missing_table(exc):
+            LOG.error("image database not migrated: %s", exc.orig)
+            raise not_migrated(f"{exc.orig}") from None
         if exc.connection_invalidated or isinstance(
             exc, (sa_exc.OperationalError, sa_exc.InterfaceError)
         ):

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine, and_, delete, insert, inspect, or_, s
 
 from glance_domain import errors
 from glance_domain_adapters.db.engine import make_engine
-from glance_domain_adapters.db.errors import translated
+from glance_domain_adapters.db.errors import not_migrated, translated
 from glance_domain_adapters.db.sqlite_stats import seed_planner_statistics
 from glance_domain_adapters.db.tables import CHILD_TABLES, image_id_tombstones, images
 from glance_domain_adapters.db.task_tables import task_info, tasks
@@ -62,6 +62,17 @@ def upgrade(url: str | Engine | None = None, revision: str = "head") -> str | No
     finally:
         if owned:
             engine.dispose()
+
+
+def require_current(url: str | Engine | None = None) -> None:
+    """Raise :class:`~.errors.DatabaseNotMigrated` unless the database is at this package's
+    newest schema version (saying which version it is at and how to migrate)."""
+    current, head = current_version(url), head_version()
+    if current == head:
+        return
+    if current is None:
+        raise not_migrated("it has no schema version: it was never migrated")
+    raise not_migrated(f"schema version {current}, this glance-domain needs {head}")
 
 
 def current_version(url: str | Engine | None = None) -> str | None:

@@ -90,3 +90,24 @@ def test_option_key_must_be_the_option_name() -> None:
     with pytest.raises(TypeError, match="not an Option"):
         class NotAnOption(Store):
             options = {"root": "a string"}  # type: ignore[dict-item]
+
+
+def test_cli_uses_a_plugin_backend(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from glance_domain_adapters.cli.main import main as cli_main
+
+    path = tmp_path / "glance-api.conf"
+    path.write_text(f"[DEFAULT]\ndata_dir = {tmp_path}/data\nenabled_backends = parts:chunked\n"
+                    "[glance_store]\ndefault_backend = parts\n"
+                    f"[parts]\nchunked_store_root = {tmp_path}/parts\n"
+                    "chunked_store_chunk_size = 100\n")
+    (tmp_path / "disk.raw").write_bytes(b"x" * 250)
+    assert cli_main(["--config-file", str(path), "-f", "value", "-c", "id", "image", "create",
+                     "--name", "p", "--disk-format", "raw", "--container-format", "bare",
+                     "--file", str(tmp_path / "disk.raw")]) == 0
+    image_id = capsys.readouterr().out.strip()
+    assert sorted(p.name for p in (tmp_path / "parts" / "index").iterdir()) == [image_id]
+    blob = next((tmp_path / "parts" / "blobs").iterdir())
+    assert sorted(p.name for p in blob.iterdir()) == ["0", "1", "2"]
+    assert cli_main(["--config-file", str(path), "image", "download", image_id,
+                     "--file", str(tmp_path / "back.raw")]) == 0
+    assert (tmp_path / "back.raw").read_bytes() == b"x" * 250

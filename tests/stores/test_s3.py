@@ -36,6 +36,19 @@ class TestS3Store(StoreContract):
     def store(self, moto_endpoint: str) -> Store:
         return S3Store(_options(moto_endpoint), backend="objects")
 
+    def backend_objects(self, store: Store) -> set[str]:
+        """Keys of the bucket and unfinished multipart uploads, as S3 lists them."""
+        client, bucket = store._client, store.bucket  # type: ignore[attr-defined]
+        try:
+            keys = {o["Key"] for o in client.list_objects_v2(Bucket=bucket).get("Contents", [])}
+        except client.exceptions.NoSuchBucket:
+            return set()
+        uploads = client.list_multipart_uploads(Bucket=bucket).get("Uploads", [])
+        return keys | {f"upload:{u['Key']}:{u['UploadId']}" for u in uploads}
+
+    def leftovers(self, store: Store) -> list[str]:
+        return sorted(o for o in self.backend_objects(store) if o.startswith("upload:"))
+
 
 def test_large_image_uses_multipart(moto_endpoint: str) -> None:
     store = S3Store(_options(moto_endpoint), backend="objects")
