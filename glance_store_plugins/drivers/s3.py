@@ -96,6 +96,7 @@ class S3Store(Store):
         self._netloc = parts.netloc.rpartition("@")[2]
         self._scheme = "s3+http" if parts.scheme == "http" else "s3"
         self.bucket = conf["s3_store_bucket"]
+        self._conditional = True  # the server takes If-None-Match (until it says otherwise)
         self._large = conf["s3_store_large_object_size"] * MiB
         self._part = conf["s3_store_large_object_chunk_size"] * MiB
         if self._part < MIN_PART:
@@ -190,13 +191,24 @@ class S3Store(Store):
             if len(buffer) >= max(self._large, MIN_PART):
                 self._multipart(image_id, buffer, chunks)
                 return self.location_for(image_id)
-        try:  # If-None-Match: another write of this id may have finished meanwhile
-            self._client.put_object(Bucket=self.bucket, Key=image_id, Body=bytes(buffer),
-                                    IfNoneMatch="*")
-        except Exception as exc:
-            self._raise_if_taken(exc, image_id)
-            raise
+        self._if_absent(self._client.put_object, image_id, Bucket=self.bucket, Key=image_id,
+                        Body=bytes(buffer))
         return self.location_for(image_id)
+
+    def _if_absent(self, call: Any, image_id: str, **kwargs: Any) -> Any:
+        """Run an S3 write conditionally (``If-None-Match: *``), so that of two concurrent
+        writes of one id exactly one succeeds. A server without conditional writes (answering
+        NotImplemented) gets the call without the condition from then on: the existence check
+        before the write is then the only guard."""
+        if self._conditional:
+            try:
+                return call(**kwargs, IfNoneMatch="*")
+            except Exception as exc:
+                self._raise_if_taken(exc, image_id)
+                if self._code(exc) not in ("NotImplemented", "501"):
+                    raise
+                self._conditional = False
+        return call(**kwargs)
 
     def _raise_if_taken(self, exc: Exception, image_id: str) -> None:
         """Duplicate when a conditional write failed because the key exists (412), or lost a
@@ -228,14 +240,10 @@ class S3Store(Store):
                 buffer += chunk
             if buffer or not parts:
                 send(bytes(buffer))
-            try:
-                self._client.complete_multipart_upload(
-                    Bucket=self.bucket, Key=key, UploadId=upload_id,
-                    MultipartUpload={"Parts": parts}, IfNoneMatch="*",
-                )
-            except Exception as exc:
-                self._raise_if_taken(exc, key)
-                raise
+            self._if_absent(
+                self._client.complete_multipart_upload, key,
+                Bucket=self.bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts},
+            )
         except BaseException:
             try:
                 self._client.abort_multipart_upload(

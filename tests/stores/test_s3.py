@@ -9,7 +9,14 @@ from typing import Any
 
 import pytest
 
-from glance_store_plugins import BackendError, ConfigError, Store, StoreError, build_registry
+from glance_store_plugins import (
+    BackendError,
+    ConfigError,
+    Duplicate,
+    Store,
+    StoreError,
+    build_registry,
+)
 from glance_store_plugins.drivers.s3 import S3Store
 from glance_store_plugins.testing import StoreContract
 
@@ -121,3 +128,47 @@ def test_bad_options_fail_loudly(override: dict[str, Any], message: str) -> None
     options = {**_options("http://127.0.0.1:9"), **override}
     with pytest.raises(ConfigError, match=message):
         S3Store(options, backend="objects")
+
+
+def test_server_without_conditional_writes_still_takes_uploads(moto_endpoint: str) -> None:
+    """A server answering 501 NotImplemented to If-None-Match (older S3-compatible servers)
+    gets unconditional writes from then on, small and multipart."""
+    from botocore.awsrequest import AWSResponse
+
+    store = S3Store(_options(moto_endpoint), backend="objects")
+    refused: list[str] = []
+
+    def no_conditions(request: Any, **_: Any) -> AWSResponse | None:
+        if "If-None-Match" not in request.headers:
+            return None
+        refused.append(request.method)
+        body = (b"<Error><Code>NotImplemented</Code><Message>A header you provided implies "
+                b"functionality that is not implemented</Message></Error>")
+        raw = _Raw(body)
+        return AWSResponse(request.url, 501, {"Content-Type": "application/xml"}, raw)
+
+    store._client.meta.events.register("before-send.s3.PutObject", no_conditions)
+    store._client.meta.events.register("before-send.s3.CompleteMultipartUpload", no_conditions)
+    small = store.write("small-ok", iter([b"abc"]))
+    assert store.read(small.url).read_all() == b"abc"
+    assert refused == ["PUT"]
+    data = os.urandom(6 * 1024 * 1024)
+    big = store.write("big-ok", iter([data]))
+    assert store.read(big.url).read_all() == data
+    assert refused == ["PUT"]  # not asked again
+    with pytest.raises(Duplicate):
+        store.write("small-ok", iter([b"again"]))
+
+
+class _Raw:
+    """A raw HTTP body for a botocore response built in a test."""
+
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, **_: Any) -> Any:
+        yield self._body
+
+    def read(self, *_: Any) -> bytes:
+        body, self._body = self._body, b""
+        return body
