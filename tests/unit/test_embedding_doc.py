@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 DOC = Path(__file__).resolve().parents[2] / "docs" / "embedding.md"
 
 
@@ -12,7 +14,8 @@ def python_blocks(text: str) -> list[str]:
     return re.findall(r"^```python\n(.*?)^```$", text, flags=re.S | re.M)
 
 
-def test_embedding_example_runs() -> None:
+def test_embedding_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # the examples write a configuration file, databases, images
     blocks = python_blocks(DOC.read_text(encoding="utf-8"))
     assert blocks, "docs/embedding.md has no python example"
     namespace: dict[str, object] = {"__name__": "embedding_example"}
