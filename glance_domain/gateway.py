@@ -138,7 +138,8 @@ class Gateway:
         )
         # The two bottom layers hold no per-request state: build them once.
         self._store_layer: Layer = StoreLayer(
-            RepositoryLayer(repository), stores, self.staging, self.format_inspector
+            RepositoryLayer(repository), stores, self.staging, self.format_inspector,
+            delayed_delete=self.settings.delayed_delete,
         )
         self.cache = cache
         self._bottom: Layer = self._store_layer

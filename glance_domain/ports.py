@@ -50,8 +50,10 @@ class ImageRepository(Protocol):
 
     def save(self, before: Image, after: Image) -> Image: ...
 
-    def remove(self, image: Image) -> Image:
-        """Soft-delete: status ``deleted`` (the caller may first set ``pending_delete``).
+    def remove(self, image: Image, *, keep_data: bool = False) -> Image:
+        """Soft-delete: status ``deleted``, or with ``keep_data`` (Glance's delayed delete)
+        ``pending_delete`` with every live location marked ``pending_delete``: the data stays
+        until a scrubber deletes it (``ScrubQueue``) or an operator restores the image.
 
         Compare-and-swap like ``save``: ``Conflict`` if the stored status is no longer
         ``image.status`` (a delete decided on a stale record would orphan new data)."""
@@ -80,6 +82,51 @@ class ImageRepository(Protocol):
 
     def member_status(self, image_id: str, member_id: str) -> str | None:
         """The membership status of ``member_id`` for this image, or None if not a member."""
+        ...
+
+
+@attrs.frozen(kw_only=True)
+class ScrubJob:
+    """One location of a deleted image whose data waits for the scrubber.
+
+    ``version`` is what the queue needs to claim the job with a compare-and-swap (opaque to
+    the scrubber); ``deleted_at`` is when the image was deleted."""
+
+    image_id: str
+    location_id: str
+    url: str
+    backend: str | None
+    deleted_at: dt.datetime
+    version: object = None
+
+
+class ScrubQueue(Protocol):
+    """The data of deleted images kept for later deletion (Glance's scrub queue).
+
+    Safe when several scrubbers and API nodes share it: a job is done by whoever ``claim``s it
+    (a claim that is not ``finish``ed within the claim timeout may be taken over: a scrubber
+    that died loses no delete), and an image being scrubbed can no longer be restored."""
+
+    def due(self, deleted_before: dt.datetime, claimed_before: dt.datetime,
+            limit: int) -> builtins.list[ScrubJob]:
+        """Jobs of images deleted before ``deleted_before`` and not claimed since
+        ``claimed_before``, oldest first."""
+        ...
+
+    def claim(self, job: ScrubJob, now: dt.datetime) -> bool:
+        """Take ``job`` (False: taken by another scrubber, or its image was restored). The
+        first claim of an image's jobs also moves the image from ``pending_delete`` to
+        ``deleted``: from then on it cannot be restored."""
+        ...
+
+    def finish(self, job: ScrubJob) -> None:
+        """The job's data is gone: its location becomes ``deleted``."""
+        ...
+
+    def restore(self, image_id: str) -> Image:
+        """``pending_delete`` -> ``active``, with the locations, properties, tags and members
+        the delete removed. ``NotFound`` for an unknown id, ``Conflict`` for an image in any
+        other status (including one a scrubber has started on)."""
         ...
 
 

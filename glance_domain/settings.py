@@ -39,3 +39,4 @@ class DomainSettings:
     show_multiple_locations: bool = False  # [DEFAULT] show_multiple_locations
     enabled_import_methods: tuple[str, ...] = IMPORT_METHODS  # [DEFAULT] enabled_import_methods
     task_time_to_live: int = 48  # [task] task_time_to_live (hours a finished task is kept)
+    delayed_delete: bool = False  # [DEFAULT] delayed_delete (deleted data kept for the scrubber)

@@ -13,6 +13,7 @@ from glance_domain.settings import (
     GLANCE_DISK_FORMATS,
     IMPORT_METHODS,
 )
+from glance_domain_adapters.config.scrubber_options import scrubber_opts
 from glance_domain_adapters.config.store_options import all_store_opts, glance_store_opts
 from glance_domain_adapters.notifier.factory import notifier_opts
 
@@ -390,7 +391,7 @@ def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
     """
     return [
         ("DEFAULT", server_opts + common_opts + identity_opts + notifier_opts + import_opts
-         + property_protection_opts + image_cache_opts),
+         + property_protection_opts + image_cache_opts + scrubber_opts),
         ("task", task_opts),
         ("image_import_opts", image_import_opts),
         ("inject_metadata_properties", inject_metadata_opts),

@@ -196,21 +196,26 @@ class SqlImageRepository:
             return self._get(conn, before.id)
 
     @retry_on_deadlock()
-    def remove(self, image: Image) -> Image:
+    def remove(self, image: Image, *, keep_data: bool = False) -> Image:
+        status = "pending_delete" if keep_data else "deleted"
         with self._write() as conn:
             now = self._now()
             self._swap_image_row(
-                conn, image, {"status": "deleted", "deleted": True, "deleted_at": now,
+                conn, image, {"status": status, "deleted": True, "deleted_at": now,
                               "updated_at": now}
             )
             for table in (image_locations, image_properties, image_members, image_tags):
+                values: dict[str, Any] = {"deleted": True, "deleted_at": now}
+                if table is image_locations and keep_data:
+                    # the scrubber's queue (Glance's): updated_at == deleted_at: not claimed
+                    values.update(status="pending_delete", updated_at=now)
                 conn.execute(
                     table.update()
                     .where(table.c.image_id == image.id, table.c.deleted == false())
-                    .values(deleted=True, deleted_at=now)
+                    .values(**values)
                 )
             conn.execute(image_id_tombstones.insert().values(id=image.id, deleted_at=now))
-        return attrs.evolve(image, status="deleted", updated_at=now)
+        return attrs.evolve(image, status=status, updated_at=now)
 
     @staticmethod
     def _swap_image_row(conn: Connection, before: Image, values: dict[str, Any]) -> None:
