@@ -48,6 +48,7 @@ from glance_domain.model.task import Task
 from glance_domain.ports import BackendInfo, DataStream, ImageRepository, StoreRegistry, Usage
 from glance_domain.query import ImageQuery
 from glance_domain.settings import DomainSettings
+from glance_domain.verification import QUARANTINE_PROPERTY
 
 #: URL schemes a PATCH may never add as a location (Glance's restricted schemes).
 RESTRICTED_LOCATION_SCHEMES = frozenset({"file", "filesystem", "swift+config"})
@@ -207,6 +208,20 @@ class ImageService:
     def reactivate_image(self, image_id: str) -> Image:
         """deactivated -> active (idempotent on an active image)."""
         return self._toggle(image_id, "reactivate", "deactivated", "active")
+
+    def quarantine_image(self, image_id: str, reason: str) -> Image:
+        """Deactivate an image whose stored data failed verification and record ``reason`` in
+        its ``os_glance_verify_failure`` property (``glance_domain.verification``); the
+        ``deactivate`` rule decides who may. Reactivating it leaves the property as a record."""
+        image = self._stack.fetch(image_id)
+        if image.status not in ("active", "deactivated"):
+            raise Forbidden(f"Not allowed to deactivate image in status '{image.status}'")
+        properties = {**image.extra_properties, QUARANTINE_PROPERTY: reason}
+        if image.status == "active":
+            after = transition(image, "deactivated", extra_properties=properties)
+        else:
+            after = attrs.evolve(image, extra_properties=properties)
+        return self._stack.save(image, after, "deactivate")
 
     def _toggle(self, image_id: str, action: str, source: str, target: str) -> Image:
         image = self._stack.fetch(image_id)
