@@ -34,6 +34,9 @@ class RequestContext:
     service_roles: tuple[str, ...] = attrs.field(default=(), converter=_roles)
     request_id: str = attrs.field(factory=_new_request_id)
     domain_id: str | None = None
+    #: The caller's token, for services called on its behalf (a key manager fetching a
+    #: signing certificate); never shown in a repr.
+    auth_token: str | None = attrs.field(default=None, repr=False)
 
     @property
     def owner(self) -> str | None:

@@ -130,6 +130,26 @@ class ScrubQueue(Protocol):
         ...
 
 
+class SignatureVerifier(Protocol):
+    """Checks one image's data against its signature, fed as the data streams by."""
+
+    def update(self, chunk: bytes) -> None: ...
+
+    def verify(self) -> None:
+        """``SignatureVerificationFailed`` unless the data fed matches the signature."""
+        ...
+
+
+class ImageSignatures(Protocol):
+    """Glance's image signature verification (the ``img_signature*`` properties)."""
+
+    def verifier_for(self, context: RequestContext, image: Image) -> SignatureVerifier | None:
+        """None for an image without the four signature properties; a verifier otherwise, or
+        ``SignatureVerificationFailed`` when none can be built (unknown certificate, expired
+        certificate, bad signature encoding, unsupported key type or hash...)."""
+        ...
+
+
 @attrs.frozen(kw_only=True)
 class StoredData:
     """What a store reports after writing an image's bytes."""

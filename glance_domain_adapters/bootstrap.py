@@ -168,6 +168,7 @@ def build_gateway(
     from glance_domain.importing import ThreadExecutor
     from glance_domain_adapters.importing import FileStagingArea, HttpFetcher, ImportFilter
     from glance_domain_adapters.importing.plugins import load_import_plugins
+    from glance_domain_adapters.signatures import CursiveSignatures
 
     filtering = conf.import_filtering_opts
     fetcher = HttpFetcher(
@@ -208,6 +209,7 @@ def build_gateway(
         cache=build_image_cache(conf),
         serve_from_cache=config.caching_flavor(conf),
         import_plugins=load_import_plugins(conf),
+        signatures=CursiveSignatures(conf),
     )
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import hashlib
 import logging
 import uuid
@@ -40,6 +41,7 @@ from glance_domain.errors import (
     InvalidInput,
     NotFound,
     ServiceUnavailable,
+    SignatureVerificationFailed,
 )
 from glance_domain.formats import RawFormatInspector
 from glance_domain.importing.plugins import ImportJob, ImportPlugin, ImportPluginFailed
@@ -53,6 +55,7 @@ from glance_domain.ports import (
     Clock,
     FormatInspector,
     ImageRepository,
+    ImageSignatures,
     Notifier,
     StagingArea,
     StoredData,
@@ -62,6 +65,7 @@ from glance_domain.ports import (
     UriFetcher,
 )
 from glance_domain.settings import DomainSettings
+from glance_domain.signing import verified
 
 LOG = logging.getLogger(__name__)
 
@@ -110,8 +114,12 @@ class Importer:
         notifier: Notifier | None = None,
         plugins: Sequence[ImportPlugin] = (),
         property_check: Callable[[RequestContext, str, str], bool] | None = None,
+        signatures: ImageSignatures | None = None,
     ) -> None:
         self.repository = repository
+        #: Verifies signed images' data on its first write to a store (glance-direct and
+        #: web-download; copy-image copies data that was verified when first stored).
+        self.signatures = signatures
         #: Run in order on glance-direct and web-download imports, between staging and the
         #: stores (``glance_domain.importing.plugins``).
         self.plugins: tuple[ImportPlugin, ...] = tuple(plugins)
@@ -500,7 +508,12 @@ class Importer:
                 not request.all_stores_must_succeed or index == len(stores)
             )
             stream = self.staging.read(image_id)
-            data = self._progress(image_id, task_id, stream)
+            data: Iterable[bytes] = self._progress(image_id, task_id, stream)
+            signatures = self.signatures
+            if signatures is not None and request.method != COPY_IMAGE and not written:
+                make = functools.partial(signatures.verifier_for, context or RequestContext(),
+                                         image)
+                data = verified(data, make, image_id)
             stored: StoredData | None = None
             virtual_size: int | None = None
             try:
@@ -526,7 +539,8 @@ class Importer:
                 if stored is not None:
                     with contextlib.suppress(Exception):
                         self.stores.delete(stored.url)
-                if request.all_stores_must_succeed:
+                if request.all_stores_must_succeed or isinstance(exc,
+                                                                 SignatureVerificationFailed):
                     raise
                 LOG.warning("import task %s: store %s failed, continuing", task_id, store)
                 self._update(image_id, task_id, _failed_store(store))

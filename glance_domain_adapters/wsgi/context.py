@@ -87,6 +87,7 @@ class HeaderContextFactory:
             ),
             roles=_split(environ.get("HTTP_X_ROLES") or environ.get("HTTP_X_ROLE")),
             service_roles=_split(environ.get("HTTP_X_SERVICE_ROLES")),
+            auth_token=environ.get("HTTP_X_AUTH_TOKEN"),
             domain_id=(
                 environ.get("HTTP_X_DOMAIN_ID")
                 or environ.get("HTTP_X_PROJECT_DOMAIN_ID")
