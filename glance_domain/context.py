@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from typing import Any
 
 import attrs
 
@@ -37,6 +38,10 @@ class RequestContext:
     #: The caller's token, for services called on its behalf (a key manager fetching a
     #: signing certificate); never shown in a repr.
     auth_token: str | None = attrs.field(default=None, repr=False)
+    #: The caller's service catalog (keystonemiddleware's ``X-Service-Catalog``), where the
+    #: glance-download import method finds the remote region's image endpoint.
+    service_catalog: tuple[Any, ...] = attrs.field(
+        default=(), repr=False, eq=False, converter=tuple)
 
     @property
     def owner(self) -> str | None:

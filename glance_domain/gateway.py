@@ -45,6 +45,7 @@ from glance_domain.ports import (
     ImageSignatures,
     Notifier,
     PolicyEnforcer,
+    RemoteImages,
     StagingArea,
     StoreRegistry,
     TaskExecutor,
@@ -95,15 +96,17 @@ class Gateway:
         serve_from_cache: bool = True,
         import_plugins: Sequence[ImportPlugin] = (),
         signatures: ImageSignatures | None = None,
+        remote_images: RemoteImages | None = None,
     ) -> None:
         """``tasks``/``staging``/``executor`` default to in-memory ones and a small thread
         pool; without a ``fetcher`` the web-download method refuses every URL; ``metadefs``
         (metadata definitions) defaults to an in-memory repository; ``signatures`` verifies
         the data of signed images (``img_signature*`` properties) on upload and import (none:
-        signature properties are plain properties); ``property_protections``
-        restricts who may create, read, update and delete which extra properties (none: no
-        restriction). With the policies format, ``policy`` must know the rules'
-        ``<section>:<operation>`` names. With a ``cache`` (Glance's image cache) a
+        signature properties are plain properties); ``remote_images`` reads other regions'
+        Glance for the glance-download import method (none: that method fails);
+        ``property_protections`` restricts who may create, read, update and delete which
+        extra properties (none: no restriction). With the policies format, ``policy`` must
+        know the rules' ``<section>:<operation>`` names. With a ``cache`` (Glance's image cache) a
         ``CacheLayer`` sits above the store layer: downloads are served from and copied into
         it (unless ``serve_from_cache`` is false) and deleted images are evicted.
         ``import_plugins`` run in order on glance-direct and web-download imports
@@ -138,6 +141,7 @@ class Gateway:
             notifier=notifier,
             plugins=import_plugins,
             signatures=signatures,
+            remote_images=remote_images,
             property_check=(
                 None if property_protections is None else
                 lambda context, name, operation: property_protections.allows(

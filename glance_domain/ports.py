@@ -367,6 +367,17 @@ class UriFetcher(Protocol):
     def open(self, uri: str) -> DataStream: ...
 
 
+class RemoteImages(Protocol):
+    """Another Glance's Image API v2, read with the caller's token (glance-download).
+
+    ``RemoteImageError`` (``glance_domain.importing.glance_download``) when it cannot be
+    reached or answers with an error."""
+
+    def image(self, endpoint: str, image_id: str, token: str | None) -> Mapping[str, Any]: ...
+
+    def open(self, endpoint: str, image_id: str, token: str | None) -> DataStream: ...
+
+
 @runtime_checkable
 class TaskExecutor(Protocol):
     """Runs work in the background (a thread pool in a server, inline in tests)."""

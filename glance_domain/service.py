@@ -28,11 +28,12 @@ from glance_domain.errors import (
     NotFound,
     StoreUnavailable,
 )
-from glance_domain.importing import legacy
+from glance_domain.importing import glance_download, legacy
 from glance_domain.importing.importer import LOCK_KEY, Importer
 from glance_domain.importing.request import (
     COPY_IMAGE,
     GLANCE_DIRECT,
+    GLANCE_DOWNLOAD,
     WEB_DOWNLOAD,
     ImportRequest,
 )
@@ -409,7 +410,7 @@ class ImageService:
             raise Conflict("Image with status active cannot be target for import")
         if image.status != "active" and method == COPY_IMAGE:
             raise Conflict("Only images with status active can be targeted for copying")
-        if image.status != "queued" and method == WEB_DOWNLOAD:
+        if image.status != "queued" and method in (WEB_DOWNLOAD, GLANCE_DOWNLOAD):
             raise Conflict(f"Image needs to be in 'queued' state to use '{method}' method")
         if image.status != "uploading" and method == GLANCE_DIRECT:
             raise Conflict("Image needs to be staged before 'glance-direct' method can be used")
@@ -417,6 +418,8 @@ class ImageService:
             raise Conflict("'container_format' needs to be set before import")
         if not image.disk_format:
             raise Conflict("'disk_format' needs to be set before import")
+        if method == GLANCE_DOWNLOAD:
+            glance_download.check_request(request)
         self._stack.check_import(image, request)
         return importer.start(self.context, image, request)
 

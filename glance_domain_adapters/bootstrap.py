@@ -168,6 +168,7 @@ def build_gateway(
     from glance_domain.importing import ThreadExecutor
     from glance_domain_adapters.importing import FileStagingArea, HttpFetcher, ImportFilter
     from glance_domain_adapters.importing.plugins import load_import_plugins
+    from glance_domain_adapters.importing.remote_glance import RemoteGlance
     from glance_domain_adapters.signatures import CursiveSignatures
 
     filtering = conf.import_filtering_opts
@@ -210,6 +211,7 @@ def build_gateway(
         serve_from_cache=config.caching_flavor(conf),
         import_plugins=load_import_plugins(conf),
         signatures=CursiveSignatures(conf),
+        remote_images=RemoteGlance(),
     )
 
 

@@ -44,8 +44,15 @@ from glance_domain.errors import (
     SignatureVerificationFailed,
 )
 from glance_domain.formats import RawFormatInspector
+from glance_domain.importing import glance_download
 from glance_domain.importing.plugins import ImportJob, ImportPlugin, ImportPluginFailed
-from glance_domain.importing.request import COPY_IMAGE, GLANCE_DIRECT, WEB_DOWNLOAD, ImportRequest
+from glance_domain.importing.request import (
+    COPY_IMAGE,
+    GLANCE_DIRECT,
+    GLANCE_DOWNLOAD,
+    WEB_DOWNLOAD,
+    ImportRequest,
+)
 from glance_domain.layers.notification import image_payload, import_properties
 from glance_domain.model.image import Image
 from glance_domain.model.location import Location
@@ -57,6 +64,7 @@ from glance_domain.ports import (
     ImageRepository,
     ImageSignatures,
     Notifier,
+    RemoteImages,
     StagingArea,
     StoredData,
     StoreRegistry,
@@ -115,8 +123,11 @@ class Importer:
         plugins: Sequence[ImportPlugin] = (),
         property_check: Callable[[RequestContext, str, str], bool] | None = None,
         signatures: ImageSignatures | None = None,
+        remote_images: RemoteImages | None = None,
     ) -> None:
         self.repository = repository
+        #: Another region's Glance, for the glance-download method (None: it fails).
+        self.remote_images = remote_images
         #: Verifies signed images' data on its first write to a store (glance-direct and
         #: web-download; copy-image copies data that was verified when first stored).
         self.signatures = signatures
@@ -364,7 +375,10 @@ class Importer:
         restore: dict[str, Any] = {}
         try:
             self._update(image_id, task.id, lambda img: self._prepare(img, request, stores))
-            self._fill_staging(image_id, task.id, request)
+            if request.method == GLANCE_DOWNLOAD:
+                self._glance_download(image_id, task.id, request, context, restore)
+            else:
+                self._fill_staging(image_id, task.id, request)
             if request.method != COPY_IMAGE and self.plugins:
                 self._run_plugins(image_id, task.id, request, stores, context, restore)
             copied = self._import_to_stores(image_id, task.id, request, stores, written,
@@ -385,6 +399,43 @@ class Importer:
         self.finish_task(task, "success", f"Copied {copied // (1 << 20)} MiB",
                      {"image_id": image_id})
         self._unlock(image_id, task.id)
+
+    def _glance_download(
+        self, image_id: str, task_id: str, request: ImportRequest,
+        context: RequestContext | None, restore: dict[str, Any],
+    ) -> None:
+        """Take the remote image's formats and properties, then stage its data and check its
+        size (``glance_domain.importing.glance_download``); ``restore`` receives what to put
+        back if the import fails."""
+        remote = self.remote_images
+        if remote is None or context is None:
+            raise ImportAborted("The glance-download import method is not available.")
+        try:
+            endpoint = glance_download.remote_endpoint(
+                context.service_catalog, str(request.glance_region),
+                request.glance_service_interface)
+            record = remote.image(endpoint, str(request.glance_image_id), context.auth_token)
+            formats, properties, size = glance_download.remote_metadata(
+                record, self.settings.glance_download_properties)
+        except glance_download.RemoteImageError as exc:
+            raise ImportAborted(str(exc)) from None
+        before = self.repository.get(image_id)
+        restore.update(disk_format=before.disk_format, container_format=before.container_format,
+                       properties={k: before.extra_properties.get(k) for k in properties})
+        self._update(image_id, task_id, lambda img: attrs.evolve(
+            img, **formats, extra_properties={**img.extra_properties, **properties}))
+        try:
+            stream = remote.open(endpoint, str(request.glance_image_id), context.auth_token)
+        except glance_download.RemoteImageError as exc:
+            raise ImportAborted(str(exc)) from None
+        try:
+            staged = self.staging.write(image_id, self._progress(image_id, task_id, stream),
+                                        max_size=self.settings.image_size_cap)
+        finally:
+            stream.close()
+        if staged != size:
+            raise ImportAborted(f"Task {task_id} failed because downloaded data size {staged} "
+                                f"is different from expected {size}")
 
     def _run_plugins(
         self, image_id: str, task_id: str, request: ImportRequest, stores: list[str],
@@ -617,8 +668,14 @@ class Importer:
                 locations=tuple(loc for loc in image.locations if loc.url not in urls),
             )
             if request.method != COPY_IMAGE and after.status in ("importing", "uploading"):
+                back = dict(restore or {})
+                for name, value in back.pop("properties", {}).items():  # glance-download's
+                    if value is None:
+                        props.pop(name, None)
+                    else:
+                        props[name] = value
                 after = transition(after, "queued", checksum=None, os_hash_algo=None,
-                                   os_hash_value=None, **(restore or {}))
+                                   os_hash_value=None, extra_properties=props, **back)
             self.repository.save(image, after)
         except NotFound:
             pass  # the image is gone: nothing points at the data any more

@@ -11,6 +11,7 @@ from oslo_config import cfg
 from glance_domain.settings import (
     GLANCE_CONTAINER_FORMATS,
     GLANCE_DISK_FORMATS,
+    GLANCE_DOWNLOAD_PROPERTIES,
     IMPORT_METHODS,
 )
 from glance_domain_adapters.config.scrubber_options import scrubber_opts
@@ -132,7 +133,8 @@ import_opts: list[cfg.Opt] = [
         bounds=True,
         default=list(IMPORT_METHODS),
         help="Interoperable image import methods offered (glance-direct, web-download, "
-        "copy-image). Staged data lives in '<data_dir>/staging' (per host), task records in "
+        "copy-image, and glance-download, off by default as in Glance). Staged data lives "
+        "in '<data_dir>/staging' (per host), task records in "
         "the image database.",
     ),
 ]
@@ -354,6 +356,17 @@ image_cache_opts: list[cfg.Opt] = [
     ),
 ]
 
+glance_download_opts: list[cfg.Opt] = [
+    cfg.ListOpt(
+        "extra_properties",
+        item_type=cfg.types.String(quotes=True),
+        bounds=True,
+        default=list(GLANCE_DOWNLOAD_PROPERTIES),
+        help="Prefixes of the properties a glance-download import copies from the remote "
+        "image (os_glance_* never are); the others are left behind.",
+    ),
+]
+
 paste_deploy_opts: list[cfg.Opt] = [
     cfg.StrOpt(
         "flavor",
@@ -397,6 +410,7 @@ def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
         ("inject_metadata_properties", inject_metadata_opts),
         ("image_conversion", image_conversion_opts),
         ("import_filtering_opts", import_filtering_opts),
+        ("glance_download_properties", glance_download_opts),
         ("image_format", image_format_opts),
         ("database", database_opts),
         ("glance_store", glance_store_opts + all_store_opts()),
