@@ -192,7 +192,7 @@ def main() -> None:
     parser.add_argument("--no-wrk", action="store_true")
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
-    args.url = "side-by-side"  # bench_api.run: delete the images it made at the end
+    args.url = None  # each server's work directory goes at the end: no deletes needed
     args.both_clients = False
     args.no_limits = True  # measured once here, for both
 
