@@ -1,0 +1,125 @@
+"""Slow clients (slowloris) against the real ``glance-domain serve`` (issue 12, section 2).
+
+200 connections from one client send a request head one line at a time; ``/healthcheck`` and
+``GET /v2/images`` must still answer within 1 s (the issue's bound), and a connection that has
+not sent a complete head within ``client_header_timeout`` is closed, whether it is silent or
+keeps trickling. The server runs with its defaults (worker processes per CPU, 8 threads each)
+apart from the short head timeout, so that the test does not wait 30 s.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.platform.conftest import free_port, stop, wait_http
+
+CLI = Path(sys.executable).parent / "glance-domain"
+HEAD_TIMEOUT = 6
+SLOW_CLIENTS = 200
+
+
+@pytest.fixture(scope="module")
+def port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    if not CLI.exists():
+        pytest.fail("the glance-domain console script is not installed (pip install -e .)")
+    tmp = tmp_path_factory.mktemp("slow-clients")
+    port = free_port()
+    conf = tmp / "glance-api.conf"
+    conf.write_text(
+        f"[DEFAULT]\nbind_host = 127.0.0.1\nbind_port = {port}\n"
+        f"client_header_timeout = {HEAD_TIMEOUT}\ndata_dir = {tmp / 'data'}\n"
+        "enabled_backends = fs:file\n[glance_store]\ndefault_backend = fs\n"
+        f"[fs]\nfilesystem_store_datadir = {tmp / 'images'}\n"
+    )
+    with open(tmp / "server.log", "wb") as log:
+        proc = subprocess.Popen([str(CLI), "--config-file", str(conf), "serve"],
+                                stdout=log, stderr=subprocess.STDOUT, cwd=tmp)
+    try:
+        wait_http(f"http://127.0.0.1:{port}/versions", proc)
+        yield port
+    finally:
+        stop(proc)
+
+
+def _timed_get(port: int, path: str) -> tuple[int, bytes, float]:
+    """GET ``path`` on a new connection, waiting at most 1 s for each socket operation:
+    (status, body, seconds taken)."""
+    started = time.monotonic()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+    try:
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        body = resp.read()
+        return resp.status, body, time.monotonic() - started
+    finally:
+        conn.close()
+
+
+def _slow_client(port: int) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+    sock.sendall(b"GET /v2/images HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+    return sock
+
+
+def _closed_by_server(sock: socket.socket, within: float) -> bool:
+    """Whether the server closes ``sock`` (EOF or reset) within ``within`` seconds."""
+    sock.settimeout(within)
+    try:
+        return sock.recv(1024) == b""
+    except ConnectionResetError:
+        return True
+    except TimeoutError:
+        return False
+
+
+def test_slow_clients_do_not_stall_the_api(port: int) -> None:
+    slow = [_slow_client(port) for _ in range(SLOW_CLIENTS)]
+    try:
+        for line in range(3):  # a header line from every slow client each second
+            for number, sock in enumerate(slow):
+                sock.sendall(f"X-Slow-{line}: {number}\r\n".encode())
+            status, body, took = _timed_get(port, "/healthcheck")
+            assert (status, took < 1.0) == (200, True), (status, body, took)
+            status, body, took = _timed_get(port, "/v2/images")
+            assert (status, took < 1.0) == (200, True), (status, body, took)
+            assert json.loads(body)["images"] == []
+            time.sleep(1)
+        # still open (no timeout yet): finishing the head gets an answer
+        slow[0].sendall(b"\r\n")
+        slow[0].settimeout(5)
+        assert slow[0].recv(64).startswith(b"HTTP/1.1 200 ")
+    finally:
+        for sock in slow:
+            sock.close()
+
+
+def test_a_connection_without_a_complete_head_is_closed_after_the_timeout(port: int) -> None:
+    started = time.monotonic()
+    silent = _slow_client(port)
+    trickling = _slow_client(port)
+    try:
+        assert not _closed_by_server(silent, within=1.0)
+        deadline = started + HEAD_TIMEOUT + 3
+        closed = False
+        while not closed and time.monotonic() < deadline:  # a line every 0.5 s does not help
+            try:
+                trickling.sendall(b"X-Trickle: 1\r\n")
+            except (BrokenPipeError, ConnectionResetError):
+                closed = True
+                break
+            closed = _closed_by_server(trickling, within=0.5)
+        assert closed, "a connection still sending its head was kept past the timeout"
+        assert time.monotonic() - started >= HEAD_TIMEOUT - 1
+        assert _closed_by_server(silent, within=3.0)
+    finally:
+        silent.close()
+        trickling.close()
