@@ -123,3 +123,33 @@ def test_a_connection_without_a_complete_head_is_closed_after_the_timeout(port: 
     finally:
         silent.close()
         trickling.close()
+
+
+def test_the_next_request_on_a_kept_alive_connection_has_the_same_deadline(port: int) -> None:
+    sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+    try:
+        sock.sendall(b"GET /healthcheck HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        resp = http.client.HTTPResponse(sock)
+        resp.begin()
+        assert (resp.status, resp.read(), resp.will_close) == (200, b"OK", False)
+        started = time.monotonic()
+        sock.sendall(b"GET /v2/images HTTP/1.1\r\n")  # ... and nothing more
+        assert _closed_by_server(sock, within=HEAD_TIMEOUT + 3)
+        assert time.monotonic() - started >= HEAD_TIMEOUT - 1
+    finally:
+        sock.close()
+
+
+def test_a_head_larger_than_64_kib_is_refused_with_431(port: int) -> None:
+    sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+    try:
+        sock.sendall(b"GET /v2/images HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        for number in range(9):  # 9 x 8 KiB lines, each within max_header_line
+            sock.sendall(f"X-Big-{number}: {'a' * 8000}\r\n".encode())
+        answer = sock.recv(4096)
+        assert answer.startswith(b"HTTP/1.1 431 "), answer
+        assert _closed_by_server(sock, within=3)
+    except (BrokenPipeError, ConnectionResetError):
+        pytest.fail("the connection was closed without an answer")
+    finally:
+        sock.close()
