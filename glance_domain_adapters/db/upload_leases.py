@@ -4,8 +4,9 @@ An image is *being written* while it is ``saving`` (``PUT /file``) or ``uploadin
 yet (``PUT /stage`` running). The repository takes a lease row in the same transaction as the
 status change that starts such a write, and drops it in the transaction that ends it, so a row
 exists exactly while a write is in flight (:func:`lease_kind`). The row names its owner process
-(:func:`process_owner`: host name, boot id, pid and the process's start time) and an expiry that
-a thread of that process pushes forward every ``lease_seconds / 3`` (:class:`LeaseKeeper`).
+(:func:`process_owner`: host name, boot id, pid namespace, pid and the process's start time)
+and an expiry that a thread of that process pushes forward every ``lease_seconds / 3``
+(:class:`LeaseKeeper`).
 
 A writer that dies (``kill -9``, an OOM kill, a host crash) stops renewing. Any process sharing
 the database then sees the lease as abandoned once it has expired, or at once when the owner ran
@@ -72,11 +73,20 @@ def _start_time(pid: int) -> str | None:
 
 
 def _host() -> str:
-    return f"{socket.gethostname()[:120]}/{_read('/proc/sys/kernel/random/boot_id')}"
+    """Where pids mean the same processes: host name, boot, pid namespace (two containers
+    with the host's name and network but their own pid namespaces must not judge each other's
+    pids)."""
+    try:
+        namespace = os.readlink("/proc/self/ns/pid").removeprefix("pid:")
+    except OSError:
+        namespace = ""
+    return (f"{socket.gethostname()[:100]}/"
+            f"{_read('/proc/sys/kernel/random/boot_id')}:{namespace[:30]}")
 
 
 def process_owner() -> str:
-    """This process's owner name: ``<host name>/<boot id>/<pid>/<start time>``."""
+    """This process's owner name: ``<host name>/<boot id>:<pid namespace>/<pid>/<start
+    time>``."""
     pid = os.getpid()
     return f"{_host()}/{pid}/{_start_time(pid) or ''}"
 
