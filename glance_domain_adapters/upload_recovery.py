@@ -90,21 +90,33 @@ class UploadRecovery:
         return True
 
 
-def start(recovery: UploadRecovery, interval: float) -> threading.Thread:
-    """Run ``recovery`` now and then every ``interval`` seconds (0: only now) in a daemon
-    thread of this process."""
+class RecoveryThread:
+    """The daemon thread of :func:`start`; ``stop()`` ends it after its current pass."""
 
-    def loop() -> None:
-        while True:
+    def __init__(self, recovery: UploadRecovery, interval: float) -> None:
+        self.recovery = recovery
+        self.interval = interval
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._loop, name="upload-recovery", daemon=True)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
             try:
-                recovery.run_once()
+                self.recovery.run_once()
             except Exception:  # the database is unreachable: try again later
                 LOG.warning("upload recovery pass failed", exc_info=True)
-            if interval <= 0:
+            if self.interval <= 0:
                 return
-            stop.wait(interval)
+            self._stop.wait(self.interval)
 
-    stop = threading.Event()
-    thread = threading.Thread(target=loop, name="upload-recovery", daemon=True)
-    thread.start()
-    return thread
+    def stop(self, timeout: float | None = None) -> None:
+        self._stop.set()
+        self.thread.join(timeout)
+
+
+def start(recovery: UploadRecovery, interval: float) -> RecoveryThread:
+    """Run ``recovery`` now and then every ``interval`` seconds (0: only now) in a daemon
+    thread of this process."""
+    running = RecoveryThread(recovery, interval)
+    running.thread.start()
+    return running

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import time
 from pathlib import Path
+from typing import Any
 
 import attrs
 import pytest
@@ -18,6 +20,7 @@ from sqlalchemy import Engine, select, update
 from glance_domain import errors
 from glance_domain.model.image import Image
 from glance_domain.model.status import transition
+from glance_domain_adapters import upload_recovery
 from glance_domain_adapters.db import upload_leases
 from glance_domain_adapters.db.repository import SqlImageRepository
 from glance_domain_adapters.db.tables import upload_leases as leases_table
@@ -209,3 +212,37 @@ def test_migration_0005_gives_images_stuck_by_older_versions_an_expired_lease(
     found = upload_leases.abandoned(engine, upload_leases.utcnow())
     assert [(lease.image_id, lease.kind) for lease in found] == [(stuck.id, "upload")]
     engine.dispose()
+
+
+def _until(check: Any, timeout: float = 15) -> bool:
+    """Poll ``check`` until it is true (a bounded wait); its last answer."""
+    deadline = time.monotonic() + timeout
+    while not check() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return bool(check())
+
+
+def test_the_lease_keeper_renews_a_live_upload(
+        db_engine: Engine, make_image: ImageFactory) -> None:
+    repo = SqlImageRepository(db_engine, lease_seconds=3)  # renewed every second
+    saving = _saving(repo, make_image)
+    _set_lease(db_engine, saving.id, upload_leases.process_owner(), expires_in=-5)
+    now = upload_leases.utcnow()
+
+    def renewed() -> bool:
+        lease = _lease(db_engine, saving.id)
+        return lease is not None and lease[2].replace(tzinfo=None) > now
+
+    assert _until(renewed)
+
+
+def test_the_recovery_thread_runs_periodically(
+        repo: SqlImageRepository, make_image: ImageFactory, db_engine: Engine,
+        recovery: UploadRecovery) -> None:
+    running = upload_recovery.start(recovery, interval=0.2)
+    try:
+        saving = _saving(repo, make_image)
+        _set_lease(db_engine, saving.id, OTHER_HOST, expires_in=-1)  # abandoned after the start
+        assert _until(lambda: repo.get(saving.id).status == "queued")
+    finally:
+        running.stop(timeout=10)
