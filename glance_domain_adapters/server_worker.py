@@ -49,15 +49,18 @@ _TOO_LARGE = (b"HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: clos
               b"Request header fields too large\n")
 
 
-def head_complete(data: bytes | bytearray) -> bool:
-    """Whether ``data`` holds a whole request head, or enough for gunicorn's parser to answer
-    without reading more (a bare LF, which it refuses at once)."""
+def head_length(data: bytes | bytearray) -> int | None:
+    """The length of the request head at the start of ``data`` (to its blank line), the
+    length of ``data`` if gunicorn's parser can answer it without reading more (a bare LF,
+    which it refuses at once), or None while the head is incomplete."""
     start = 2 if data[:2] == b"\r\n" else 0  # one empty line before the request line is allowed
-    if data.find(_END, start) >= 0:
-        return True
-    # the request line immediately followed by the blank line ("GET / HTTP/1.0\r\n\r\n") is
-    # found above; a line ending in a bare LF never completes the way gunicorn reads heads
-    return data.count(b"\n") != data.count(b"\r\n")
+    end = data.find(_END, start)
+    if end >= 0:
+        return end + len(_END)
+    # ("GET / HTTP/1.0\r\n\r\n", a request line followed by the blank line, is found above)
+    if data.count(b"\n") != data.count(b"\r\n"):
+        return len(data)
+    return None
 
 
 class HeadFirstWorker(ThreadWorker):  # type: ignore[misc]
@@ -114,28 +117,30 @@ class HeadFirstWorker(ThreadWorker):  # type: ignore[misc]
             self._drop(conn)
             return
         conn.head += data
-        if self._head_done(conn):
-            self._forget(conn)
+        if head_length(conn.head) is not None or len(conn.head) > self.max_head_bytes:
+            self._forget(conn)  # before a thread may touch the socket
+            self._head_done(conn)
 
     def _head_done(self, conn: Any) -> bool:
-        """Dispatch ``conn`` if its head is complete (True), answer 431 if it is too large."""
-        if head_complete(conn.head):
-            data, conn.head = bytes(conn.head), None
-            conn.init()  # plain HTTP/1: only builds the parser, reads nothing
-            conn.parser.unreader.unread(data)
-            conn.data_ready = True
-            conn.head_ready = True
-            self.enqueue_req(conn)
-            return True
-        if len(conn.head) > self.max_head_bytes:
-            self._forget(conn)
+        """Answer 431 and close ``conn`` if its head is (or will be) larger than
+        ``max_head_bytes``, else dispatch it if its head is complete; False if neither."""
+        length = head_length(conn.head)
+        if (len(conn.head) if length is None else length) > self.max_head_bytes:
             try:
                 conn.sock.send(_TOO_LARGE)
             except OSError:
                 pass
             self._close(conn)
             return True
-        return False
+        if length is None:
+            return False
+        data, conn.head = bytes(conn.head), None
+        conn.init()  # plain HTTP/1: only builds the parser, reads nothing
+        conn.parser.unreader.unread(data)
+        conn.data_ready = True
+        conn.head_ready = True
+        self.enqueue_req(conn)
+        return True
 
     # -- bookkeeping ------------------------------------------------------------------------
     def _forget(self, conn: Any) -> None:

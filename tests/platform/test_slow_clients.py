@@ -140,12 +140,18 @@ def test_the_next_request_on_a_kept_alive_connection_has_the_same_deadline(port:
         sock.close()
 
 
-def test_a_head_larger_than_64_kib_is_refused_with_431(port: int) -> None:
+@pytest.mark.parametrize("at_once", [False, True])
+def test_a_head_larger_than_64_kib_is_refused_with_431(port: int, at_once: bool) -> None:
+    lines = [f"X-Big-{number}: {'a' * 8000}\r\n" for number in range(9)]  # each < max_header_line
     sock = socket.create_connection(("127.0.0.1", port), timeout=5)
     try:
-        sock.sendall(b"GET /v2/images HTTP/1.1\r\nHost: 127.0.0.1\r\n")
-        for number in range(9):  # 9 x 8 KiB lines, each within max_header_line
-            sock.sendall(f"X-Big-{number}: {'a' * 8000}\r\n".encode())
+        if at_once:  # complete, in one write
+            sock.sendall(("GET /v2/images HTTP/1.1\r\nHost: 127.0.0.1\r\n" + "".join(lines)
+                          + "\r\n").encode())
+        else:  # line by line, never finished
+            sock.sendall(b"GET /v2/images HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            for line in lines:
+                sock.sendall(line.encode())
         answer = sock.recv(4096)
         assert answer.startswith(b"HTTP/1.1 431 "), answer
         assert _closed_by_server(sock, within=3)
@@ -153,3 +159,14 @@ def test_a_head_larger_than_64_kib_is_refused_with_431(port: int) -> None:
         pytest.fail("the connection was closed without an answer")
     finally:
         sock.close()
+
+
+def test_head_length() -> None:
+    from glance_domain_adapters.server_worker import head_length
+
+    assert head_length(b"GET / HTTP/1.1\r\nHost: x\r\n") is None
+    assert head_length(b"GET / HTTP/1.1\r\nHost: x\r\n\r\nbody") == 27
+    assert head_length(b"GET / HTTP/1.0\r\n\r\n") == 18
+    assert head_length(b"\r\nGET / HTTP/1.0\r\n\r\n") == 20  # one empty line first is allowed
+    assert head_length(b"\r\n\r\n") is None  # ... and is not the end of a head
+    assert head_length(b"GET / HTTP/1.1\nHost") == 19  # a bare LF: gunicorn refuses it at once
