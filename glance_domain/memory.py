@@ -444,6 +444,10 @@ class MemoryStoreRegistry:
             raise StoreUnavailable(f"Unknown store location: {url}")
         return name
 
+    def remove_partial(self, image_id: str) -> int:
+        """Nothing to remove: an unfinished write is only in its writer's memory."""
+        return 0
+
     def object_count(self) -> int:
         """How many objects all backends hold (handy for tests and leak checks)."""
         with self._lock:

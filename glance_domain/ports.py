@@ -256,6 +256,12 @@ class StoreRegistry(Protocol):
 
     def backend_of(self, url: str) -> str: ...
 
+    def remove_partial(self, image_id: str) -> int:
+        """Remove, from every backend, what an unfinished write of ``image_id`` left behind
+        (its process died mid-upload); how many leftovers were removed. Finished data is
+        never touched."""
+        ...
+
 
 class InspectedData(Protocol):
     """Image bytes on their way to a store, looked at by a format inspector as they pass.
@@ -351,6 +357,11 @@ class StagingArea(Protocol):
     def delete(self, image_id: str) -> None: ...
 
     def exists(self, image_id: str) -> bool: ...
+
+    def remove_partial(self, image_id: str) -> int:
+        """Remove the temporary data of an unfinished ``write`` of ``image_id`` (its process
+        died); how many leftovers were removed. Finished staged data is kept."""
+        ...
 
 
 @runtime_checkable

@@ -181,6 +181,8 @@ class StoreLayer(Layer):
             removed = self.inner.remove(image)
             for location in image.locations:
                 self._discard(image.id, location.url)
+        if image.status == "saving":  # an upload is running or its writer died: its bytes go
+            self.remove_partial(image.id)
         if self.staging is not None and image.status in ("uploading", "importing"):
             try:
                 self.staging.delete(image.id)
@@ -189,7 +191,21 @@ class StoreLayer(Layer):
             except Exception:
                 LOG.warning("image %s: cannot delete its staged data", image.id,
                             exc_info=True)
+            if image.status == "uploading":
+                self.remove_partial(image.id, staged=True)
         return removed
+
+    def remove_partial(self, image_id: str, *, staged: bool = False) -> int:
+        """Remove what an unfinished upload (``staged``: a ``/stage``) of the image left
+        behind; failures are only logged (the next recovery pass tries again)."""
+        try:
+            if staged:
+                return self.staging.remove_partial(image_id) if self.staging is not None else 0
+            return self.stores.remove_partial(image_id)
+        except Exception:
+            LOG.warning("image %s: cannot remove the data of an unfinished upload", image_id,
+                        exc_info=True)
+            return 0
 
     def _discard(self, image_id: str, url: str) -> None:
         """Delete data no committed record points at any more; failures are only logged."""

@@ -57,6 +57,31 @@ server_opts: list[cfg.Opt] = [
         "server closes it. 0 waits forever.",
     ),
     cfg.IntOpt(
+        "client_header_timeout",
+        default=30,
+        min=1,
+        help="Seconds a client has to send a complete request head (request line and headers) "
+        "to glance-domain serve, counted from the connection (or, on a kept-alive connection, "
+        "from the next request's first byte); the connection is closed after that. Connections "
+        "still sending their head hold no worker thread (glance-domain).",
+    ),
+    cfg.IntOpt(
+        "upload_lease_timeout",
+        default=60,
+        min=3,
+        help="Seconds after which an image upload (PUT /file or /stage) whose process stopped "
+        "renewing its lease (killed, host crash) is treated as abandoned: the image returns to "
+        "queued and its partial data is removed. A live upload renews its lease every third of "
+        "this (glance-domain).",
+    ),
+    cfg.IntOpt(
+        "upload_recovery_interval",
+        default=60,
+        min=0,
+        help="Seconds between two searches for abandoned uploads in each API worker process "
+        "(one also runs when a worker starts); 0 searches only at start (glance-domain).",
+    ),
+    cfg.IntOpt(
         "max_header_line",
         default=16384,
         min=0,
