@@ -38,7 +38,6 @@ OWN = {"glance_domain": "glance-domain", "glance_domain_adapters": "glance-domai
 #: Requirements nothing of ours imports, and why they are declared anyway.
 NOT_IMPORTED = {
     "glance-domain": {
-        "cryptography": "oslo.utils' format inspector imports it (LUKS) without declaring it",
         "psycopg": "extra postgresql: the SQLAlchemy dialect of postgresql+psycopg:// URLs",
         "pymysql": "extra mysql: the SQLAlchemy dialect of mysql+pymysql:// URLs",
         "python-glanceclient": "extra clients: the glance command line client",
