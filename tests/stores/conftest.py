@@ -1,4 +1,7 @@
-"""Fixtures for store tests: a moto S3 server on 127.0.0.1 (one per test session)."""
+"""Fixtures for store tests, each started once per test session on 127.0.0.1: a moto S3 server,
+a single-node Ceph cluster (RBD, radosgw S3 and Swift API) and a Swift all-in-one (see
+``tests/stores/servers``). A missing server skips its tests with one line saying how to get
+it, or fails them under CI=true."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -57,3 +61,35 @@ def moto_endpoint() -> Iterator[str]:
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture(scope="session")
+def ceph_cluster() -> Iterator[Any]:
+    """A single-node Ceph (mon, mgr, one memstore OSD, radosgw) on 127.0.0.1, per session."""
+    from tests.stores.servers import ServerUnavailable
+    from tests.stores.servers.ceph import CephCluster
+
+    try:
+        cluster = CephCluster().start()
+    except ServerUnavailable as exc:
+        _missing(f"Ceph: {exc}")
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def swift_aio() -> Iterator[Any]:
+    """An OpenStack Swift all-in-one (tempauth proxy, one-replica rings) on 127.0.0.1."""
+    from tests.stores.servers import ServerUnavailable
+    from tests.stores.servers.swift import SwiftAIO
+
+    try:
+        aio = SwiftAIO().start()
+    except ServerUnavailable as exc:
+        _missing(f"Swift: {exc}")
+    try:
+        yield aio
+    finally:
+        aio.stop()
