@@ -194,12 +194,7 @@ rgw thread pool size = 32
                  inbuf=(self.dir / f"osd/ceph-{osd_id}/keyring").read_bytes())
         osd = self._daemon("ceph-osd", "-i", str(osd_id))
         wait_for(self._osd_up, "ceph-osd", 60, [mon, osd])
-        self.mon("osd pool create", pool=POOL, pg_num=8, pgp_num=8)
-        self.mon("osd pool application enable", pool=POOL, app="rbd")
-        import rbd
-
-        with self._rados.open_ioctx(POOL) as ioctx:
-            rbd.RBD().pool_init(ioctx, True)
+        self.create_pool(POOL)
         rgw_keyring = self.mon("auth get-or-create", entity="client.rgw.gd", format="plain",
                                caps=["mon", "allow rw", "osd", "allow rwx"])
         with open(self.keyring, "ab") as keyring:
@@ -234,6 +229,18 @@ rgw thread pool size = 32
         if code != 0:
             raise ServerUnavailable(f"ceph: {prefix} {args} failed ({code}): {status}")
         return bytes(out)
+
+    def create_pool(self, name: str) -> None:
+        """Create an RBD pool (a few PGs; tests make one each and delete it afterwards)."""
+        self.mon("osd pool create", pool=name, pg_num=4, pgp_num=4)
+        self.mon("osd pool application enable", pool=name, app="rbd")
+        import rbd
+
+        with self._rados.open_ioctx(name) as ioctx:
+            rbd.RBD().pool_init(ioctx, True)
+
+    def delete_pool(self, name: str) -> None:
+        self.mon("osd pool delete", pool=name, pool2=name, yes_i_really_really_mean_it=True)
 
     def _osd_up(self) -> bool:
         stat = json.loads(self.mon("osd stat", format="json"))
