@@ -79,6 +79,19 @@ def ceph_cluster() -> Iterator[Any]:
         cluster.stop()
 
 
+@pytest.fixture
+def rbd_pool(ceph_cluster: Any) -> Iterator[str]:
+    """A fresh RBD pool for one test (image names repeat across tests), deleted afterwards."""
+    import uuid
+
+    name = f"t-{uuid.uuid4().hex[:10]}"
+    ceph_cluster.create_pool(name)
+    try:
+        yield name
+    finally:
+        ceph_cluster.delete_pool(name)
+
+
 @pytest.fixture(scope="session")
 def swift_aio() -> Iterator[Any]:
     """An OpenStack Swift all-in-one (tempauth proxy, one-replica rings) on 127.0.0.1."""

@@ -12,32 +12,9 @@ import pytest
 from glance_store_plugins import ConfigError, InUse, InvalidLocation, NotFound, Store
 from glance_store_plugins.capabilities import Capability
 from glance_store_plugins.testing import StoreContract
+from tests.stores.rbd_support import make_store
 
 MiB = 1 << 20
-
-
-@pytest.fixture
-def rbd_pool(ceph_cluster: Any) -> Iterator[str]:
-    """A fresh pool for one test (image names repeat across tests), deleted afterwards."""
-    name = f"t-{uuid.uuid4().hex[:10]}"
-    ceph_cluster.create_pool(name)
-    try:
-        yield name
-    finally:
-        ceph_cluster.delete_pool(name)
-
-
-def make_store(ceph: Any, pool: str, **extra: Any) -> Store:
-    from glance_store_plugins.drivers.rbd import RbdStore
-
-    return RbdStore({
-        "rbd_store_pool": pool,
-        "rbd_store_ceph_conf": str(ceph.conf),
-        "rbd_store_user": "admin",
-        "rbd_store_chunk_size": 1,
-        "rados_connect_timeout": 30,
-        **extra,
-    }, backend="ceph")
 
 
 @pytest.fixture

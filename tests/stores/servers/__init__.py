@@ -83,8 +83,11 @@ def port_open(port: int) -> bool:
         return False
 
 
-def stop_all(procs: Iterable[subprocess.Popen[bytes]], pid_dir: Path | None = None) -> None:
-    """Terminate ``procs`` (and any pid recorded in ``pid_dir/*.pid``), kill after 10 s."""
+def stop_all(procs: Iterable[subprocess.Popen[bytes]], pid_dir: Path | None = None,
+             grace: float = 10) -> None:
+    """Terminate ``procs`` (and any pid recorded in ``pid_dir/*.pid``: only daemons this
+    fixture started write there), kill those still running after ``grace`` seconds (at once
+    when 0: for servers whose data is thrown away)."""
     procs = list(procs)
     pids = {proc.pid for proc in procs}
     if pid_dir is not None and pid_dir.is_dir():
@@ -95,10 +98,10 @@ def stop_all(procs: Iterable[subprocess.Popen[bytes]], pid_dir: Path | None = No
                 pass
     for pid in pids:
         try:
-            os.kill(pid, signal.SIGTERM)
+            os.kill(pid, signal.SIGTERM if grace else signal.SIGKILL)
         except OSError:
             pass
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + grace
     for proc in procs:
         try:
             proc.wait(max(0.1, deadline - time.monotonic()))

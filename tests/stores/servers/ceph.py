@@ -251,7 +251,7 @@ rgw thread pool size = 32
         if self._rados is not None:
             self._rados.shutdown()
             self._rados = None
-        stop_all(self._procs, self.dir / "run")
+        stop_all(self._procs, self.dir / "run", grace=0)  # memstore: nothing to keep
         self._procs.clear()
         shutil.rmtree(self.dir, ignore_errors=True)
 
