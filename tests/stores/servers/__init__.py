@@ -20,6 +20,23 @@ class ServerUnavailable(Exception):
     """The server's packages are missing, or it did not start (message says how to fix it)."""
 
 
+def die_with_parent() -> None:
+    """``preexec_fn`` of every server process: Linux kills it when the test process dies, so
+    a killed test run leaves no daemon behind (the fixture's own teardown is the normal path)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def stop_on_sigterm() -> None:
+    """Turn SIGTERM into SystemExit (for ``python3 -m`` runs: cleanup code then runs)."""
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(SystemExit(143)))
+
+
 def free_port() -> int:
     """A TCP port free on 127.0.0.1 right now."""
     with socket.socket() as sock:

@@ -6,7 +6,7 @@ daemons run in the foreground as children of the test process and are killed by 
 Start-up takes about 3 s (the monitor's paxos timers are shortened). Debian packages:
 ``ceph-mon ceph-osd ceph-mgr radosgw ceph-common python3-rados python3-rbd``.
 
-Run ``python3 -m tests.stores.servers.ceph`` to start one by hand (Ctrl-C stops it).
+Run ``.venv/bin/python -m tests.stores.servers.ceph`` to start one by hand (Ctrl-C stops it).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from typing import Any
 
 from tests.stores.servers import (
     ServerUnavailable,
+    die_with_parent,
     free_port,
     free_port_range,
     port_open,
@@ -82,6 +83,7 @@ class CephCluster:
             proc = subprocess.Popen(
                 [*cmd, "-f", "-c", str(self.conf)], env=self._env(), cwd=self.dir,
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                preexec_fn=die_with_parent,
             )
         self._procs.append(proc)
         return proc
@@ -259,6 +261,9 @@ rgw thread pool size = 32
 if __name__ == "__main__":  # pragma: no cover - manual use
     import time
 
+    from tests.stores.servers import stop_on_sigterm
+
+    stop_on_sigterm()
     started = time.monotonic()
     cluster = CephCluster().start()
     print(f"ceph up in {time.monotonic() - started:.1f} s: CEPH_CONF={cluster.conf} "

@@ -6,7 +6,7 @@ each server runs as one process (``workers = 0``) under the system Python, which
 ``swift`` packages, and is killed by :meth:`stop`. Start-up takes about 3 s. Debian packages:
 ``swift swift-proxy swift-account swift-container swift-object memcached``.
 
-Run ``python3 -m tests.stores.servers.swift`` to start one by hand (Ctrl-C stops it).
+Run ``.venv/bin/python -m tests.stores.servers.swift`` to start one by hand (Ctrl-C stops it).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from pathlib import Path
 
 from tests.stores.servers import (
     ServerUnavailable,
+    die_with_parent,
     free_port,
     require_programs,
     stop_all,
@@ -165,7 +166,7 @@ class SwiftAIO:
     def _spawn(self, cmd: list[str], name: str) -> subprocess.Popen[bytes]:
         with open(self.dir / "log" / f"{name}.out", "wb") as log:
             proc = subprocess.Popen(cmd, cwd=self.dir, stdin=subprocess.DEVNULL, stdout=log,
-                                    stderr=subprocess.STDOUT)
+                                    stderr=subprocess.STDOUT, preexec_fn=die_with_parent)
         self._procs.append(proc)
         return proc
 
@@ -217,6 +218,9 @@ def _healthy(port: int) -> bool:
 if __name__ == "__main__":  # pragma: no cover - manual use
     import time
 
+    from tests.stores.servers import stop_on_sigterm
+
+    stop_on_sigterm()
     started = time.monotonic()
     aio = SwiftAIO().start()
     print(f"swift up in {time.monotonic() - started:.1f} s: {aio.auth_url} "
