@@ -89,6 +89,9 @@ SYSTEM_PROGRAMS = {
 #: Ceph bindings the ``rbd`` driver uses. :func:`link_system_modules` makes .venv see them.
 SYSTEM_MODULES = {"rados": "python3-rados", "rbd": "python3-rbd"}
 SYSTEM_MODULE_DIR = Path("/usr/lib/python3/dist-packages")
+#: Python packages the Debian-packaged servers need under the system Python (not linked into
+#: .venv): keystonemiddleware for the Swift proxy the Keystone tests start.
+SYSTEM_PYTHON_PACKAGES = {"keystonemiddleware": "python3-keystonemiddleware"}
 
 
 def ensure_system_programs() -> None:
@@ -100,6 +103,8 @@ def ensure_system_programs() -> None:
     missing = {prog: pkg for prog, pkg in SYSTEM_PROGRAMS.items() if shutil.which(prog) is None}
     missing.update({mod: pkg for mod, pkg in SYSTEM_MODULES.items()
                     if not _system_module(mod)})
+    missing.update({mod: pkg for mod, pkg in SYSTEM_PYTHON_PACKAGES.items()
+                    if not (SYSTEM_MODULE_DIR / mod).is_dir()})
     packages = sorted(set(missing.values()))
     apt = shutil.which("apt-get")
     if not missing:

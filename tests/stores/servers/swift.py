@@ -41,6 +41,8 @@ _SERVE = """
 import sys
 from swift.common.ring import RingBuilder
 for kind, port in zip(("account", "container", "object"), sys.argv[2:5]):
+    if port == "0":  # an extra proxy on existing rings
+        continue
     builder = RingBuilder(8, 1, 1)
     builder.add_dev({"id": 0, "region": 1, "zone": 1, "ip": "127.0.0.1", "port": int(port),
                      "device": "d1", "weight": 100})
@@ -135,6 +137,18 @@ use = egg:swift#dlo
 """
 
 
+_KEYSTONE_FILTERS = """
+[filter:authtoken]
+paste.filter_factory = keystonemiddleware.auth_token:filter_factory
+delay_auth_decision = true
+memcached_servers = 127.0.0.1:{memcached}
+{authtoken}
+[filter:keystoneauth]
+use = egg:swift#keystoneauth
+operator_roles = admin, member
+"""
+
+
 class SwiftAIO:
     """A running Swift all-in-one; attributes describe how to reach it."""
 
@@ -147,6 +161,7 @@ class SwiftAIO:
         self.user = "tester"
         self.key = uuid.uuid4().hex
         self.proxy_port = 0
+        self._memcached = 0
         self._procs: list[subprocess.Popen[bytes]] = []
 
     @property
@@ -180,7 +195,7 @@ class SwiftAIO:
             "[storage-policy:0]\nname = Policy-0\ndefault = yes\n"
         )
         ports = {kind: free_port() for kind in ("account", "container", "object")}
-        memcached_port = free_port()
+        memcached_port = self._memcached = free_port()
         memcached = self._spawn(["memcached", "-l", "127.0.0.1", "-p", str(memcached_port),
                                  "-U", "0", "-m", "16", "-u", "root"], "memcached")
         self.proxy_port = free_port()
@@ -200,9 +215,33 @@ class SwiftAIO:
             wait_for(lambda port=port: _healthy(port),  # type: ignore[misc]
                      f"swift server on port {port}", 60, [servers, memcached])
 
+    def start_keystone_proxy(self, authtoken_section: str) -> int:
+        """Start a second proxy, authenticating with Keystone (keystonemiddleware's authtoken
+        configured by ``authtoken_section``, a ``[keystone_authtoken]`` body, and swift's
+        keystoneauth: the roles admin and member operate their project's ``AUTH_<id>``
+        account); return its port. Needs Debian's python3-keystonemiddleware."""
+        check = subprocess.run([SYSTEM_PYTHON, "-c", "import keystonemiddleware.auth_token"],
+                               capture_output=True, timeout=60)
+        if check.returncode != 0:
+            raise ServerUnavailable("keystonemiddleware is missing for the Swift proxy: "
+                                    "apt-get install python3-keystonemiddleware")
+        port = free_port()
+        text = _PROXY_CONF.format(port=port, dir=self.dir, account=self.account,
+                                  user=self.user, key=self.key, memcached=self._memcached)
+        text = text.replace(" tempauth\n", " authtoken keystoneauth\n")
+        body = authtoken_section.split("\n", 1)[1] if authtoken_section.startswith("[") else (
+            authtoken_section)
+        conf = self.dir / "proxy-keystone.conf"
+        conf.write_text(text + _KEYSTONE_FILTERS.format(authtoken=body,
+                                                        memcached=self._memcached))
+        proc = self._spawn([SYSTEM_PYTHON, "-c", _SERVE, str(self.dir), "0", "0", "0",
+                            str(conf)], "proxy-keystone")
+        wait_for(lambda: _healthy(port), f"keystone swift proxy on port {port}", 60, [proc])
+        return port
+
     def stop(self) -> None:
         """Kill every server and remove the directory."""
-        stop_all(self._procs)
+        stop_all(self._procs, grace=3)
         self._procs.clear()
         shutil.rmtree(self.dir, ignore_errors=True)
 
