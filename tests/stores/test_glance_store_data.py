@@ -2,16 +2,13 @@
 deleted unchanged by the native drivers: RBD and S3 on the test Ceph cluster, files on disk.
 
 (glance_store's swift driver authenticates through Keystone only, even with tempauth
-credentials, so its objects are not written here; the swift driver's tests cover the location
-forms it writes.)
+credentials: its objects are written in test_swift_keystone.py.)
 """
 
 from __future__ import annotations
 
-import io
 import os
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,39 +17,8 @@ import pytest
 from glance_store_plugins import NotFound, Store
 from glance_store_plugins.drivers.filesystem import FileStore
 from glance_store_plugins.drivers.s3 import S3Store
+from tests.stores.conftest import GlanceStoreWrite
 from tests.stores.rbd_support import make_store
-
-GlanceStoreWrite = Callable[[str, dict[str, Any], str, bytes], tuple[str, int, str]]
-
-
-@pytest.fixture(scope="module")
-def glance_store_write() -> GlanceStoreWrite:
-    """``write(scheme, options, image_id, data) -> (location, size, md5)`` through glance_store's
-    own driver for ``scheme``, configured with ``options`` (its ``[glance_store]`` group)."""
-    try:
-        import glance_store
-        from glance_store import backend
-        from oslo_config import cfg
-    except ImportError:
-        pytest.skip("glance_store is not installed (pip install 'glance-domain[test]')")
-
-    def write(scheme: str, options: dict[str, Any], image_id: str,
-              data: bytes) -> tuple[str, int, str]:
-        conf = cfg.ConfigOpts()
-        glance_store.register_opts(conf)
-        conf([], project="glance-domain-test")
-        conf.set_override("stores", [scheme], group="glance_store")
-        conf.set_override("default_store", scheme, group="glance_store")
-        for name, value in options.items():
-            conf.set_override(name, value, group="glance_store")
-        glance_store.create_stores(conf)
-        store = backend.get_store_from_scheme(scheme)
-        location, size, checksum, _multihash, _meta = store.add(
-            image_id, io.BytesIO(data), len(data), "sha512"
-        )
-        return str(location), int(size), str(checksum)
-
-    return write
 
 
 def _check(store: Store, location: str, data: bytes) -> None:

@@ -16,7 +16,7 @@ import pytest
 from glance_store_plugins import BackendError
 from glance_store_plugins.drivers.swift import SwiftStore
 from tests.platform.conftest import keystone  # noqa: F401 - the session's Keystone fixture
-from tests.stores.conftest import _missing
+from tests.stores.conftest import GlanceStoreWrite, _missing
 
 
 @pytest.fixture(scope="module")
@@ -98,3 +98,27 @@ def test_wrong_password_is_refused(keystone_swift: tuple[Any, str], tmp_path: Pa
     with pytest.raises(BackendError) as caught:
         SwiftStore(options, backend="swift-ks").write("img", iter([b"x"]))
     assert "wrong-password" not in str(caught.value)
+
+
+def test_object_written_by_glance_store(
+    keystone_swift: tuple[Any, str], tmp_path: Path, glance_store_write: GlanceStoreWrite
+) -> None:
+    """glance_store 5.7 (as Glance 33 uses it) writes an image; it reads unchanged. (Its
+    segmented writes failed here after a minute on their third segment, both for 2 MiB and for
+    2 MiB + 9 bytes in 1 MiB segments: not investigated yet, so the image here is one object;
+    test_swift.py reads and deletes a dynamic large object of glance_store's layout.)"""
+    options = _options(*keystone_swift, tmp_path)
+    data = os.urandom(300_000)
+    location, size, _ = glance_store_write("swift", {
+        "swift_store_config_file": options["swift_store_config_file"],
+        "default_swift_reference": "keystone",
+        "swift_store_container": options["swift_store_container"],
+        "swift_store_create_container_on_put": True,
+    }, "gs-swift", data)
+    assert location == f"swift+config://keystone/{options['swift_store_container']}/gs-swift"
+    store = SwiftStore(options, backend="swift-ks")
+    assert store.size(location) == size == len(data)
+    assert store.read(location).read_all() == data
+    store.delete(location)
+    _, listing = store._conn("keystone").get_container(store.container)
+    assert listing == []
