@@ -66,7 +66,7 @@ def test_a_route_without_a_description_fails_the_build() -> None:
 
 def test_a_description_without_a_route_fails_the_build() -> None:
     table = tuple(r for r in ROUTE_TABLE if r[0] != "/v2/info/usage")
-    with pytest.raises(DocumentError, match="without a route.*get_usage"):
+    with pytest.raises(DocumentError, match=r"without a route.*get_usage"):
         v2_paths(table)
 
 

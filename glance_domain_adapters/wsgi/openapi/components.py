@@ -22,7 +22,7 @@ from glance_domain_adapters.wsgi.tasks import SORT_KEYS as TASK_SORT_KEYS
 from glance_domain_adapters.wsgi.tasks import task_create_schema
 
 SCHEMAS_REF = "#/components/schemas/"
-_STR = {"type": "string"}
+_STR: dict[str, Any] = {"type": "string"}
 
 
 def ref(name: str) -> dict[str, str]:
@@ -167,16 +167,17 @@ def _param(name: str, where: str, schema: dict[str, Any], description: str,
     return param
 
 
-_SEGMENT = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[^/]+$"}
-_UUID = {"type": "string", "pattern": UUID_PATTERN}
-_LIMIT = {"type": "integer", "minimum": 0}
-_DIR = {"type": "string", "enum": ["asc", "desc"]}
-_BOOL_TEXT = {"type": "string", "enum": ["true", "false"]}
+_SEGMENT: dict[str, Any] = {
+    "type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[^/]+$"}
+_UUID: dict[str, Any] = {"type": "string", "pattern": UUID_PATTERN}
+_LIMIT: dict[str, Any] = {"type": "integer", "minimum": 0}
+_DIR: dict[str, Any] = {"type": "string", "enum": ["asc", "desc"]}
+_BOOL_TEXT: dict[str, Any] = {"type": "string", "enum": ["true", "false"]}
 
 
 def parameters() -> dict[str, Any]:
     """Path, query and header parameters, by component name."""
-    path = {
+    path: dict[str, tuple[dict[str, Any], str]] = {
         "image_id": (_UUID, "Image id (a UUID; any other value is simply not found)"),
         "member_id": (_SEGMENT, "Project the image is shared with"),
         "tag_value": (_SEGMENT, "An image tag"),
@@ -187,7 +188,7 @@ def parameters() -> dict[str, Any]:
         "resource_type": (_SEGMENT, "Resource type name"),
     }
     out = {f"path.{k}": _param(k, "path", dict(s), d) for k, (s, d) in path.items()}
-    query = {
+    query: dict[str, tuple[dict[str, Any], str]] = {
         "limit": (_LIMIT, "Page size (capped by the service's maximum)"),
         "marker": (_STR, "Last item of the previous page"),
         "sort_dir": (_DIR, "Sort direction"),
@@ -221,7 +222,7 @@ def parameters() -> dict[str, Any]:
     }
     for key, (schema, description) in query.items():
         out[f"query.{key}"] = _param(key.rsplit(".", 1)[-1], "query", dict(schema), description)
-    header = {
+    header: dict[str, tuple[dict[str, Any], str]] = {
         "Range": ({"type": "string", "pattern": r"^bytes=([0-9]+-[0-9]*|-[0-9]+)$"},
                   "One byte range (several ranges are refused)"),
         "Content-Range": ({"type": "string", "pattern": r"^bytes [0-9]+-[0-9]+/([0-9]+|\*)$"},

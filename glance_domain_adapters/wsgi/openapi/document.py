@@ -16,8 +16,14 @@ from typing import Any
 
 from glance_domain_adapters.wsgi.http import Request, Response
 from glance_domain_adapters.wsgi.openapi import components
-from glance_domain_adapters.wsgi.openapi.operations import JSON, OCTET, OPERATIONS, Op, Reply
-from glance_domain_adapters.wsgi.openapi.operations import schema_operation
+from glance_domain_adapters.wsgi.openapi.operations import (
+    JSON,
+    OCTET,
+    OPERATIONS,
+    Op,
+    Reply,
+    schema_operation,
+)
 from glance_domain_adapters.wsgi.resource import Resource
 from glance_domain_adapters.wsgi.routes import ROUTE_TABLE, Methods, Route, Router
 
