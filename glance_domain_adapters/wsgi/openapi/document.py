@@ -87,9 +87,13 @@ def _operation(resource: str, action: str, op: Op, path_names: tuple[str, ...],
         out["responses"] = {"405": _ref("responses", "Error405")}
         return out
     if op.body:
-        out["requestBody"] = {"required": True, "content": {
-            media: next(iter(_content(media, schema).values()))
-            for media, schema in op.body.items()}}
+        content = {}
+        for media, schema in op.body.items():
+            entry = next(iter(_content(media, schema).values()))
+            if media == JSON:  # Glance's documents have no top-level type: bodies are objects
+                entry["schema"] = {"type": "object", "allOf": [entry["schema"]]}
+            content[media] = entry
+        out["requestBody"] = {"required": True, "content": content}
     responses: dict[str, Any] = {
         status: _reply(reply, True) for status, reply in op.replies.items()}
     for status in sorted({*components.COMMON_ERRORS, *op.errors}):
