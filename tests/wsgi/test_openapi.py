@@ -81,6 +81,7 @@ def test_shadowed_route_is_documented_as_the_405_it_answers(
     for path in ("/v2/cache/clean", "/v2/cache/prune"):
         operation = document["paths"][path]["post"]
         assert set(operation["responses"]) == {"405"}
+        assert "/v2/cache/{image_id} matches first" in operation["description"]
         assert client.post(path, {}).status_int == 405
 
 

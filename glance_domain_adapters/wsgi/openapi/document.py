@@ -122,6 +122,16 @@ def _zip_names(route: Route) -> list[tuple[str | None, str]]:
     return [(seg, "" if seg is not None else next(names)) for seg in route.segments]
 
 
+def _first_template(table: tuple[tuple[str, Methods, str | None], ...], path: str) -> str:
+    """The first template of ``table`` that ``path`` matches (the one the router uses)."""
+    parts = path[1:].split("/")
+    for template, methods, allow in table:
+        route = Route.parse(template, methods, allow)
+        if len(route.segments) == len(parts) and route.match(parts) is not None:
+            return template
+    return "another route"
+
+
 def v2_paths(table: tuple[tuple[str, Methods, str | None], ...] = ROUTE_TABLE) -> dict[str, Any]:
     """The ``paths`` object of every route in ``table``."""
     router = Router(table)
@@ -137,9 +147,7 @@ def v2_paths(table: tuple[tuple[str, Methods, str | None], ...] = ROUTE_TABLE) -
             match = router.match(method, sample)
             shadowed = None
             if (match.resource, match.action) != (resource, action):
-                shadowed = f"the route of {match.resource}.{match.action}"
-                if match.status == 405:
-                    shadowed = "an earlier template"
+                shadowed = _first_template(table, sample)
             item[method.lower()] = _operation(resource, action, op, route.names, shadowed)
     unused = set(OPERATIONS) - used
     if unused:
