@@ -12,6 +12,7 @@ template shadows it (``POST /v2/cache/clean``, as in Glance) is described as wha
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from glance_domain_adapters.wsgi.http import Request, Response
@@ -27,6 +28,7 @@ from glance_domain_adapters.wsgi.openapi.operations import (
 from glance_domain_adapters.wsgi.resource import Resource
 from glance_domain_adapters.wsgi.routes import ROUTE_TABLE, Methods, Route, Router
 
+LOG = logging.getLogger(__name__)
 OPENAPI_VERSION = "3.1.0"
 REQUEST_ID = "x-openstack-request-id"
 _TEXT = {"type": "string"}
@@ -102,13 +104,21 @@ def _operation(resource: str, action: str, op: Op, path_names: tuple[str, ...],
     return out
 
 
-def _handler_op(resource: str, action: str) -> Op:
+#: What a handler without a description gets when the document is built leniently.
+UNDESCRIBED = Op("undescribed", "Not described yet", {})
+
+
+def _handler_op(resource: str, action: str, strict: bool) -> Op:
     if resource == "schemas":
         return schema_operation(action)
     try:
         return OPERATIONS[(resource, action)]
     except KeyError:
-        raise DocumentError(f"no OpenAPI description for handler {resource}.{action}") from None
+        message = f"no OpenAPI description for handler {resource}.{action}"
+        if strict:
+            raise DocumentError(message) from None
+        LOG.warning("%s (run the tests: tests/wsgi/test_openapi.py)", message)
+        return UNDESCRIBED
 
 
 def _sample_path(route: Route) -> str:
@@ -132,8 +142,12 @@ def _first_template(table: tuple[tuple[str, Methods, str | None], ...], path: st
     return "another route"
 
 
-def v2_paths(table: tuple[tuple[str, Methods, str | None], ...] = ROUTE_TABLE) -> dict[str, Any]:
-    """The ``paths`` object of every route in ``table``."""
+def v2_paths(
+    table: tuple[tuple[str, Methods, str | None], ...] = ROUTE_TABLE, *, strict: bool = True,
+) -> dict[str, Any]:
+    """The ``paths`` object of every route in ``table``; ``strict``: a handler without a
+    description, or a description without a route, raises :class:`DocumentError` (else the
+    handler is listed as undescribed and a warning logged)."""
     router = Router(table)
     paths: dict[str, Any] = {}
     used: set[tuple[str, str]] = set()
@@ -142,7 +156,7 @@ def v2_paths(table: tuple[tuple[str, Methods, str | None], ...] = ROUTE_TABLE) -
         sample = _sample_path(route)
         item = paths.setdefault(template, {})
         for method, (resource, action, _reject) in methods.items():
-            op = _handler_op(resource, action)
+            op = _handler_op(resource, action, strict)
             used.add((resource, action))
             match = router.match(method, sample)
             shadowed = None
@@ -150,7 +164,7 @@ def v2_paths(table: tuple[tuple[str, Methods, str | None], ...] = ROUTE_TABLE) -
                 shadowed = _first_template(table, sample)
             item[method.lower()] = _operation(resource, action, op, route.names, shadowed)
     unused = set(OPERATIONS) - used
-    if unused:
+    if unused and strict:
         raise DocumentError(f"OpenAPI descriptions without a route: {sorted(unused)}")
     return paths
 
@@ -179,15 +193,17 @@ def unversioned_paths() -> dict[str, Any]:
     }
 
 
-def build_document(documents: dict[str, Any]) -> dict[str, Any]:
-    """The whole OpenAPI document (``documents``: the ``/v2/schemas/*`` documents served)."""
+def build_document(documents: dict[str, Any], *, strict: bool = True) -> dict[str, Any]:
+    """The whole OpenAPI document (``documents``: the ``/v2/schemas/*`` documents served).
+    The service builds it leniently (see :func:`v2_paths`), so that a route added without a
+    description fails the tests and ``tools/gen_docs.py``, not the service's start."""
     return {
         "openapi": OPENAPI_VERSION,
         "info": {"title": "glance-domain Image API", "version": "2",
                  "description": DESCRIPTION,
                  "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"}},
         "security": [{"keystone": []}],
-        "paths": {**unversioned_paths(), **v2_paths()},
+        "paths": {**unversioned_paths(), **v2_paths(strict=strict)},
         "components": {
             "schemas": components.schemas(documents),
             "parameters": components.parameters(),
@@ -213,7 +229,7 @@ class OpenApiController:
     """``GET /v2/openapi.json``: the document, encoded once at start-up."""
 
     def __init__(self, documents: dict[str, Any]) -> None:
-        self.body = encode(build_document(documents)).encode("utf-8")
+        self.body = encode(build_document(documents, strict=False)).encode("utf-8")
 
     def show(self, req: Request) -> bytes:
         return self.body
