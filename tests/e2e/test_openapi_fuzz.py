@@ -18,6 +18,10 @@ aims at them.
 No request leaves the machine: web-download, legacy task imports and http locations pass the
 ``[import_filtering_opts]`` filtering first, whose ``allowed_hosts`` here is only 127.0.0.1 (and
 the address guard refuses loopback).
+
+``GLANCE_FUZZ_CASES=N`` changes the cases per operation; ``GLANCE_FUZZ_DATABASE=URL`` runs the
+server on that (empty) database instead of SQLite, e.g.
+``postgresql+psycopg://postgres@127.0.0.1:5432/fuzz``.
 """
 
 from __future__ import annotations
@@ -119,10 +123,18 @@ def fuzz_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     root = tmp_path_factory.mktemp("fuzz-server")
     port = _free_port()
     conf = root / "glance-api.conf"
-    conf.write_text(SERVER_CONFIG.format(port=port, data=root / "data"))
+    text = SERVER_CONFIG.format(port=port, data=root / "data")
+    database = os.environ.get("GLANCE_FUZZ_DATABASE")  # an empty database's SQLAlchemy URL
+    if database:
+        text += f"\n[database]\nconnection = {database}\n"
+    conf.write_text(text)
     log = root / "server.log"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)}
+    if database:
+        subprocess.run([_console_script("glance-domain"), "db", "upgrade", "--config-file",
+                        str(conf)], env=env, cwd=root, check=True, capture_output=True,
+                       timeout=300)
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [_console_script("glance-domain"), "serve", "--config-file", str(conf)],
