@@ -19,6 +19,7 @@ from glance_domain.ports import BackendInfo, DataStream, StoredData
 _ERRORS: tuple[tuple[type[gsp.StoreError], type[domain.DomainError]], ...] = (
     (gsp.NotFound, domain.NotFound),
     (gsp.Duplicate, domain.Duplicate),
+    (gsp.InUse, domain.Conflict),
     (gsp.SizeLimitExceeded, domain.SizeLimitExceeded),
     (gsp.InvalidRange, domain.RangeNotSatisfiable),
     (gsp.InvalidLocation, domain.InvalidInput),

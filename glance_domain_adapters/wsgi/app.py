@@ -30,6 +30,7 @@ from glance_domain_adapters.wsgi import (
     members,
     metadefs,
     misc,
+    openapi,
     schemas,
     tags,
     tasks,
@@ -122,6 +123,7 @@ class GlanceApp:
             "tasks": tasks.create_resource(settings.limit_param_default, settings.api_limit_max),
             "cache_manage": cache.create_resource(image_cache, prefetcher),
             "metadefs": metadefs.create_resource(self._metadef_service),
+            "openapi": openapi.create_resource(documents),
         }
         self._service = gateway.service
 

@@ -35,6 +35,12 @@ DISTRIBUTIONS = {
 OWN = {"glance_domain": "glance-domain", "glance_domain_adapters": "glance-domain",
        "glance_store_plugins": "glance-store-plugins"}
 
+#: Modules that no PyPI distribution provides (they come with the operating system), and why.
+SYSTEM_MODULES = {
+    "rados": "Ceph's Python bindings (Debian python3-rados), used by the rbd driver",
+    "rbd": "Ceph's Python bindings (Debian python3-rbd), used by the rbd driver",
+}
+
 #: Requirements nothing of ours imports, and why they are declared anyway.
 NOT_IMPORTED = {
     "glance-domain": {
@@ -88,7 +94,7 @@ def _imported_modules(packages: Iterable[str]) -> dict[str, set[str]]:
 
 def _distribution_of(module: str, mapping: dict[str, list[str]]) -> str | None:
     """The distribution providing top-level ``module`` (None: the standard library)."""
-    if module in sys.stdlib_module_names or module == "__future__":
+    if module in sys.stdlib_module_names or module == "__future__" or module in SYSTEM_MODULES:
         return None
     if module in OWN:
         return OWN[module]
