@@ -150,7 +150,7 @@ def test_single_store_mode_uses_backend_named_default(tmp_path: Path) -> None:
         ("[DEFAULT]\nenabled_backends = a:file\n", "default_backend is not"),
         ("[DEFAULT]\nenabled_backends = a:file\n[glance_store]\ndefault_backend = b\n",
          "not one of enabled_backends"),
-        ("[glance_store]\ndefault_store = rbd\n", "unknown store type 'rbd'"),
+        ("[glance_store]\ndefault_store = redis\n", "unknown store type 'redis'"),
     ],
 )
 def test_bad_store_configuration_is_reported(tmp_path: Path, text: str, message: str) -> None:

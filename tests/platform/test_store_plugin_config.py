@@ -111,3 +111,17 @@ def test_cli_uses_a_plugin_backend(tmp_path: Path, capsys: pytest.CaptureFixture
     assert cli_main(["--config-file", str(path), "image", "download", image_id,
                      "--file", str(tmp_path / "back.raw")]) == 0
     assert (tmp_path / "back.raw").read_bytes() == b"x" * 250
+
+
+def test_builtin_rbd_and_swift_backends_take_their_declared_options(tmp_path: Path) -> None:
+    """Drivers added to glance_store_plugins later need no change here: their declared options
+    are registered in their backends' sections."""
+    conf = _conf(tmp_path, "[DEFAULT]\nenabled_backends = ceph:rbd, objects:swift\n"
+                 "[glance_store]\ndefault_backend = ceph\n"
+                 "[ceph]\nrbd_store_pool = vms\nrbd_store_chunk_size = 4\n"
+                 "[objects]\nswift_store_user = test:tester\nswift_store_key = testing\n")
+    backends, default = bootstrap.store_backends(conf)  # type: ignore[arg-type]
+    assert default == "ceph"
+    assert backends["ceph"] == ("rbd", {"rbd_store_pool": "vms", "rbd_store_chunk_size": 4})
+    assert backends["objects"][1]["swift_store_user"] == "test:tester"
+    assert backends["objects"][1]["swift_store_key"] == "testing"
