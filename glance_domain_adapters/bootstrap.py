@@ -352,4 +352,6 @@ def build_app(conf: cfg.ConfigOpts, *, gateway: Any = None, migrate: bool = True
     )
     from glance_domain_adapters.wsgi.cors import HealthcheckOutside, wrap_cors
 
-    return HealthcheckOutside(app, wrap_cors(conf, wrap_auth(conf, app)))
+    guarded = wrap_cors(conf, wrap_auth(conf, app))
+    discovery = wrap_cors(conf, app) if config.auth_flavor(conf) == "keystone" else None
+    return HealthcheckOutside(app, guarded, discovery)

@@ -77,17 +77,26 @@ def wrap_cors(conf: cfg.ConfigOpts, app: WsgiApp) -> WsgiApp:
 
 
 class HealthcheckOutside:
-    """``/healthcheck`` straight to the application, everything else through ``guarded``
-    (authentication, CORS): as in Glance, where the health check is mounted beside the API
-    pipeline, load balancers probe it without credentials."""
+    """``/healthcheck`` straight to the application, version discovery through ``discovery``
+    (CORS only) and everything else through ``guarded`` (authentication, CORS): as in Glance,
+    where the health check is mounted beside the API pipeline and version negotiation answers
+    before authentication, load balancers and clients probe both without credentials."""
 
-    def __init__(self, app: WsgiApp, guarded: WsgiApp) -> None:
+    def __init__(self, app: WsgiApp, guarded: WsgiApp, discovery: WsgiApp | None = None
+                 ) -> None:
         self.app = app
         self.guarded = guarded
+        self.discovery = discovery
+        self._is_discovery = getattr(app, "is_version_discovery", None)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]
                  ) -> Iterable[bytes]:
         path = environ.get("PATH_INFO") or ""
-        target = self.app if path == "/healthcheck" or path.startswith("/healthcheck/") \
-            else self.guarded
+        if path == "/healthcheck" or path.startswith("/healthcheck/"):
+            target = self.app
+        elif (self.discovery is not None and self._is_discovery is not None
+              and self._is_discovery(environ, path)):
+            target = self.discovery
+        else:
+            target = self.guarded
         return target(environ, start_response)  # type: ignore[no-any-return]
