@@ -103,6 +103,10 @@ def store_backends(conf: cfg.ConfigOpts) -> tuple[dict[str, tuple[str, dict[str,
         options = dict(backend.options)
         if backend.description:
             options["store_description"] = backend.description
+        if backend.driver == "http" and not options.get("http_store_allowed_hosts"):
+            # hosts the operator allows for web-download and http locations may be reached
+            # by the http store too, loopback or private (as in Glance)
+            options["http_store_allowed_hosts"] = list(conf.import_filtering_opts.allowed_hosts)
         known = _driver_options(backend.driver)
         if known is not None:
             dropped = sorted(set(options) - known)

@@ -268,7 +268,9 @@ import_filtering_opts: list[cfg.Opt] = [
     _filter_list("disallowed_schemes", cfg.types.String(quotes=True), [],
                  "web-download: URL schemes refused when allowed_schemes is empty."),
     _filter_list("allowed_hosts", cfg.types.String(quotes=True), [],
-                 "web-download: hosts allowed (an empty list: all but disallowed_hosts)."),
+                 "web-download and http locations: hosts allowed (an empty list: all but "
+                 "disallowed_hosts); a host listed here may be reached even on loopback or a "
+                 "private network."),
     _filter_list("disallowed_hosts", cfg.types.String(quotes=True), [],
                  "web-download: hosts refused when allowed_hosts is empty."),
     _filter_list("allowed_ports", _PORT, [80, 443],
