@@ -135,6 +135,9 @@ def serve(conf: cfg.ConfigOpts) -> int:
     bootstrap.prepare_database(conf)
     config.stores_config(conf)  # fail before forking on a bad store configuration
     load_import_plugins(conf)  # ... or an import plugin that cannot be used
+    from glance_domain_adapters.config.unused import warn_ignored_options
+
+    warn_ignored_options(conf)  # one line naming the options of the files we do not use
     options = gunicorn_options(conf)
     LOG.info("glance-domain listening on http://%s with %d worker(s)", options["bind"][0],
              options["workers"])
