@@ -354,8 +354,27 @@ def build_app(conf: cfg.ConfigOpts, *, gateway: Any = None, migrate: bool = True
         cache=cache,
         prefetcher=prefetcher,
     )
-    from glance_domain_adapters.wsgi.cors import HealthcheckOutside, wrap_cors
+    return wrap_pipeline(conf, app, engine=getattr(getattr(gateway, "repository", None),
+                                                   "engine", None))
 
-    guarded = wrap_cors(conf, wrap_auth(conf, app))
-    discovery = wrap_cors(conf, app) if config.auth_flavor(conf) == "keystone" else None
-    return HealthcheckOutside(app, guarded, discovery)
+
+def wrap_pipeline(conf: cfg.ConfigOpts, app: Any, *, engine: Any = None) -> WsgiApp:
+    """Glance's pipeline around the application, outermost first: the request log (request
+    ids, access lines), ``/healthcheck`` beside everything else, CORS, ``http_proxy_to_wsgi``
+    (``[oslo_middleware] enable_proxy_headers_parsing``), version discovery before
+    authentication, keystonemiddleware's ``auth_token`` (flavor = keystone)."""
+    from oslo_middleware import http_proxy_to_wsgi
+
+    from glance_domain_adapters.wsgi.cors import HealthcheckOutside, wrap_cors
+    from glance_domain_adapters.wsgi.health import make_healthcheck
+    from glance_domain_adapters.wsgi.operations import RequestLog
+    from glance_domain_adapters.wsgi.versions import VersionsOutside
+
+    api = wrap_auth(conf, app)
+    if config.auth_flavor(conf) == "keystone":
+        api = VersionsOutside(app, api)
+    conf.register_opts(http_proxy_to_wsgi.OPTS, group="oslo_middleware")
+    if conf.oslo_middleware.enable_proxy_headers_parsing:
+        api = http_proxy_to_wsgi.HTTPProxyToWSGI(api, conf)
+    api = wrap_cors(conf, api)
+    return RequestLog(HealthcheckOutside(make_healthcheck(conf, app, engine), api))

@@ -131,6 +131,9 @@ def _application_class() -> type:
 
 def serve(conf: cfg.ConfigOpts) -> int:
     """Run the server until SIGTERM/SIGINT; returns the exit status."""
+    from glance_domain_adapters import logs
+
+    logs.setup(conf)  # oslo.log, from Glance's logging options; the workers inherit it
     config.property_protections(conf)  # a bad property protection file stops us at once
     bootstrap.prepare_database(conf)
     config.stores_config(conf)  # fail before forking on a bad store configuration

@@ -48,7 +48,11 @@ def _names(opt: cfg.Opt, group: str) -> Iterator[tuple[str, str]]:
 
 def _library_options() -> Iterator[tuple[str, cfg.Opt]]:
     """``(group, opt)`` of the libraries whose options are honoured whenever set."""
-    return iter(())
+    from oslo_log import _options as log_options  # oslo.log's own option list
+
+    for group, opts in log_options.list_opts():
+        for opt in opts:
+            yield group or "DEFAULT", opt
 
 
 def honoured_options(conf: cfg.ConfigOpts) -> set[tuple[str, str]]:
@@ -80,7 +84,7 @@ def honoured_groups(conf: cfg.ConfigOpts) -> set[str]:
     """Groups a library reads in full (their options are registered only when it runs)."""
     from glance_domain_adapters.config.settings import auth_flavor
 
-    groups = {"oslo_policy", "oslo_messaging_notifications"}
+    groups = {"oslo_policy", "oslo_messaging_notifications", "healthcheck", "oslo_middleware"}
     if auth_flavor(conf) == "keystone":
         groups.add("keystone_authtoken")
     if _messaging_enabled(conf):

@@ -158,6 +158,7 @@ class GlanceApp:
             return self._error(environ, start_response,
                                webob.exc.HTTPRequestHeaderFieldsTooLarge(comment=str(too_long)),
                                None)
+        environ["glance_domain.context"] = context  # for the access log line
         request_id = context.request_id
         if not request_id.startswith("req-"):
             request_id = "req-" + request_id

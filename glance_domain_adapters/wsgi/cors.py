@@ -77,26 +77,17 @@ def wrap_cors(conf: cfg.ConfigOpts, app: WsgiApp) -> WsgiApp:
 
 
 class HealthcheckOutside:
-    """``/healthcheck`` straight to the application, version discovery through ``discovery``
-    (CORS only) and everything else through ``guarded`` (authentication, CORS): as in Glance,
-    where the health check is mounted beside the API pipeline and version negotiation answers
-    before authentication, load balancers and clients probe both without credentials."""
+    """``/healthcheck`` to ``health``, everything else to ``api`` (CORS, authentication...):
+    as in Glance, where the health check is mounted beside the API pipeline, load balancers
+    probe it without credentials."""
 
-    def __init__(self, app: WsgiApp, guarded: WsgiApp, discovery: WsgiApp | None = None
-                 ) -> None:
-        self.app = app
-        self.guarded = guarded
-        self.discovery = discovery
-        self._is_discovery = getattr(app, "is_version_discovery", None)
+    def __init__(self, health: WsgiApp, api: WsgiApp) -> None:
+        self.health = health
+        self.api = api
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]
                  ) -> Iterable[bytes]:
         path = environ.get("PATH_INFO") or ""
-        if path == "/healthcheck" or path.startswith("/healthcheck/"):
-            target = self.app
-        elif (self.discovery is not None and self._is_discovery is not None
-              and self._is_discovery(environ, path)):
-            target = self.discovery
-        else:
-            target = self.guarded
+        target = self.health if path == "/healthcheck" or path.startswith("/healthcheck/") \
+            else self.api
         return target(environ, start_response)  # type: ignore[no-any-return]

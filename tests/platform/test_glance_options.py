@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 import webob
+from oslo_log import _options as log_options
 
 from glance_domain_adapters import bootstrap
 from glance_domain_adapters.config import unused
@@ -51,9 +52,16 @@ HONOURED = {
 }
 
 
-#: Groups a library reads whole: oslo.policy, oslo.messaging's notifier and (with the
-#: sample's flavor = keystone) keystonemiddleware.
-WHOLE_GROUPS = ("oslo_policy", "oslo_messaging_notifications", "keystone_authtoken")
+#: Groups a library reads whole: oslo.policy, oslo.messaging's notifier, oslo.middleware's
+#: health check and proxy headers, and (with the sample's flavor = keystone)
+#: keystonemiddleware.
+WHOLE_GROUPS = ("oslo_policy", "oslo_messaging_notifications", "keystone_authtoken",
+                "healthcheck", "oslo_middleware")
+#: oslo.log's options (``[DEFAULT] debug``, ``log_file``...): honoured by oslo.log.
+LOG_OPTIONS = {("DEFAULT", opt.dest) for _group, opts in log_options.list_opts()
+               for opt in opts} | {("DEFAULT", old.name.replace("-", "_"))
+                                   for _group, opts in log_options.list_opts()
+                                   for opt in opts for old in opt.deprecated_opts}
 
 
 def glance_options() -> list[tuple[str, str, str | None, bool]]:
@@ -117,7 +125,7 @@ def test_every_glance_option_loads_and_unused_ones_are_named(
     written = {(g, n) for g, n, v, d in glance_options()
                if v is not None and not d and g not in ("<backend>", "glance_store")}
     written |= {("glance_store", "default_store"), ("glance_store", "stores")}
-    honoured = {(g, n) for g, names in HONOURED.items() for n in names}
+    honoured = {(g, n) for g, names in HONOURED.items() for n in names} | LOG_OPTIONS
     for group, name in sorted(written):
         if group in WHOLE_GROUPS:
             assert f"[{group}] {name}" not in named
@@ -126,6 +134,7 @@ def test_every_glance_option_loads_and_unused_ones_are_named(
         else:
             assert f"[{group}] {name}" in named, (group, name)
     for group, name in [("database", "max_pool_size"), ("paste_deploy", "config_file"),
+                        ("DEFAULT", "transport_url"),
                         ("DEFAULT", "node_staging_uri"), ("DEFAULT", "delayed_delete")]:
         assert f"[{group}] {name}" in named
 
@@ -138,7 +147,7 @@ def test_honoured_list_matches_what_is_registered(tmp_path: Path) -> None:
     glance = {(g, n) for g, n, _v, _d in glance_options()
               if g not in ("<backend>", "glance_store")}
     claimed = {(g, n) for g, names in HONOURED.items() for n in names
-               if g != "glance_store"}
+               if g != "glance_store"} | (LOG_OPTIONS & glance)
     assert (registered & glance) == claimed
 
 
