@@ -55,8 +55,7 @@ class RequestLog:
         if not request_id:
             request_id = environ[ENV_REQUEST_ID] = "req-" + str(uuid.uuid4())
         # made the thread's current context (overwrite=True): oslo.log reads it from there
-        log_context = oslo_context.RequestContext(request_id=str(request_id)[:128],
-                                                  overwrite=True)
+        log_context = _LogContext(request_id=str(request_id)[:128], overwrite=True)
         answer: list[Any] = [None, None]  # status line, Content-Length
 
         def recording_start_response(status: str, headers: list[tuple[str, str]],
@@ -90,6 +89,7 @@ class RequestLog:
         if caller is not None:  # authenticated by now: who it was, in this line too
             log_context.user_id = getattr(caller, "user_id", None)
             log_context.project_id = getattr(caller, "project_id", None)
+            log_context.logging_values = None
         length = answer[1] if sent is None else sent
         path = environ.get("PATH_INFO") or "/"
         query = environ.get("QUERY_STRING")
@@ -102,6 +102,19 @@ class RequestLog:
             str(answer[0] or "-").split(" ", 1)[0], length if length is not None else "-",
             time.monotonic() - started,
         )
+
+
+class _LogContext(oslo_context.RequestContext):  # type: ignore[misc]
+    """oslo.context's request context with its logging values computed once per request
+    instead of twice per log line (oslo.log's formatter asks for them for every record)."""
+
+    logging_values: dict[str, Any] | None = None
+
+    def get_logging_values(self) -> dict[str, Any]:
+        values = self.logging_values
+        if values is None:
+            values = self.logging_values = super().get_logging_values()
+        return values
 
 
 def _hook_close(body: Any, callback: Callable[[], None]) -> None:
