@@ -45,6 +45,8 @@ def register(db: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                                f"--path, else {DEFAULT_PATH})")
         load.add_argument("--path", default=None, metavar="DIR",
                           help="the same as DIR (glance-manage's spelling)")
+        load.add_argument("--standard", action="store_true",
+                          help="load the standard definitions shipped with glance-domain")
         load.add_argument("--merge", action="store_true",
                           help="add what a namespace already in the database lacks, instead "
                                "of skipping it")
@@ -80,7 +82,9 @@ def definition_files(path: Path) -> list[Path]:
 
 
 def run_load_metadefs(runtime: Runtime) -> int:
-    files = definition_files(_folder(runtime))
+    from glance_domain_adapters.metadefs import STANDARD_DIR
+
+    files = definition_files(STANDARD_DIR if runtime.args.standard else _folder(runtime))
     service = runtime.gateway.metadef_service(runtime.context())
     results = [load_file(service, path, merge=runtime.args.merge) for path in files]
     print_records(results, fmt=runtime.fmt, columns=runtime.columns, default_columns=COLUMNS,
