@@ -76,7 +76,19 @@ def build_repository(conf: cfg.ConfigOpts, *, migrate: bool = True) -> Any:
     from glance_domain_adapters.db.repository import SqlImageRepository
 
     url = prepare_database(conf) if migrate else config.database_url(conf)
-    return SqlImageRepository(make_engine(url), lease_seconds=conf.upload_lease_timeout)
+    return SqlImageRepository(make_engine(url, **engine_options(conf, url)),
+                              lease_seconds=conf.upload_lease_timeout)
+
+
+def engine_options(conf: cfg.ConfigOpts, url: str) -> dict[str, Any]:
+    """SQLAlchemy pool settings from oslo.db's ``[database]`` options the file sets (never
+    for SQLite, whose connections are not pooled over the network)."""
+    if url.startswith("sqlite"):
+        return {}
+    db = conf.database
+    pairs = (("pool_size", db.max_pool_size), ("max_overflow", db.max_overflow),
+             ("pool_timeout", db.pool_timeout), ("pool_recycle", db.connection_recycle_time))
+    return {name: value for name, value in pairs if value is not None}
 
 
 def _driver_options(driver: str) -> set[str] | None:

@@ -323,6 +323,16 @@ database_opts: list[cfg.Opt] = [
         "or mysql+pymysql://user:pw@host/glance. Unset: an SQLite file 'glance.sqlite' in "
         "data_dir, created and migrated on first start.",
     ),
+    # oslo.db's names, as in Glance; unset: glance-domain's pool (5 + 10 overflow, 10 s
+    # wait, connections recycled after an hour). Not used for SQLite.
+    cfg.IntOpt("max_pool_size", min=1, help="Connections kept open in each process's "
+               "pool (PostgreSQL, MariaDB)."),
+    cfg.IntOpt("max_overflow", min=0, help="Connections opened beyond max_pool_size when "
+               "the pool is busy."),
+    cfg.IntOpt("pool_timeout", min=1, help="Seconds to wait for a free connection before "
+               "the request fails."),
+    cfg.IntOpt("connection_recycle_time", min=1, help="Seconds after which a pooled "
+               "connection is replaced."),
 ]
 
 # -- [DEFAULT]: the image cache ---------------------------------------------------------------

@@ -1,13 +1,13 @@
 """Options set in the configuration files that glance-domain does not use, named in one line.
 
 An operator's glance-api.conf carries many options this build has no use for (``[database]``
-pool settings, ``[paste_deploy] config_file``, the swift and rbd store options, the
+retry settings, ``[paste_deploy] config_file``, the swift and rbd store options, the
 ``[os_glance_staging_store]`` section...). oslo.config silently ignores options nobody
 registered, so without this module they would do nothing without a word. At start-up
 :func:`warn_ignored_options` logs **one** warning line naming every option set in the files
 that is not honoured, e.g.::
 
-    ignored: [database] max_pool_size, [paste_deploy] config_file (set in the configuration
+    ignored: [database] db_max_retries, [paste_deploy] config_file (set in the configuration
     files; glance-domain does not use them)
 
 An option is honoured when glance-domain registers it (with Glance's meaning: see the

@@ -147,9 +147,12 @@ class GlanceApp:
                 return Response(204, headers=[], app_iter=[])(environ, start_response)
             return Response(200, b"OK", [("Content-Type", "text/plain; charset=UTF-8")])(
                 environ, start_response)
-        if self.is_version_discovery(environ, path):
-            return self._versions(environ, start_response,
-                                  200 if _is_versions_path(path) else 300)
+        # version discovery first, as Glance's negotiation runs before the request context
+        if _is_versions_path(path):
+            return self._versions(environ, start_response, 200)
+        v2_path = negotiate(path, environ.get("HTTP_ACCEPT", ""), self.allowed_versions)
+        if v2_path is None:
+            return self._versions(environ, start_response, 300)
         try:
             context = self.context_factory(environ)
         except Unauthenticated:
@@ -163,9 +166,6 @@ class GlanceApp:
         if not request_id.startswith("req-"):
             request_id = "req-" + request_id
 
-        v2_path = negotiate(path, environ.get("HTTP_ACCEPT", ""), self.allowed_versions)
-        if v2_path is None:  # pragma: no cover - answered by is_version_discovery above
-            return self._versions(environ, start_response, 300)
         if v2_path == "/v2":
             return self._redirect_v2(environ, start_response, request_id)
 

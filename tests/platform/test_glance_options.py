@@ -38,7 +38,8 @@ HONOURED = {
     },
     "cors": {"allow_credentials", "allow_headers", "allow_methods", "allowed_origin",
              "expose_headers", "max_age"},
-    "database": {"connection"},
+    "database": {"connection", "connection_recycle_time", "max_overflow", "max_pool_size",
+                 "pool_timeout"},
     "glance_store": {"default_backend", "default_store", "stores"},
     "image_conversion": {"output_format"},
     "image_format": {"container_formats", "disk_formats", "gpt_safety_checks_nonfatal",
@@ -133,7 +134,7 @@ def test_every_glance_option_loads_and_unused_ones_are_named(
             assert f"[{group}] {name}" not in named, (group, name)
         else:
             assert f"[{group}] {name}" in named, (group, name)
-    for group, name in [("database", "max_pool_size"), ("paste_deploy", "config_file"),
+    for group, name in [("database", "db_max_retries"), ("paste_deploy", "config_file"),
                         ("DEFAULT", "transport_url"),
                         ("DEFAULT", "node_staging_uri"), ("DEFAULT", "delayed_delete")]:
         assert f"[{group}] {name}" in named
@@ -174,3 +175,20 @@ def test_nothing_is_said_when_everything_is_used(
     with caplog.at_level(logging.WARNING):
         assert unused.warn_ignored_options(conf) is None
     assert not caplog.records
+
+
+def test_database_pool_options_reach_the_engine(tmp_path: Path) -> None:
+    path = tmp_path / "glance-api.conf"
+    path.write_text(f"[DEFAULT]\ndata_dir = {tmp_path}\n[database]\n"
+                    "connection = postgresql+psycopg://glance@127.0.0.1:5432/glance\n"
+                    "max_pool_size = 7\nmax_overflow = 3\npool_timeout = 12\n"
+                    "connection_recycle_time = 600\n")
+    conf = bootstrap.load_config(config_files=[str(path)])
+    pool: Any = bootstrap.build_repository(conf, migrate=False).engine.pool  # not connected
+    assert (pool.size(), pool._max_overflow, pool._timeout, pool._recycle) == (7, 3, 12, 600)
+    assert unused.ignored_options(conf) == []
+    path.write_text(f"[DEFAULT]\ndata_dir = {tmp_path}\n[database]\n"
+                    "connection = postgresql+psycopg://glance@127.0.0.1:5432/glance\n")
+    pool = bootstrap.build_repository(bootstrap.load_config(config_files=[str(path)]),
+                                      migrate=False).engine.pool
+    assert (pool.size(), pool._max_overflow, pool._recycle) == (5, 10, 3600)  # ours
