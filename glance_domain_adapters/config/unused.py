@@ -13,6 +13,7 @@ that is not honoured, e.g.::
 An option is honoured when glance-domain registers it (with Glance's meaning: see the
 configuration reference), or when a library glance-domain runs reads it: keystonemiddleware
 reads ``[keystone_authtoken]`` with ``flavor = keystone``, oslo.policy ``[oslo_policy]``,
+castellan ``[key_manager]``, ``[barbican]`` and ``[vault]`` (image signature verification),
 oslo.messaging its groups when a notification driver is set, oslo.log its ``[DEFAULT]``
 options, oslo.middleware ``[healthcheck]`` and ``[oslo_middleware]``.
 """
@@ -84,7 +85,9 @@ def honoured_groups(conf: cfg.ConfigOpts) -> set[str]:
     """Groups a library reads in full (their options are registered only when it runs)."""
     from glance_domain_adapters.config.settings import auth_flavor
 
-    groups = {"oslo_policy", "oslo_messaging_notifications", "healthcheck", "oslo_middleware"}
+    groups = {"oslo_policy", "oslo_messaging_notifications", "healthcheck", "oslo_middleware",
+              # castellan, when an upload's signature is verified (signatures.py)
+              "key_manager", "barbican", "barbican_service_user", "vault"}
     if auth_flavor(conf) == "keystone":
         groups.add("keystone_authtoken")
     if _messaging_enabled(conf):

@@ -27,7 +27,7 @@ DATA = Path(__file__).with_name("data") / "glance33-api-options.txt"
 HONOURED = {
     "DEFAULT": {
         "api_limit_max", "container_formats", "disk_formats",  # (deprecated names)
-        "default_publisher_id",
+        "default_publisher_id", "delayed_delete", "scrub_pool_size", "scrub_time",
         "disabled_notifications", "enabled_backends", "enabled_import_methods",
         "hashing_algorithm", "image_cache_dir", "image_cache_driver", "image_cache_max_size",
         "image_cache_sqlite_db", "image_cache_stall_time", "image_location_quota",
@@ -57,7 +57,8 @@ HONOURED = {
 #: health check and proxy headers, and (with the sample's flavor = keystone)
 #: keystonemiddleware.
 WHOLE_GROUPS = ("oslo_policy", "oslo_messaging_notifications", "keystone_authtoken",
-                "healthcheck", "oslo_middleware")
+                "healthcheck", "oslo_middleware", "key_manager", "barbican",
+                "barbican_service_user", "vault")
 #: oslo.log's options (``[DEFAULT] debug``, ``log_file``...): honoured by oslo.log.
 LOG_OPTIONS = {("DEFAULT", opt.dest) for _group, opts in log_options.list_opts()
                for opt in opts} | {("DEFAULT", old.name.replace("-", "_"))
@@ -136,7 +137,7 @@ def test_every_glance_option_loads_and_unused_ones_are_named(
             assert f"[{group}] {name}" in named, (group, name)
     for group, name in [("database", "db_max_retries"), ("paste_deploy", "config_file"),
                         ("DEFAULT", "transport_url"),
-                        ("DEFAULT", "node_staging_uri"), ("DEFAULT", "delayed_delete")]:
+                        ("DEFAULT", "node_staging_uri"), ("DEFAULT", "do_secure_hash")]:
         assert f"[{group}] {name}" in named
 
 
