@@ -367,10 +367,12 @@ def build_app(conf: cfg.ConfigOpts, *, gateway: Any = None, migrate: bool = True
         prefetcher=prefetcher,
     )
     return wrap_pipeline(conf, app, engine=getattr(getattr(gateway, "repository", None),
-                                                   "engine", None))
+                                                   "engine", None),
+                         stores=getattr(getattr(gateway, "stores", None), "registry", None))
 
 
-def wrap_pipeline(conf: cfg.ConfigOpts, app: Any, *, engine: Any = None) -> WsgiApp:
+def wrap_pipeline(conf: cfg.ConfigOpts, app: Any, *, engine: Any = None,
+                  stores: Any = None) -> WsgiApp:
     """Glance's pipeline around the application, outermost first: the request log (request
     ids, access lines), ``/healthcheck`` beside everything else, CORS, ``http_proxy_to_wsgi``
     (``[oslo_middleware] enable_proxy_headers_parsing``), version discovery before
@@ -389,4 +391,4 @@ def wrap_pipeline(conf: cfg.ConfigOpts, app: Any, *, engine: Any = None) -> Wsgi
     if conf.oslo_middleware.enable_proxy_headers_parsing:
         api = http_proxy_to_wsgi.HTTPProxyToWSGI(api, conf)
     api = wrap_cors(conf, api)
-    return RequestLog(HealthcheckOutside(make_healthcheck(conf, app, engine), api))
+    return RequestLog(HealthcheckOutside(make_healthcheck(conf, app, engine, stores), api))

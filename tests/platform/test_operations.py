@@ -154,3 +154,15 @@ def test_serve_logs_every_request_with_its_id_to_log_file(tmp_path: Path) -> Non
     assert f"len: {len(body)} time: " in first
     assert made in second and '"GET /v2/images/nope HTTP/1.1" status: 404' in second
     assert any("listening on http://127.0.0.1" in line for line in lines)
+
+
+def test_health_check_fails_when_a_file_store_directory_is_gone(tmp_path: Path) -> None:
+    images = tmp_path / "images"
+    app = _app(tmp_path, "enabled_backends = fs:file\n[glance_store]\ndefault_backend = fs\n"
+                         f"[fs]\nfilesystem_store_datadir = {images}\n")
+    assert _get(app, "/healthcheck").status_int == 200
+    images.rename(tmp_path / "unmounted")
+    gone = _get(app, "/healthcheck")
+    assert gone.status_int == 503 and "store unavailable" in gone.text
+    (tmp_path / "unmounted").rename(images)
+    assert _get(app, "/healthcheck").status_int == 200
