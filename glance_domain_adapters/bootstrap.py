@@ -210,7 +210,7 @@ def build_gateway(
     return Gateway(
         tasks=_task_repository(repository),
         staging=FileStagingArea(os.path.join(data, "staging")),
-        executor=ThreadExecutor(conf.task.task_executor_threads),
+        executor=ThreadExecutor(conf.wsgi.task_pool_threads or conf.task.task_executor_threads),
         fetcher=fetcher,
         format_inspector=OsloFormatInspector(
             require_match=conf.image_format.require_image_format_match,

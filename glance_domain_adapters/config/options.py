@@ -253,6 +253,13 @@ task_opts: list[cfg.Opt] = [
                "running import tasks (glance-domain)."),
 ]
 
+wsgi_opts: list[cfg.Opt] = [
+    cfg.IntOpt("task_pool_threads", min=1, help="Glance's name for the threads per API "
+               "process running import tasks; when set it wins over [task] "
+               "task_executor_threads."),
+]
+
+
 def _filter_list(name: str, item: cfg.types.ConfigType, default: list[object],
                  help: str) -> cfg.Opt:
     return cfg.Opt(name, type=_ListBracketsOptional(item_type=item), default=default,
@@ -443,6 +450,7 @@ def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
         ("DEFAULT", server_opts + common_opts + identity_opts + notifier_opts + import_opts
          + property_protection_opts + image_cache_opts + scrubber_opts),
         ("task", task_opts),
+        ("wsgi", wsgi_opts),
         ("image_import_opts", image_import_opts),
         ("inject_metadata_properties", inject_metadata_opts),
         ("image_conversion", image_conversion_opts),

@@ -50,6 +50,7 @@ HONOURED = {
     "inject_metadata_properties": {"ignore_user_roles", "inject"},
     "paste_deploy": {"flavor"},
     "task": {"task_time_to_live"},
+    "wsgi": {"task_pool_threads"},
 }
 
 
@@ -193,3 +194,13 @@ def test_database_pool_options_reach_the_engine(tmp_path: Path) -> None:
     pool = bootstrap.build_repository(bootstrap.load_config(config_files=[str(path)]),
                                       migrate=False).engine.pool
     assert (pool.size(), pool._max_overflow, pool._recycle) == (5, 10, 3600)  # ours
+
+
+def test_task_pool_threads_sizes_the_task_executor(tmp_path: Path) -> None:
+    path = tmp_path / "glance-api.conf"
+    path.write_text(f"[DEFAULT]\ndata_dir = {tmp_path}\n[wsgi]\ntask_pool_threads = 3\n")
+    gateway = bootstrap.build_gateway(bootstrap.load_config(config_files=[str(path)]))
+    assert gateway.importer.executor._pool._max_workers == 3
+    path.write_text(f"[DEFAULT]\ndata_dir = {tmp_path}\n")
+    gateway = bootstrap.build_gateway(bootstrap.load_config(config_files=[str(path)]))
+    assert gateway.importer.executor._pool._max_workers == 4  # [task] task_executor_threads
