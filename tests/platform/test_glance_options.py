@@ -38,6 +38,7 @@ HONOURED = {
     },
     "cors": {"allow_credentials", "allow_headers", "allow_methods", "allowed_origin",
              "expose_headers", "max_age"},
+    "glance_download_properties": {"extra_properties"},
     "database": {"connection", "connection_recycle_time", "max_overflow", "max_pool_size",
                  "pool_timeout"},
     "glance_store": {"default_backend", "default_store", "stores"},
