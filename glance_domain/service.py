@@ -174,7 +174,8 @@ class ImageService:
             # image's data among them), whoever asks
             raise InvalidInput("Invalid location")
         if scheme in ("http", "https") and not self._passes_uri_filtering(url):
-            raise InvalidInput("The Store URI was malformed.")
+            # Glance says only "Invalid location"; say why, keeping its words first
+            raise InvalidInput(f"Invalid location: URI does not pass filtering: {url}")
         backend = self._location_backend(url)
         if backend is None:
             raise InvalidInput("Invalid location")

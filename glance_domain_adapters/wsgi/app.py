@@ -149,6 +149,12 @@ class GlanceApp:
                 return Response(204, headers=[], app_iter=[])(environ, start_response)
             return Response(200, b"OK", [("Content-Type", "text/plain; charset=UTF-8")])(
                 environ, start_response)
+        # version discovery first, as Glance's negotiation runs before the request context
+        if _is_versions_path(path):
+            return self._versions(environ, start_response, 200)
+        v2_path = negotiate(path, environ.get("HTTP_ACCEPT", ""), self.allowed_versions)
+        if v2_path is None:
+            return self._versions(environ, start_response, 300)
         try:
             context = self.context_factory(environ)
         except Unauthenticated:
@@ -157,15 +163,11 @@ class GlanceApp:
             return self._error(environ, start_response,
                                webob.exc.HTTPRequestHeaderFieldsTooLarge(comment=str(too_long)),
                                None)
+        environ["glance_domain.context"] = context  # for the access log line
         request_id = context.request_id
         if not request_id.startswith("req-"):
             request_id = "req-" + request_id
 
-        if path == "/versions" or path.startswith("/versions/"):
-            return self._versions(environ, start_response, 200)
-        v2_path = negotiate(path, environ.get("HTTP_ACCEPT", ""), self.allowed_versions)
-        if v2_path is None:
-            return self._versions(environ, start_response, 300)
         if v2_path == "/v2":
             return self._redirect_v2(environ, start_response, request_id)
 
@@ -198,6 +200,17 @@ class GlanceApp:
             return self._error(environ, start_response, http_error(500), request_id)
         response.headers.append((REQUEST_ID_HEADER, request_id))
         return response(environ, start_response)
+
+    def is_version_discovery(self, environ: dict[str, Any], path: str | None = None) -> bool:
+        """Whether the request is answered with the versions document (``/versions``, or a
+        path or media type naming no version this API serves). As in Glance, where version
+        negotiation runs before authentication and the request context, such a request
+        needs no token and no identity: clients discover the API before they log in."""
+        if path is None:
+            path = environ.get("PATH_INFO") or ""
+        if _is_versions_path(path):
+            return True
+        return negotiate(path, environ.get("HTTP_ACCEPT", ""), self.allowed_versions) is None
 
     def _versions(
         self, environ: dict[str, Any], start_response: StartResponse, status: int,
@@ -233,6 +246,10 @@ class GlanceApp:
         _drain(environ)
         result: Iterable[bytes] = exc(environ, start_response)
         return result
+
+
+def _is_versions_path(path: str) -> bool:
+    return path == "/versions" or path.startswith("/versions/")
 
 
 def _bound_socket_waits(environ: dict[str, Any], timeout: float | None) -> None:
