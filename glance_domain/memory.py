@@ -259,6 +259,11 @@ class MemoryImageRepository:
                 props[name] = value
             self._images[image_id] = attrs.evolve(stored, extra_properties=props)
 
+    def location_users(self, url: str) -> builtins.list[str]:
+        with self._lock:
+            return sorted(i.id for i in self._images.values() if i.status != "deleted"
+                          and any(loc.url == url for loc in i.locations))
+
     def usage(self, owner: str) -> Usage:
         with self._lock:
             count = stored = staged = 0
@@ -436,6 +441,9 @@ class MemoryStoreRegistry:
         with self._lock:
             if self._data[name].pop(url, None) is None:
                 raise NotFound(f"No data at {url}")
+
+    def restricted_schemes(self) -> frozenset[str]:
+        return frozenset()
 
     def backend_of(self, url: str) -> str:
         prefix = "memory://"

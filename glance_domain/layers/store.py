@@ -208,7 +208,21 @@ class StoreLayer(Layer):
             return 0
 
     def _discard(self, image_id: str, url: str) -> None:
-        """Delete data no committed record points at any more; failures are only logged."""
+        """Delete data no committed record points at any more; failures are only logged.
+
+        Data that another live image lists a location for is kept: a location is never shared
+        between two images' lifecycles (the service refuses to add a URL another image lists;
+        this check also covers a race between two such adds, and records written before it)."""
+        try:
+            users = [other for other in self.inner.location_users(url) if other != image_id]
+        except Exception:
+            LOG.warning("image %s: cannot tell whether other images use a removed location; "
+                        "its data is kept", image_id, exc_info=True)
+            return
+        if users:
+            LOG.warning("image %s: the data of a removed location is kept: image(s) %s list "
+                        "the same location", image_id, ", ".join(users))
+            return
         try:
             self.stores.delete(url)
         except NotFound:

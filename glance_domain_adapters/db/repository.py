@@ -294,6 +294,10 @@ class SqlImageRepository:
         with translated(), self._read() as conn:
             return usage_query.usage(conn, owner)
 
+    def location_users(self, url: str) -> builtins.list[str]:
+        with translated(), self._read() as conn:
+            return usage_query.location_users(conn, url)
+
     # -- members (see :mod:`.members`) ----------------------------------------------------------
 
     def list_members(self, image_id: str) -> builtins.list[Member]:

@@ -566,3 +566,23 @@ def test_usage(repo: ImageRepository, make_image: Any) -> None:
     assert usage.image_count == 4
     assert usage.stored_bytes == 250
     assert usage.staged_bytes == 7
+
+
+def test_location_users_names_the_live_images_listing_a_url(
+    repo: ImageRepository, make_image: Any
+) -> None:
+    """The store layer asks before deleting data: only live images count, any location status."""
+    url = "memory://fast/shared"
+    first = repo.add(make_image(status="active", size=3, locations=(
+        Location(url=url, metadata={"store": "fast"}),)))
+    second = repo.add(make_image(status="active", size=3, locations=(
+        Location(url="memory://fast/other", metadata={}),
+        Location(url=url, metadata={}, status="pending_delete"))))
+    repo.add(make_image(status="active", size=3, locations=(
+        Location(url=url + "x", metadata={}),)))
+    assert repo.location_users(url) == sorted([first.id, second.id])
+    repo.remove(first)
+    assert repo.location_users(url) == [second.id]
+    repo.save(second, attrs.evolve(second, locations=second.locations[:1]))
+    assert repo.location_users(url) == []
+    assert repo.location_users("memory://fast/nothing") == []
