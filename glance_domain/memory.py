@@ -23,7 +23,6 @@ from glance_domain.clock import SystemClock
 from glance_domain.errors import (
     Conflict,
     Duplicate,
-    Forbidden,
     InvalidInput,
     NotFound,
     StoreUnavailable,
@@ -167,10 +166,10 @@ class MemoryImageRepository:
             marker = None
             if query.marker is not None:
                 marker = self._images.get(query.marker)
-                if marker is None or (marker.status in GONE and not scope.admin):
+                if (marker is None or (marker.status in GONE and not scope.admin)
+                        or not self._marker_visible(scope, marker)):
+                    # invisible answers as nonexistent: no existence oracle
                     raise InvalidInput(f"No image found with ID {query.marker}")
-                if not self._marker_visible(scope, marker):
-                    raise Forbidden(f"Forbidding request, image {query.marker} not visible")
             selected = [i for i in candidates if self._wanted(i, query) and visible(i)]
         cmp = _sort_cmp(_effective_sort(query.sort))
         selected.sort(key=functools.cmp_to_key(cmp))

@@ -455,17 +455,24 @@ def test_unknown_marker_is_invalid_input(repo: ImageRepository, catalog: list[Im
         listing(repo, marker=missing)
 
 
-def test_invisible_marker_is_forbidden_like_glance(
+def test_invisible_marker_answers_as_a_missing_one(
     repo: ImageRepository, world: dict[str, Image]
 ) -> None:
+    """Glance answers 403 "not visible" here, which tells that the id exists; issue 12 asks
+    for the nonexistent marker's answer instead (no existence oracle)."""
     scope = ListScope(clauses=(
         ScopeClause(visibilities=frozenset({"public"})),
         ScopeClause(owner="a"),
         ScopeClause(member="a", member_statuses=frozenset({"accepted"}),
                     visibilities=frozenset({"shared"})),
     ))
-    with pytest.raises(errors.Forbidden, match="not visible"):
-        listing(repo, scope, marker=world["b_private"].id)
+    marker = world["b_private"].id
+    with pytest.raises(errors.InvalidInput) as invisible:
+        listing(repo, scope, marker=marker)
+    with pytest.raises(errors.InvalidInput) as missing:
+        listing(repo, scope, marker="0" * 8 + marker[8:])
+    assert str(invisible.value) == f"No image found with ID {marker}"
+    assert str(missing.value).replace("0" * 8, marker[:8]) == str(invisible.value)
     # Visible to the caller though not in this listing (pending share, community): accepted.
     listing(repo, scope, marker=world["b_shared_pending"].id)
     listing(repo, scope, marker=world["b_community"].id)
