@@ -593,3 +593,16 @@ def test_location_users_names_the_live_images_listing_a_url(
     repo.save(second, attrs.evolve(second, locations=second.locations[:1]))
     assert repo.location_users(url) == []
     assert repo.location_users("memory://fast/nothing") == []
+
+
+def test_text_that_is_not_unicode_is_invalid_input(repo: ImageRepository, make_image: Any) -> None:
+    """A lone surrogate (a CLI argument decoded with surrogateescape...) is refused as invalid
+    input on every backend, never a server error; nothing is stored."""
+    if type(repo).__name__ == "MemoryImageRepository":
+        pytest.skip("the in-memory repository stores any str (the API refuses such text)")
+    for image in (make_image(name="\ud800"), make_image(extra_properties={"k": "\udced"}),
+                  make_image(tags=frozenset({"\udfff"}))):
+        with pytest.raises(errors.InvalidInput):
+            repo.add(image)
+        with pytest.raises(errors.NotFound):
+            repo.get(image.id)
