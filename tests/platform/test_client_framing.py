@@ -119,3 +119,23 @@ def test_malformed_chunked_json_is_a_400(server: Server) -> None:
     assert head.startswith(b"HTTP/1.1 400 "), head
     status, body = server.json("GET", "/v2/images")
     assert status == 200 and all(i["name"] == "framing" for i in body["images"]), json.dumps(body)
+
+
+def test_nothing_after_broken_framing_is_served_as_a_request(server: Server) -> None:
+    """Where the next request would start is unknown: the connection is closed after the 400,
+    so bytes smuggled after a broken chunk are never run as a request."""
+    image_id = _new_image(server)
+    smuggled = f"DELETE /v2/images/{image_id} HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=20) as sock:
+        sock.sendall((
+            f"PUT /v2/images/{image_id}/file HTTP/1.1\r\nHost: x\r\n"
+            "Content-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+            "zz\r\n").encode() + smuggled)
+        received = b""
+        while True:
+            data = sock.recv(65536)
+            if not data:
+                break
+            received += data
+    assert received.startswith(b"HTTP/1.1 400 ") and received.count(b"HTTP/1.1 ") == 1, received
+    assert _status(server, image_id)["status"] == "queued"
