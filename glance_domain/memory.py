@@ -261,7 +261,8 @@ class MemoryImageRepository:
     def location_users(self, url: str) -> builtins.list[str]:
         with self._lock:
             return sorted(i.id for i in self._images.values() if i.status != "deleted"
-                          and any(loc.url == url for loc in i.locations))
+                          and any(loc.url == url and loc.status != "deleted"
+                                  for loc in i.locations))
 
     def usage(self, owner: str) -> Usage:
         with self._lock:

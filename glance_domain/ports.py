@@ -71,8 +71,9 @@ class ImageRepository(Protocol):
     def usage(self, owner: str) -> Usage: ...
 
     def location_users(self, url: str) -> builtins.list[str]:
-        """Ids of the live (not deleted) images that list a location with exactly this URL,
-        whatever its status: the data there is theirs and may not be deleted for another."""
+        """Ids of the images whose data at this exact URL must be kept: live images listing
+        it (whatever the location's status) and ``pending_delete`` images (restorable) whose
+        location the scrubber has not finished. Their data may not be deleted for another."""
         ...
 
     def list_members(self, image_id: str) -> builtins.list[Member]: ...

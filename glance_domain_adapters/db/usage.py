@@ -62,7 +62,9 @@ def usage(conn: Connection, owner: str) -> Usage:
 
 
 def location_users(conn: Connection, url: str) -> list[str]:
-    """Ids of the live images listing a (not deleted) location row with exactly ``url``.
+    """Ids of the images whose data at ``url`` must be kept: live images listing a (not
+    deleted) location row with exactly this URL, and ``pending_delete`` images (delayed
+    delete: restorable) whose location row the scrubber has not finished.
 
     ``image_locations.value`` has no index (a TEXT column; MySQL would need a prefix index): the
     query walks the live location rows, which is acceptable for the operations that ask (a
@@ -73,8 +75,11 @@ def location_users(conn: Connection, url: str) -> list[str]:
         .join(images, images.c.id == image_locations.c.image_id)
         .where(
             image_locations.c.value == url,
-            image_locations.c.deleted == false(),
-            images.c.deleted == false(),
+            or_(
+                and_(image_locations.c.deleted == false(), images.c.deleted == false()),
+                and_(images.c.status == "pending_delete",
+                     image_locations.c.status == "pending_delete"),
+            ),
         )
         .order_by(image_locations.c.image_id)
     ).scalars()
