@@ -39,13 +39,23 @@ class StoresConfig:
         return {b.name: (b.driver, dict(b.options)) for b in self.backends}
 
 
+def _is_set(conf: cfg.ConfigOpts, group: str, opt: cfg.Opt, value: Any) -> bool:
+    """Whether the configuration sets ``opt`` (to any value, its default included)."""
+    try:
+        where = conf.get_location(opt.dest, group)
+    except (cfg.NoSuchOptError, cfg.NoSuchGroupError):  # pragma: no cover - registered above
+        return bool(value != opt.default)
+    return where is not None and where.location is not cfg.Locations.opt_default
+
+
 def _group_options(group: Any, driver: str, conf: cfg.ConfigOpts) -> dict[str, Any]:
-    """The store options set in ``group`` (values equal to the default are left out, so each
-    driver applies its own defaults)."""
+    """The store options the configuration sets in ``group``; unset ones are left out, so each
+    driver applies its own defaults (a value written in the file is passed on even when it
+    equals Glance's default, e.g. ``https_insecure = true``)."""
     options: dict[str, Any] = {}
     for opt in driver_opts(driver):
         value = getattr(group, opt.dest)
-        if value is not None and value != opt.default:
+        if value is not None and _is_set(conf, group._group.name, opt, value):
             options[opt.dest] = list(value) if isinstance(value, list) else value
     if driver == "file" and not options.get("filesystem_store_datadir") and not options.get(
         "filesystem_store_datadirs"

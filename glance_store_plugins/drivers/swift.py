@@ -74,6 +74,9 @@ class SwiftStore(Store):
 
     driver_name = "swift"
     schemes = ("swift", "swift+http", "swift+https", "swift+config")
+    #: swift+config names credentials in the operator's swift_store_config_file: a caller may
+    #: never add such a location (Glance's restricted scheme).
+    restricted_schemes = ("swift+config",)
     capabilities = Capability.READ_WRITE
     options = {
         opt.name: opt
