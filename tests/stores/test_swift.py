@@ -40,19 +40,30 @@ def _objects(store: SwiftStore, container: str | None = None) -> list[str]:
     return [item["name"] for item in listing]
 
 
-class TestSwiftStore(StoreContract):
+class SwiftContract(StoreContract):
+    """The kit, with its one known failure on Swift marked."""
+
+    @pytest.mark.xfail(strict=True, reason=(
+        "swift driver: two concurrent writes of one id both succeed (the HEAD before the write "
+        "is the only duplicate check; If-None-Match: * does not help while both PUTs stream, "
+        "and SLO segments of one id share names), found by the kit's concurrency test"))
+    def test_concurrent_writes_to_one_id(self, store: Store) -> None:
+        super().test_concurrent_writes_to_one_id(store)
+
+
+class TestSwiftStore(SwiftContract):
     @pytest.fixture
     def store(self, swift_aio: Any) -> Store:
         return SwiftStore(_options(swift_aio), backend="swift")
 
 
-class TestSwiftStoreWithConfigFile(StoreContract):
+class TestSwiftStoreWithConfigFile(SwiftContract):
     @pytest.fixture
     def store(self, swift_aio: Any, tmp_path: Path) -> Store:
         return SwiftStore(_config_file_options(swift_aio, tmp_path), backend="swift")
 
 
-class TestSwiftOnRadosgw(StoreContract):
+class TestSwiftOnRadosgw(SwiftContract):
     @pytest.fixture
     def store(self, ceph_cluster: Any) -> Store:
         return SwiftStore({
