@@ -76,13 +76,20 @@ def build_repository(conf: cfg.ConfigOpts, *, migrate: bool = True) -> Any:
     Raises ``DatabaseNotMigrated`` (``glance_domain_adapters.db.errors``), saying how to
     migrate, when the database is not at this version's schema (an explicitly configured
     database is never migrated implicitly: run ``glance-domain db upgrade``)."""
+    from glance_domain.errors import ServiceUnavailable
     from glance_domain_adapters.db import migrate as migrations
     from glance_domain_adapters.db.engine import make_engine
+    from glance_domain_adapters.db.errors import DatabaseNotMigrated
     from glance_domain_adapters.db.repository import SqlImageRepository
 
     url = prepare_database(conf) if migrate else config.database_url(conf)
     engine = make_engine(url, **engine_options(conf, url))
-    migrations.require_current(engine)
+    try:
+        migrations.require_current(engine)
+    except DatabaseNotMigrated:
+        raise
+    except ServiceUnavailable:  # down right now: requests answer 503 until it is back
+        LOG.warning("image database unreachable; its schema version was not checked")
     return SqlImageRepository(engine, lease_seconds=conf.upload_lease_timeout)
 
 

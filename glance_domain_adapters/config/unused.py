@@ -61,7 +61,8 @@ def honoured_options(conf: cfg.ConfigOpts) -> set[tuple[str, str]]:
     sections included); whole groups read by a library are in :func:`honoured_groups`."""
     from glance_domain_adapters.config.loading import register_backend_opts
     from glance_domain_adapters.config.options import list_opts
-    from glance_domain_adapters.config.store_options import STORE_OPTS, backend_common_opts
+    from glance_domain_adapters.config.store_drivers import driver_opts
+    from glance_domain_adapters.config.store_options import backend_common_opts
 
     names: set[tuple[str, str]] = set()
     for group, opts in list_opts():
@@ -72,7 +73,7 @@ def honoured_options(conf: cfg.ConfigOpts) -> set[tuple[str, str]]:
     except ValueError:  # reported by the store set-up, in its own words
         backends = {}
     for backend, driver in backends.items():
-        for opt in backend_common_opts + STORE_OPTS[driver]:
+        for opt in [*backend_common_opts, *driver_opts(driver)]:
             names.update(_names(opt, backend))
     for group, opt in _library_options():
         names.update(_names(opt, group))
