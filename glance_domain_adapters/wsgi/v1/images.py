@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from glance_domain.errors import DomainError, InvalidInput, NotFound
+from glance_domain.errors import DomainError, Forbidden, InvalidInput, NotFound
 from glance_domain.model.image import Image
 from glance_domain.settings import DomainSettings
 from glance_domain_adapters.wsgi.errors import forbidden, from_domain, http_error, not_found
@@ -50,7 +50,7 @@ class V1ImagesController:
             return []
         try:
             return req.service.list_images(query)
-        except (InvalidInput, NotFound):
+        except (InvalidInput, NotFound, Forbidden):  # v1: an invisible marker is unknown
             if query.marker is None:
                 raise
             raise http_error(400, "Invalid marker. Image could not be found.") from None

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Iterator
 
+from glance_domain.errors import Forbidden, InvalidInput, NotFound
 from glance_domain.importing.request import WEB_DOWNLOAD, ImportRequest
 from glance_domain.model.image import Image
 from glance_domain_adapters.wsgi.errors import bad_request
@@ -72,13 +73,19 @@ def apply_source(req: Request, image: Image, meta: V1Meta, api: ApiSettings) -> 
     svc = req.service
     location = meta.fields.get("location")
     source = copy_from(req)
-    if location is not None:
-        return svc.add_location(image.id, str(location))
-    if source is not None:
-        svc.import_image(image.id, ImportRequest(
-            method=WEB_DOWNLOAD, uri=source, store_header=meta.fields.get("store"),
-            body={"method": {"name": WEB_DOWNLOAD, "uri": source}}))
-        return svc.get_image(image.id)
+    try:
+        if location is not None:
+            return svc.add_location(image.id, str(location))
+        if source is not None:
+            svc.import_image(image.id, ImportRequest(
+                method=WEB_DOWNLOAD, uri=source, store_header=meta.fields.get("store"),
+                body={"method": {"name": WEB_DOWNLOAD, "uri": source}}))
+            return svc.get_image(image.id)
+    except (Forbidden, InvalidInput, NotFound) as err:
+        # v2 would not let this caller do the same (add-location or web-download rules)
+        url = location if location is not None else source
+        reason = err.message or "refused"
+        raise bad_request(f"External sources are not supported: '{url}' ({reason})") from None
     if not has_body(req):
         return image
     backend = meta.fields.get("store")
