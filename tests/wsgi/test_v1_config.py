@@ -78,8 +78,8 @@ def test_property_protections(app: Callable[..., Any]) -> None:
     assert member_view["x-image-meta-property-plain"] == "p"
     admin_view = client.request("HEAD", f"/v1/images/{image_id}", as_=ADMIN).headers
     assert admin_view["x-image-meta-property-x_admin_flag"] == "1"
-    detail = [i for i in client.get("/v1/images/detail").json["images"]
-              if i["id"] == image_id][0]
+    detail = next(i for i in client.get("/v1/images/detail").json["images"]
+              if i["id"] == image_id)
     assert detail["properties"] == {"plain": "p"}
 
 
