@@ -4,7 +4,10 @@ refused with 400 -- leaving no image behind -- everywhere else (no SSRF through 
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import http.server
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,8 +24,24 @@ from glance_domain.settings import DomainSettings
 from glance_domain_adapters.importing import FileStagingArea, HttpFetcher, ImportFilter
 from glance_domain_adapters.wsgi.app import make_app
 from tests.wsgi.conftest import ALICE, Client
-from tests.wsgi.test_import import DATA, _sql_tasks, web  # noqa: F401  (fixture)
+from tests.wsgi.test_import import DATA, _QuietHandler, _sql_tasks
 from tests.wsgi.v1_support import V1_ON, meta_headers
+
+
+@pytest.fixture(scope="module")
+def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A 127.0.0.1 web server serving ``/image.raw``."""
+    root = tmp_path_factory.mktemp("v1web")
+    (root / "image.raw").write_bytes(DATA)
+    handler = functools.partial(_QuietHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
 
 
 class V1ImportEnv:
