@@ -263,3 +263,25 @@ def test_size_cap_applies_to_v1_uploads() -> None:
     client = v1_client(DomainSettings(image_size_cap=10))
     resp = v1_create(client, b"x" * 11)
     assert resp.status_int == 413, resp.text
+
+
+def test_supplied_size_is_verified(c: Client) -> None:
+    resp = v1_create(c, b"12345", name="short", size=3)
+    assert resp.status_int == 400
+    assert "Supplied size (3) and size generated from uploaded image (5) did not match." in \
+        resp.text
+    assert v1_create(c, b"12345", name="exact", size=5).status_int == 201
+    queued = new_image(c, None, name="q", disk_format="raw", container_format="bare")
+    resp = c.put(f"/v1/images/{queued}", headers=meta_headers(size=10), body=b"12345",
+                 content_type=OCTET)
+    assert resp.status_int == 400 and "Supplied size (10)" in resp.text
+    assert c.request("HEAD", f"/v1/images/{queued}").headers["x-image-meta-status"] == "queued"
+
+
+def test_unknown_member_delete_is_404_without_image_text(c: Client) -> None:
+    image_id = new_image(c)
+    resp = c.delete(f"/v1/images/{image_id}/members/nobody")
+    assert resp.status_int == 404
+    assert f"Image with identifier {image_id} not found" not in resp.text
+    bad = c.put(f"/v1/images/{image_id}/members", json_body={"x": 1})
+    assert bad.status_int == 400 and '"member_id": "a project id"' in bad.text

@@ -156,17 +156,12 @@ def _discard(req: Request, image: Image) -> None:
 
 
 class V1Resource(Resource):
-    """A resource whose domain errors keep v1's texts where v1 had its own."""
+    """A resource whose domain errors become HTTP errors without v2's per-action texts (the
+    controllers fetch the image first, so a missing image already has v1's 404 text)."""
 
     def __call__(self, action: str, req: Request) -> Any:
         try:
             return super().__call__(action, req)
-        except NotFound as err:
-            image_id = req.urlvars.get("image_id")
-            if image_id is not None and "image" in err.message.lower() and (
-                    image_id in err.message or "Failed to find" in err.message):
-                raise image_not_found(image_id) from None
-            raise from_domain(err) from None
         except DomainError as err:
             raise from_domain(err) from None
 

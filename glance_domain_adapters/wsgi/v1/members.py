@@ -30,7 +30,7 @@ def _memberships(body: Any) -> list[str]:
     """The member ids of a replace-all body ``{"memberships": [{"member_id": ...}, ...]}``."""
     if not isinstance(body, dict) or not isinstance(body.get("memberships"), list):
         raise bad_request("Invalid membership association: expected "
-                          '{"memberships": [{"member_id": <tenant>}, ...]}')
+                          '{"memberships": [{"member_id": "a project id"}, ...]}')
     ids: list[str] = []
     for item in body["memberships"]:
         member = item.get("member_id") if isinstance(item, dict) else None

@@ -28,21 +28,30 @@ COPY_FROM = "X-Glance-Api-Copy-From"
 OCTET_STREAM = "application/octet-stream"
 
 
-class ChecksumMismatch(Exception):
-    """The uploaded bytes do not have the md5 the client announced."""
+class Mismatch(Exception):
+    """The uploaded bytes do not have the size or md5 the client announced."""
+
+    def __init__(self, attr: str, supplied: object, actual: object) -> None:
+        super().__init__(f"Supplied {attr} ({supplied}) and {attr} generated from uploaded "
+                         f"image ({actual}) did not match.")
 
 
-def _checked(chunks: Iterable[bytes], expected: str) -> Iterator[bytes]:
-    """``chunks`` unchanged; raises :class:`ChecksumMismatch` instead of ending when their md5
-    is not ``expected`` (the store then discards the upload)."""
+def _checked(chunks: Iterable[bytes], size: int | None, md5sum: str | None) -> Iterator[bytes]:
+    """``chunks`` unchanged; raises :class:`Mismatch` instead of ending (or as soon as there
+    are more bytes than ``size``) when they are not what was announced, so the store discards
+    the upload and the image stays queued."""
     md5 = hashlib.md5(usedforsecurity=False)
+    count = 0
     for chunk in chunks:
+        count += len(chunk)
+        if size is not None and count > size:
+            raise Mismatch("size", size, f"more than {size}")
         md5.update(chunk)
         yield chunk
-    if md5.hexdigest() != expected:
-        raise ChecksumMismatch(
-            f"Supplied checksum ({expected}) and checksum generated from uploaded image "
-            f"({md5.hexdigest()}) did not match.")
+    if size is not None and count != size:
+        raise Mismatch("size", size, count)
+    if md5sum is not None and md5.hexdigest() != md5sum:
+        raise Mismatch("checksum", md5sum, md5.hexdigest())
 
 
 def copy_from(req: Request) -> str | None:
@@ -91,16 +100,17 @@ def apply_source(req: Request, image: Image, meta: V1Meta, api: ApiSettings) -> 
     backend = meta.fields.get("store")
     if backend is not None and backend not in {b.id for b in svc.stores()}:
         raise bad_request(f"Store for scheme {backend} not found")
-    size = meta.fields.get("size")
-    if size is None:
-        size = req.content_length
+    supplied = meta.fields.get("size")
+    length = req.content_length if req.transfer_encoding != "chunked" else None
+    if supplied is not None and length is not None and supplied != length:
+        raise bad_request(str(Mismatch("size", supplied, length)))
     chunks: Iterable[bytes] = iter_upload_body(req)
     checksum = meta.fields.get("checksum")
-    if checksum:
-        chunks = _checked(chunks, str(checksum))
+    if supplied is not None or checksum:
+        chunks = _checked(chunks, supplied, str(checksum) if checksum else None)
     try:
-        return svc.upload_data(image.id, chunks, size=size, backend=backend)
-    except ChecksumMismatch as exc:
+        return svc.upload_data(image.id, chunks, size=length, backend=backend)
+    except Mismatch as exc:
         raise bad_request(str(exc)) from None
     except OSError as exc:
         raise bad_request(f"Error reading the image data from the request: {exc}") from None
