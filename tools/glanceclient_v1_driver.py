@@ -39,7 +39,7 @@ def main(endpoint):
                                   purge_props=False)
     assert updated.name == "renamed", updated
     assert updated.properties == {"distro": "debian", "extra": "1"}, updated.properties
-    queued = alice.images.create(id=ID2, name="later", disk_format="qcow2",
+    queued = alice.images.create(id=ID2, name="later", disk_format="raw",
                                  container_format="bare")
     assert queued.status == "queued", queued
     later = alice.images.update(ID2, data=io.BytesIO(b"later data"))

@@ -9,7 +9,7 @@ runs from a scratch venv::
 
 It serves the app (in-memory gateway, ``enable_v1_api``) on 127.0.0.1, runs
 ``glanceclient_v1_driver.py`` with that Python against it (the driver asserts what the client
-got back) and writes every request and its status to tests/wsgi/data/glanceclient_v1.json.
+got back) and writes every request and its status to tests/wsgi/recordings/glanceclient_v1.json.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "tests" / "wsgi" / "data" / "glanceclient_v1.json"
+OUT = ROOT / "tests" / "wsgi" / "recordings" / "glanceclient_v1.json"
 KEPT = ("content-type", "x-glance-registry-purge-props", "x-glance-api-copy-from",
         "x-project-id", "x-roles", "x-user-id", "x-identity-status")
 

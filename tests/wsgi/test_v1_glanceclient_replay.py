@@ -21,7 +21,7 @@ import pytest
 from tests.wsgi.conftest import Client
 from tests.wsgi.v1_support import v1_client
 
-RECORDING = Path(__file__).parent / "data" / "glanceclient_v1.json"
+RECORDING = Path(__file__).parent / "recordings" / "glanceclient_v1.json"
 DATA = bytes(range(256)) * 64  # what the driver uploaded as its first image
 FIRST = "11111111-1111-4111-8111-111111111111"
 
