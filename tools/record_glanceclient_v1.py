@@ -9,7 +9,10 @@ runs from a scratch venv::
 
 It serves the app (in-memory gateway, ``enable_v1_api``) on 127.0.0.1, runs
 ``glanceclient_v1_driver.py`` with that Python against it (the driver asserts what the client
-got back) and writes every request and its status to tests/wsgi/recordings/glanceclient_v1.json.
+got back) and writes every request and its status to
+tests/wsgi/recordings/glanceclient_v1.json. Header names are recorded as the WSGI environ has
+them (dashes; glanceclient spells ``x-image-meta-disk_format`` with underscores, which
+tests/wsgi/test_v1_serve.py sends on the wire).
 """
 
 from __future__ import annotations
