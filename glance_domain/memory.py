@@ -436,6 +436,9 @@ class MemoryStoreRegistry:
         for start in range(0, len(view), step):
             yield bytes(view[start : start + step])
 
+    def in_use(self, url: str) -> bool:
+        return False
+
     def delete(self, url: str) -> None:
         name = self.backend_of(url)
         with self._lock:

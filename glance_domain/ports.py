@@ -260,6 +260,11 @@ class StoreRegistry(Protocol):
 
     def delete(self, url: str) -> None: ...
 
+    def in_use(self, url: str) -> bool:
+        """Whether the data at ``url`` is used outside the service (an RBD snapshot with
+        clones): its image cannot be deleted (Glance's 409)."""
+        ...
+
     def backend_of(self, url: str) -> str: ...
 
     def remove_partial(self, image_id: str) -> int:

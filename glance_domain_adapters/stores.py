@@ -149,6 +149,10 @@ class PluginStoreRegistry:
         with _translated():
             self.registry.delete(url)
 
+    def in_use(self, url: str) -> bool:
+        with _translated():
+            return self.registry.in_use(url)
+
     def restricted_schemes(self) -> frozenset[str]:
         return self.registry.restricted_schemes()
 

@@ -151,6 +151,11 @@ class Store(abc.ABC):
         Nothing to do by default (see the module documentation)."""
         return 0
 
+    def _in_use(self, location: str) -> bool:
+        """Whether something outside the service uses the data (so ``delete`` would refuse
+        with ``InUse``). False by default: most backends have no such users."""
+        return False
+
     def owns(self, location: str) -> bool:
         """Whether ``location`` belongs to this backend (default: by URL scheme)."""
         try:
@@ -268,6 +273,13 @@ class Store(abc.ABC):
         self.require(Capability.DELETE)
         self._check_owned(location)
         self._guard("delete", location, self._delete, location)
+
+    def in_use(self, location: str) -> bool:
+        """Whether the data at ``location`` is in use outside the service (an RBD snapshot
+        with clones): asked before a delete is committed, so an image whose data cannot be
+        deleted is refused instead of being deleted without its data."""
+        self._check_owned(location)
+        return bool(self._guard("in_use", location, self._in_use, location))
 
     def remove_partial(self, image_id: str) -> int:
         """Remove what an unfinished write of ``image_id`` left behind (a write whose process

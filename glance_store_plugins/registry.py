@@ -153,6 +153,9 @@ class Registry:
     def size(self, location: str) -> int:
         return self.store_for(location).size(location)
 
+    def in_use(self, location: str) -> bool:
+        return self.store_for(location).in_use(location)
+
     def remove_partial(self, image_id: str) -> int:
         """Remove the leftovers of an unfinished write of ``image_id`` from every backend
         (the one that was being written is not recorded anywhere); how many were removed."""

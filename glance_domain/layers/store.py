@@ -178,6 +178,7 @@ class StoreLayer(Layer):
             check_transition(image, "pending_delete")
             removed = self.inner.remove_keeping_data(image)
         else:
+            self._check_not_in_use(image)
             removed = self.inner.remove(image)
             for location in image.locations:
                 self._discard(image.id, location.url)
@@ -206,6 +207,21 @@ class StoreLayer(Layer):
             LOG.warning("image %s: cannot remove the data of an unfinished upload", image_id,
                         exc_info=True)
             return 0
+
+    def _check_not_in_use(self, image: Image) -> None:
+        """Glance's 409 for an image whose data is used outside the service (an RBD snapshot
+        with clones): the record stays, with its data (a store that cannot tell says no)."""
+        for location in image.locations:
+            try:
+                busy = self.stores.in_use(location.url)
+            except Exception:
+                LOG.warning("image %s: cannot tell whether its data is in use", image.id,
+                            exc_info=True)
+                continue
+            if busy:
+                raise Conflict(f"Image {image.id} could not be deleted because it is in use: "
+                               "The image cannot be deleted because it is in use through the "
+                               "backend store outside of Glance.")
 
     def _discard(self, image_id: str, url: str) -> None:
         """Delete data no committed record points at any more; failures are only logged.

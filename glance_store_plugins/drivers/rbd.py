@@ -276,6 +276,18 @@ class RbdStore(Store):
             except (rbd.ImageBusy, rbd.ImageHasSnapshots):
                 raise InUse(f"data at {shown} is in use (open, or has other snapshots)") from None
 
+    def _in_use(self, location: str) -> bool:
+        """Clones of the image's snapshot exist (Nova's copy-on-write disks)."""
+        _, pool, name, snap = self._parse(location)
+        rbd = self._rbd
+        with self._ioctx(location, pool) as ioctx:
+            try:
+                image = rbd.Image(ioctx, name, snapshot=snap)
+            except (rbd.ImageNotFound, rbd.InvalidArgument):
+                return False
+            with image:
+                return snap is not None and bool(list(image.list_children2()))
+
     def _remove_quietly(self, ioctx: Any, name: str) -> None:
         """Remove a partly written image (best effort: the write's own error matters more)."""
         try:

@@ -126,3 +126,47 @@ def test_missing_pool_is_not_found(ceph_cluster: Any, rbd_store: Any) -> None:
 def test_bad_options(ceph_cluster: Any, override: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         make_store(ceph_cluster, "images", **override)
+
+
+def test_an_image_whose_snapshot_has_clones_cannot_be_deleted(rbd_store: Any) -> None:
+    """As Glance: DELETE of an image Nova's disks were cloned from is a 409 and the image stays
+    (with its data); once the clones are gone it can be deleted. Through the whole stack."""
+    import rbd
+
+    from glance_domain import Conflict, RequestContext
+    from glance_domain import NotFound as DomainNotFound
+    from glance_domain.gateway import Gateway
+    from glance_domain.memory import MemoryImageRepository
+    from glance_domain.notifications import NullNotifier
+    from glance_domain.policy import DefaultPolicy
+    from glance_domain.settings import DomainSettings
+    from glance_domain_adapters.stores import PluginStoreRegistry
+    from glance_store_plugins.registry import Registry
+
+    registry = Registry({"ceph": rbd_store}, default="ceph")
+    gateway = Gateway(repository=MemoryImageRepository(), stores=PluginStoreRegistry(registry),
+                      policy=DefaultPolicy(), notifier=NullNotifier(),
+                      settings=DomainSettings())
+    service = gateway.service(RequestContext(project_id="p1", user_id="u1",
+                                             roles=("member",)))
+    image = service.create_image(name="base", disk_format="raw", container_format="bare")
+    data = os.urandom(MiB + 5)
+    image = service.upload_data(image.id, _chunks(data, 65536))
+    url = image.locations[0].url
+    name = url.split("/")[-2]
+    assert not rbd_store.in_use(url)
+    with rbd_store._cluster().open_ioctx(rbd_store.pool) as ioctx:
+        rbd.RBD().clone(ioctx, name, "snap", ioctx, "instance-disk")
+        assert rbd_store.in_use(url)
+        with pytest.raises(Conflict, match=f"Image {image.id} could not be deleted because "
+                           "it is in use"):
+            service.delete_image(image.id)
+        assert service.get_image(image.id).status == "active"
+        assert rbd_store.read(url).read_all() == data
+        rbd.RBD().remove(ioctx, "instance-disk")
+    assert not rbd_store.in_use(url)
+    service.delete_image(image.id)
+    with pytest.raises(DomainNotFound):
+        service.get_image(image.id)
+    with pytest.raises(NotFound):
+        rbd_store.size(url)
