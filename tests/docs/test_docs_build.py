@@ -25,3 +25,10 @@ def test_every_page_is_in_the_index_toctree() -> None:
     listed = {line.strip() for line in index.splitlines()}
     missing = [p.stem for p in DOCS.glob("*.md") if p.stem != "index" and p.stem not in listed]
     assert not missing, f"pages not in docs/index.md's toctree: {missing}"
+
+
+def test_the_readme_links_every_page() -> None:
+    readme = (DOCS.parent / "README.md").read_text(encoding="utf-8")
+    missing = [p.name for p in sorted(DOCS.glob("*.md"))
+               if p.stem != "index" and f"(docs/{p.name})" not in readme]
+    assert not missing, f"pages missing from README.md's documentation list: {missing}"
