@@ -71,7 +71,7 @@ def _wait_answering(server: subprocess.Popen[bytes], port: int) -> None:
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/versions", timeout=5):
                 return
-        except (urllib.error.URLError, ConnectionError):
+        except (urllib.error.URLError, ConnectionError, TimeoutError):  # not up yet, or busy
             if server.poll() is not None:
                 break
             time.sleep(0.2)

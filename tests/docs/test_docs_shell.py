@@ -126,7 +126,7 @@ def server(tmp_path: Path) -> Iterator[tuple[Path, str]]:
             try:
                 with urllib.request.urlopen(f"http://{address}/versions", timeout=5):
                     break
-            except (urllib.error.URLError, ConnectionError):
+            except (urllib.error.URLError, ConnectionError, TimeoutError):  # not up yet, or busy
                 if process.poll() is not None or time.monotonic() > deadline:
                     pytest.fail((tmp_path / "server.log").read_text()[-3000:])
                 time.sleep(0.2)
