@@ -30,7 +30,8 @@ def register(cache: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     queue.add_argument("image_ids", metavar="IMAGE", nargs="+", help=lookup.IMAGE_HELP)
     queue.set_defaults(handler=run_queue)
     delete = command_parser(cache, "delete", "remove images from the cache and the queue")
-    delete.add_argument("image_ids", metavar="IMAGE_ID", nargs="+")
+    delete.add_argument("image_ids", metavar="IMAGE", nargs="+",
+                        help="the image's name or ID (the ID of a deleted image works too)")
     delete.set_defaults(handler=run_delete)
     clear = command_parser(cache, "clear", "remove every cached and/or queued image")
     clear.add_argument("--target", choices=("all", "cache", "queue"), default="all",
@@ -96,8 +97,10 @@ def run_queue(runtime: Runtime) -> int:
 
 def run_delete(runtime: Runtime) -> int:
     cache = _cache(runtime)
-    runtime.service().check_api_rule("cache_delete")
-    for image_id in runtime.args.image_ids:
+    service = runtime.service()
+    service.check_api_rule("cache_delete")
+    for ref in runtime.args.image_ids:
+        image_id = lookup.cached_image_id(service, ref)
         cache.delete_cached(image_id)
         cache.delete_queued(image_id)
     return 0

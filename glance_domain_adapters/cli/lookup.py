@@ -53,3 +53,14 @@ def image_id(service: Any, ref: str) -> str:
     """The id of the image ``ref`` names (see ``find_image``)."""
     return str(find_image(service, ref).id)
 
+
+
+def cached_image_id(service: Any, ref: str) -> str:
+    """Like ``image_id``, but a ``ref`` that names no image is taken as the ID it may be: the
+    cache can hold copies of images deleted since (an ambiguous name is still refused)."""
+    try:
+        return image_id(service, ref)
+    except CliError as exc:
+        if exc.message == NOT_FOUND.format(ref=ref):
+            return ref
+        raise

@@ -134,3 +134,12 @@ def test_serve_help_lists_only_serving_options(cli: Cli) -> None:
         assert option in result.out
     for option in ("--format", "--column", "--os-project-id", "--os-user-id", "--os-roles"):
         assert option not in result.out
+
+
+def test_hidden_and_other_projects_community_images_are_found_by_name(cli: Cli) -> None:
+    hidden = cli.create("--name", "hid", "--hidden", "True")
+    assert cli.ok("image", "show", "hid", "-f", "json").json()["id"] == hidden["id"]
+    community = cli.create("--name", "comm", "--visibility", "community",
+                           "--os-project-id", "p1")
+    shown = cli.ok("image", "show", "comm", "--os-project-id", "p2", "-f", "json").json()
+    assert shown["id"] == community["id"]
