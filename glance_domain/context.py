@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from typing import Any
 
 import attrs
 
@@ -34,6 +35,13 @@ class RequestContext:
     service_roles: tuple[str, ...] = attrs.field(default=(), converter=_roles)
     request_id: str = attrs.field(factory=_new_request_id)
     domain_id: str | None = None
+    #: The caller's token, for services called on its behalf (a key manager fetching a
+    #: signing certificate); never shown in a repr.
+    auth_token: str | None = attrs.field(default=None, repr=False)
+    #: The caller's service catalog (keystonemiddleware's ``X-Service-Catalog``), where the
+    #: glance-download import method finds the remote region's image endpoint.
+    service_catalog: tuple[Any, ...] = attrs.field(
+        default=(), repr=False, eq=False, converter=tuple)
 
     @property
     def owner(self) -> str | None:

@@ -60,6 +60,11 @@ class InvalidInput(DomainError):
     """A value is malformed: wrong type, too long, not in the allowed set, bad UUID..."""
 
 
+class SignatureVerificationFailed(InvalidInput):
+    """Signed data (``img_signature*`` properties) whose signature cannot be checked or does
+    not match (Glance: 400 ``Signature verification failed for image ...``)."""
+
+
 class Conflict(DomainError):
     """The request conflicts with the current state (wrong status, concurrent change)."""
 

@@ -29,6 +29,7 @@ from glance_domain.layers.policy import PolicyLayer
 from glance_domain.layers.protection import PropertyProtectionLayer
 from glance_domain.layers.quota import QuotaLayer
 from glance_domain.layers.repository import RepositoryLayer
+from glance_domain.layers.signature import SignatureLayer
 from glance_domain.layers.store import StoreLayer
 from glance_domain.metadefs.memory import MemoryMetadefRepository
 from glance_domain.metadefs.ports import MetadefRepository
@@ -41,8 +42,10 @@ from glance_domain.ports import (
     FormatInspector,
     ImageCache,
     ImageRepository,
+    ImageSignatures,
     Notifier,
     PolicyEnforcer,
+    RemoteImages,
     StagingArea,
     StoreRegistry,
     TaskExecutor,
@@ -92,13 +95,18 @@ class Gateway:
         cache: ImageCache | None = None,
         serve_from_cache: bool = True,
         import_plugins: Sequence[ImportPlugin] = (),
+        signatures: ImageSignatures | None = None,
+        remote_images: RemoteImages | None = None,
     ) -> None:
         """``tasks``/``staging``/``executor`` default to in-memory ones and a small thread
         pool; without a ``fetcher`` the web-download method refuses every URL; ``metadefs``
-        (metadata definitions) defaults to an in-memory repository; ``property_protections``
-        restricts who may create, read, update and delete which extra properties (none: no
-        restriction). With the policies format, ``policy`` must know the rules'
-        ``<section>:<operation>`` names. With a ``cache`` (Glance's image cache) a
+        (metadata definitions) defaults to an in-memory repository; ``signatures`` verifies
+        the data of signed images (``img_signature*`` properties) on upload and import (none:
+        signature properties are plain properties); ``remote_images`` reads other regions'
+        Glance for the glance-download import method (none: that method fails);
+        ``property_protections`` restricts who may create, read, update and delete which
+        extra properties (none: no restriction). With the policies format, ``policy`` must
+        know the rules' ``<section>:<operation>`` names. With a ``cache`` (Glance's image cache) a
         ``CacheLayer`` sits above the store layer: downloads are served from and copied into
         it (unless ``serve_from_cache`` is false) and deleted images are evicted.
         ``import_plugins`` run in order on glance-direct and web-download imports
@@ -109,6 +117,7 @@ class Gateway:
         self.notifier = notifier
         self.settings = settings
         self.property_protections = property_protections
+        self.signatures = signatures
         if property_protections is not None:
             _check_policy_knows(policy, property_protections)
         self.clock: Clock = clock or SystemClock()
@@ -131,6 +140,8 @@ class Gateway:
             inspector=self.format_inspector,
             notifier=notifier,
             plugins=import_plugins,
+            signatures=signatures,
+            remote_images=remote_images,
             property_check=(
                 None if property_protections is None else
                 lambda context, name, operation: property_protections.allows(
@@ -138,7 +149,8 @@ class Gateway:
         )
         # The two bottom layers hold no per-request state: build them once.
         self._store_layer: Layer = StoreLayer(
-            RepositoryLayer(repository), stores, self.staging, self.format_inspector
+            RepositoryLayer(repository), stores, self.staging, self.format_inspector,
+            delayed_delete=self.settings.delayed_delete,
         )
         self.cache = cache
         self._bottom: Layer = self._store_layer
@@ -147,7 +159,10 @@ class Gateway:
 
     def stack(self, context: RequestContext) -> Layer:
         """The layered operations for one caller, top (authorization) to bottom."""
-        layer: Layer = QuotaLayer(self._bottom, context, self.settings, self.repository.usage)
+        layer: Layer = self._bottom
+        if self.signatures is not None:
+            layer = SignatureLayer(layer, context, self.signatures)
+        layer = QuotaLayer(layer, context, self.settings, self.repository.usage)
         layer = NotificationLayer(layer, context, self.notifier, self.clock)
         if self.property_protections is not None:
             layer = PropertyProtectionLayer(layer, context, self.property_protections,

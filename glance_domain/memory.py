@@ -40,6 +40,8 @@ _CORE = frozenset(CORE_ATTRIBUTES)
 _VISIBILITY_ORDER = ("private", "public", "shared", "community")
 #: Statuses that neither count as images nor consume storage (Glance's quota usage).
 _NOT_COUNTED = frozenset({"killed", "pending_delete", "deleted"})
+#: Statuses of deleted records (``pending_delete``: deleted, data kept for the scrubber).
+GONE = frozenset({"pending_delete", "deleted"})
 
 
 def _naive(value: Any) -> Any:
@@ -126,6 +128,10 @@ class MemoryImageRepository:
         self._images: dict[str, Image] = {}
         self._tombstones: set[str] = set()
         self._members: dict[str, dict[str, Member]] = {}
+        #: Delayed deletes: when each pending_delete image went, and the members it had
+        #: (``glance_domain.scrub_memory`` scrubs and restores them).
+        self.deleted_at: dict[str, dt.datetime] = {}
+        self.deleted_members: dict[str, dict[str, Member]] = {}
 
     # -- images ---------------------------------------------------------------------------
     def add(self, image: Image) -> Image:
@@ -137,7 +143,7 @@ class MemoryImageRepository:
 
     def _live(self, image_id: str) -> Image:
         image = self._images.get(image_id)
-        if image is None or image.status == "deleted":
+        if image is None or image.status in GONE:
             raise NotFound(f"No image found with ID {image_id}")
         return image
 
@@ -148,7 +154,7 @@ class MemoryImageRepository:
     def list(self, query: ImageQuery, scope: ListScope) -> list[Image]:
         member = next((c.member for c in scope.clauses if c.member is not None), None)
         with self._lock:
-            candidates = [i for i in self._images.values() if i.status != "deleted"]
+            candidates = [i for i in self._images.values() if i.status not in GONE]
             members = self._members
 
             def visible(image: Image) -> bool:
@@ -161,7 +167,7 @@ class MemoryImageRepository:
             marker = None
             if query.marker is not None:
                 marker = self._images.get(query.marker)
-                if marker is None or (marker.status == "deleted" and not scope.admin):
+                if marker is None or (marker.status in GONE and not scope.admin):
                     raise InvalidInput(f"No image found with ID {query.marker}")
                 if not self._marker_visible(scope, marker):
                     raise Forbidden(f"Forbidding request, image {query.marker} not visible")
@@ -216,17 +222,25 @@ class MemoryImageRepository:
             self._images[saved.id] = saved
             return saved
 
-    def remove(self, image: Image) -> Image:
+    def remove(self, image: Image, *, keep_data: bool = False) -> Image:
         with self._lock:
             stored = self._live(image.id)
             if stored.status != image.status:
                 raise Conflict(
                     f"Image {image.id} status is {stored.status}, expected {image.status}."
                 )
-            removed = attrs.evolve(stored, status="deleted", updated_at=self._clock.now())
+            now = self._clock.now()
+            if keep_data:
+                removed = attrs.evolve(stored, status="pending_delete", updated_at=now,
+                                       locations=tuple(attrs.evolve(loc, status="pending_delete")
+                                                       for loc in stored.locations))
+                self.deleted_at[image.id] = now
+                self.deleted_members[image.id] = self._members.pop(image.id, {})
+            else:
+                removed = attrs.evolve(stored, status="deleted", updated_at=now)
+                self._members.pop(image.id, None)
             self._images[image.id] = removed
             self._tombstones.add(image.id)
-            self._members.pop(image.id, None)
             return removed
 
     def set_property_atomic(
@@ -249,7 +263,7 @@ class MemoryImageRepository:
         with self._lock:
             count = stored = staged = 0
             for image in self._images.values():
-                if image.owner != owner or image.status == "deleted":
+                if image.owner != owner or image.status in GONE:
                     continue
                 size = image.size or 0
                 importing = image.status in ("uploading", "importing")
@@ -429,6 +443,10 @@ class MemoryStoreRegistry:
         if name not in self._data:
             raise StoreUnavailable(f"Unknown store location: {url}")
         return name
+
+    def remove_partial(self, image_id: str) -> int:
+        """Nothing to remove: an unfinished write is only in its writer's memory."""
+        return 0
 
     def object_count(self) -> int:
         """How many objects all backends hold (handy for tests and leak checks)."""

@@ -50,8 +50,10 @@ class ImageRepository(Protocol):
 
     def save(self, before: Image, after: Image) -> Image: ...
 
-    def remove(self, image: Image) -> Image:
-        """Soft-delete: status ``deleted`` (the caller may first set ``pending_delete``).
+    def remove(self, image: Image, *, keep_data: bool = False) -> Image:
+        """Soft-delete: status ``deleted``, or with ``keep_data`` (Glance's delayed delete)
+        ``pending_delete`` with every live location marked ``pending_delete``: the data stays
+        until a scrubber deletes it (``ScrubQueue``) or an operator restores the image.
 
         Compare-and-swap like ``save``: ``Conflict`` if the stored status is no longer
         ``image.status`` (a delete decided on a stale record would orphan new data)."""
@@ -80,6 +82,71 @@ class ImageRepository(Protocol):
 
     def member_status(self, image_id: str, member_id: str) -> str | None:
         """The membership status of ``member_id`` for this image, or None if not a member."""
+        ...
+
+
+@attrs.frozen(kw_only=True)
+class ScrubJob:
+    """One location of a deleted image whose data waits for the scrubber.
+
+    ``version`` is what the queue needs to claim the job with a compare-and-swap (opaque to
+    the scrubber); ``deleted_at`` is when the image was deleted."""
+
+    image_id: str
+    location_id: str
+    url: str
+    backend: str | None
+    deleted_at: dt.datetime
+    version: object = None
+
+
+class ScrubQueue(Protocol):
+    """The data of deleted images kept for later deletion (Glance's scrub queue).
+
+    Safe when several scrubbers and API nodes share it: a job is done by whoever ``claim``s it
+    (a claim that is not ``finish``ed within the claim timeout may be taken over: a scrubber
+    that died loses no delete), and an image being scrubbed can no longer be restored."""
+
+    def due(self, deleted_before: dt.datetime, claimed_before: dt.datetime,
+            limit: int) -> builtins.list[ScrubJob]:
+        """Jobs of images deleted before ``deleted_before`` and not claimed since
+        ``claimed_before``, oldest first."""
+        ...
+
+    def claim(self, job: ScrubJob, now: dt.datetime) -> bool:
+        """Take ``job`` (False: taken by another scrubber, or its image was restored). The
+        first claim of an image's jobs also moves the image from ``pending_delete`` to
+        ``deleted``: from then on it cannot be restored."""
+        ...
+
+    def finish(self, job: ScrubJob) -> None:
+        """The job's data is gone: its location becomes ``deleted``."""
+        ...
+
+    def restore(self, image_id: str) -> Image:
+        """``pending_delete`` -> ``active``, with the locations, properties, tags and members
+        the delete removed. ``NotFound`` for an unknown id, ``Conflict`` for an image in any
+        other status (including one a scrubber has started on)."""
+        ...
+
+
+class SignatureVerifier(Protocol):
+    """Checks one image's data against its signature, fed as the data streams by."""
+
+    def update(self, chunk: bytes) -> None: ...
+
+    def verify(self) -> None:
+        """``SignatureVerificationFailed`` unless the data fed matches the signature."""
+        ...
+
+
+class ImageSignatures(Protocol):
+    """Glance's image signature verification (the ``img_signature*`` properties)."""
+
+    def verifier_for(self, context: RequestContext, image: Image) -> SignatureVerifier | None:
+        """None for an image without the four signature properties; a verifier otherwise, or
+        ``SignatureVerificationFailed`` when none can be built (unknown certificate, expired
+        certificate, bad signature encoding, unsupported key type or hash...)."""
         ...
 
 
@@ -189,6 +256,12 @@ class StoreRegistry(Protocol):
 
     def backend_of(self, url: str) -> str: ...
 
+    def remove_partial(self, image_id: str) -> int:
+        """Remove, from every backend, what an unfinished write of ``image_id`` left behind
+        (its process died mid-upload); how many leftovers were removed. Finished data is
+        never touched."""
+        ...
+
 
 class InspectedData(Protocol):
     """Image bytes on their way to a store, looked at by a format inspector as they pass.
@@ -285,6 +358,11 @@ class StagingArea(Protocol):
 
     def exists(self, image_id: str) -> bool: ...
 
+    def remove_partial(self, image_id: str) -> int:
+        """Remove the temporary data of an unfinished ``write`` of ``image_id`` (its process
+        died); how many leftovers were removed. Finished staged data is kept."""
+        ...
+
 
 @runtime_checkable
 class UriFetcher(Protocol):
@@ -298,6 +376,17 @@ class UriFetcher(Protocol):
     def check(self, uri: str) -> None: ...
 
     def open(self, uri: str) -> DataStream: ...
+
+
+class RemoteImages(Protocol):
+    """Another Glance's Image API v2, read with the caller's token (glance-download).
+
+    ``RemoteImageError`` (``glance_domain.importing.glance_download``) when it cannot be
+    reached or answers with an error."""
+
+    def image(self, endpoint: str, image_id: str, token: str | None) -> Mapping[str, Any]: ...
+
+    def open(self, endpoint: str, image_id: str, token: str | None) -> DataStream: ...
 
 
 @runtime_checkable

@@ -28,11 +28,12 @@ from glance_domain.errors import (
     NotFound,
     StoreUnavailable,
 )
-from glance_domain.importing import legacy
+from glance_domain.importing import glance_download, legacy
 from glance_domain.importing.importer import LOCK_KEY, Importer
 from glance_domain.importing.request import (
     COPY_IMAGE,
     GLANCE_DIRECT,
+    GLANCE_DOWNLOAD,
     WEB_DOWNLOAD,
     ImportRequest,
 )
@@ -48,6 +49,7 @@ from glance_domain.model.task import Task
 from glance_domain.ports import BackendInfo, DataStream, ImageRepository, StoreRegistry, Usage
 from glance_domain.query import ImageQuery
 from glance_domain.settings import DomainSettings
+from glance_domain.verification import QUARANTINE_PROPERTY
 
 #: URL schemes a PATCH may never add as a location (Glance's restricted schemes).
 RESTRICTED_LOCATION_SCHEMES = frozenset({"file", "filesystem", "swift+config"})
@@ -207,6 +209,20 @@ class ImageService:
     def reactivate_image(self, image_id: str) -> Image:
         """deactivated -> active (idempotent on an active image)."""
         return self._toggle(image_id, "reactivate", "deactivated", "active")
+
+    def quarantine_image(self, image_id: str, reason: str) -> Image:
+        """Deactivate an image whose stored data failed verification and record ``reason`` in
+        its ``os_glance_verify_failure`` property (``glance_domain.verification``); the
+        ``deactivate`` rule decides who may. Reactivating it leaves the property as a record."""
+        image = self._stack.fetch(image_id)
+        if image.status not in ("active", "deactivated"):
+            raise Forbidden(f"Not allowed to deactivate image in status '{image.status}'")
+        properties = {**image.extra_properties, QUARANTINE_PROPERTY: reason}
+        if image.status == "active":
+            after = transition(image, "deactivated", extra_properties=properties)
+        else:
+            after = attrs.evolve(image, extra_properties=properties)
+        return self._stack.save(image, after, "deactivate")
 
     def _toggle(self, image_id: str, action: str, source: str, target: str) -> Image:
         image = self._stack.fetch(image_id)
@@ -394,7 +410,7 @@ class ImageService:
             raise Conflict("Image with status active cannot be target for import")
         if image.status != "active" and method == COPY_IMAGE:
             raise Conflict("Only images with status active can be targeted for copying")
-        if image.status != "queued" and method == WEB_DOWNLOAD:
+        if image.status != "queued" and method in (WEB_DOWNLOAD, GLANCE_DOWNLOAD):
             raise Conflict(f"Image needs to be in 'queued' state to use '{method}' method")
         if image.status != "uploading" and method == GLANCE_DIRECT:
             raise Conflict("Image needs to be staged before 'glance-direct' method can be used")
@@ -402,6 +418,8 @@ class ImageService:
             raise Conflict("'container_format' needs to be set before import")
         if not image.disk_format:
             raise Conflict("'disk_format' needs to be set before import")
+        if method == GLANCE_DOWNLOAD:
+            glance_download.check_request(request)
         self._stack.check_import(image, request)
         return importer.start(self.context, image, request)
 

@@ -14,6 +14,8 @@ GLANCE_DISK_FORMATS = (
 GLANCE_CONTAINER_FORMATS = ("ami", "ari", "aki", "bare", "ovf", "ova", "docker", "compressed")
 #: Interoperable import methods this service implements (Glance 33's default set).
 IMPORT_METHODS = ("glance-direct", "web-download", "copy-image")
+#: Glance's default ``[glance_download_properties] extra_properties``.
+GLANCE_DOWNLOAD_PROPERTIES = ("hw_", "trait:", "os_distro", "os_secure_boot", "os_type")
 
 
 @attrs.frozen(kw_only=True)
@@ -39,3 +41,7 @@ class DomainSettings:
     show_multiple_locations: bool = False  # [DEFAULT] show_multiple_locations
     enabled_import_methods: tuple[str, ...] = IMPORT_METHODS  # [DEFAULT] enabled_import_methods
     task_time_to_live: int = 48  # [task] task_time_to_live (hours a finished task is kept)
+    delayed_delete: bool = False  # [DEFAULT] delayed_delete (deleted data kept for the scrubber)
+    #: [glance_download_properties] extra_properties: prefixes of the remote image's
+    #: properties a glance-download import copies.
+    glance_download_properties: tuple[str, ...] = GLANCE_DOWNLOAD_PROPERTIES

@@ -76,7 +76,7 @@ def build_repository(conf: cfg.ConfigOpts, *, migrate: bool = True) -> Any:
     from glance_domain_adapters.db.repository import SqlImageRepository
 
     url = prepare_database(conf) if migrate else config.database_url(conf)
-    return SqlImageRepository(make_engine(url))
+    return SqlImageRepository(make_engine(url), lease_seconds=conf.upload_lease_timeout)
 
 
 def _driver_options(driver: str) -> set[str] | None:
@@ -168,6 +168,8 @@ def build_gateway(
     from glance_domain.importing import ThreadExecutor
     from glance_domain_adapters.importing import FileStagingArea, HttpFetcher, ImportFilter
     from glance_domain_adapters.importing.plugins import load_import_plugins
+    from glance_domain_adapters.importing.remote_glance import RemoteGlance
+    from glance_domain_adapters.signatures import CursiveSignatures
 
     filtering = conf.import_filtering_opts
     fetcher = HttpFetcher(
@@ -208,6 +210,8 @@ def build_gateway(
         cache=build_image_cache(conf),
         serve_from_cache=config.caching_flavor(conf),
         import_plugins=load_import_plugins(conf),
+        signatures=CursiveSignatures(conf),
+        remote_images=RemoteGlance(),
     )
 
 
@@ -303,8 +307,24 @@ def wrap_auth(conf: cfg.ConfigOpts, app: WsgiApp) -> WsgiApp:
     return auth_token.AuthProtocol(app, {"oslo_config_config": conf})
 
 
-def build_app(conf: cfg.ConfigOpts, *, gateway: Any = None, migrate: bool = True) -> WsgiApp:
-    """The WSGI application for ``conf`` (behind ``auth_token`` when flavor = keystone)."""
+def start_upload_recovery(conf: cfg.ConfigOpts, gateway: Any) -> Any:
+    """Recover abandoned uploads of ``gateway``'s SQL database now and every
+    ``upload_recovery_interval`` seconds, in a daemon thread (None: not a SQL repository)."""
+    from glance_domain_adapters import upload_recovery
+
+    repository = gateway.repository
+    if not hasattr(repository, "lease_seconds"):
+        return None
+    recovery = upload_recovery.UploadRecovery(repository, gateway.stores, gateway.staging)
+    return upload_recovery.start(recovery, conf.upload_recovery_interval)
+
+
+def build_app(conf: cfg.ConfigOpts, *, gateway: Any = None, migrate: bool = True,
+              recover_uploads: bool = False) -> WsgiApp:
+    """The WSGI application for ``conf`` (behind ``auth_token`` when flavor = keystone).
+
+    ``recover_uploads``: also run the search for abandoned uploads in this process (servers
+    do; see :mod:`glance_domain_adapters.upload_recovery`)."""
     from glance_domain_adapters.wsgi.app import make_app
 
     # One enforcer per application: a handed-in gateway's policy also decides who is admin.
@@ -313,6 +333,8 @@ def build_app(conf: cfg.ConfigOpts, *, gateway: Any = None, migrate: bool = True
         policy = build_policy(conf)
     if gateway is None:
         gateway = build_gateway(conf, migrate=migrate, policy=policy)
+    if recover_uploads:
+        start_upload_recovery(conf, gateway)
     is_admin = getattr(policy, "is_admin", None)
     cache = getattr(gateway, "cache", None)
     prefetcher = None

@@ -3,8 +3,10 @@
 One master process prepares the database (migrating the implicit SQLite database on first start)
 and forks ``[DEFAULT] workers`` worker processes (default: one per CPU). Each worker builds its
 own application (database engine, stores, policy) after the fork and serves requests with
-``worker_threads`` threads (gunicorn's ``gthread`` worker): small JSON requests are handled
-concurrently and a long upload or download occupies one thread, not a whole process. Request
+``worker_threads`` threads (gunicorn's ``gthread`` worker, in the variant of
+:mod:`~glance_domain_adapters.server_worker`, which reads request heads in its event loop so
+that slow clients hold no thread): small JSON requests are handled concurrently and a long
+upload or download occupies one thread, not a whole process. Request
 bodies are streamed to the store and downloads are streamed to the client; file-store downloads
 use ``wsgi.file_wrapper`` (sendfile). SIGTERM stops accepting connections and lets running
 requests finish (up to the graceful timeout) before exiting; SIGINT does the same. SIGHUP
@@ -26,8 +28,6 @@ from glance_domain_adapters.importing.plugins import load_import_plugins
 
 LOG = logging.getLogger(__name__)
 
-#: gunicorn worker class: threads in each process (chosen by bench/bench_server.py measurements).
-WORKER_CLASS = "gthread"
 #: tmpfs for the workers' heartbeat files (used when present; else the default temp dir).
 HEARTBEAT_DIR = "/dev/shm"
 #: Seconds running requests get to finish after SIGTERM.
@@ -52,12 +52,27 @@ def worker_count(conf: cfg.ConfigOpts) -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def worker_class(conf: cfg.ConfigOpts) -> type:
+    """The worker class: gunicorn's ``gthread`` (threads in each process, chosen by
+    bench/bench_server.py measurements) reading request heads in its event loop
+    (:mod:`~glance_domain_adapters.server_worker`), with this configuration's head timeout and
+    size limit. Imported here: the other commands do not need gunicorn."""
+    from glance_domain_adapters.server_worker import MAX_HEAD_BYTES, HeadFirstWorker
+
+    line = max(8190, conf.max_header_line)
+    return type("GlanceDomainWorker", (HeadFirstWorker,), {
+        "header_timeout": float(conf.client_header_timeout),
+        "max_head_bytes": max(MAX_HEAD_BYTES, line + conf.max_header_line + 4),
+        "__module__": __name__,
+    })
+
+
 def gunicorn_options(conf: cfg.ConfigOpts) -> dict[str, Any]:
     """gunicorn settings derived from the configuration."""
     return {
         "bind": [bind_address(conf)],
         "workers": worker_count(conf),
-        "worker_class": WORKER_CLASS,
+        "worker_class": worker_class(conf),
         "threads": conf.worker_threads,
         "backlog": conf.backlog,
         # gthread workers heartbeat from their main loop, so long transfers in threads are fine.
@@ -108,7 +123,8 @@ def _application_class() -> type:
 
         def load(self) -> Any:
             # Runs in each worker after the fork: own engine, connections and policy cache.
-            return bootstrap.build_app(self.conf, migrate=False)
+            # ... and its own search for uploads abandoned by a dead process.
+            return bootstrap.build_app(self.conf, migrate=False, recover_uploads=True)
 
     return GlanceDomainApplication
 

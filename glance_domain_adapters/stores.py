@@ -115,3 +115,7 @@ class PluginStoreRegistry:
     def backend_of(self, url: str) -> str:
         with _translated():
             return self.registry.backend_of(url)
+
+    def remove_partial(self, image_id: str) -> int:
+        with _translated():
+            return self.registry.remove_partial(image_id)

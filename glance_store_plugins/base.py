@@ -16,6 +16,14 @@ implements four raw operations:
     ``read_chunk_size`` chunks and exposes it as ``ReadStream.file``).
 ``_delete(location)`` and ``_size(location)``
     Raise :class:`NotFound` when nothing is there.
+``_remove_partial(image_id)`` (optional; the default does nothing)
+    Remove what an *unfinished* write of ``image_id`` left behind when its process died in the
+    middle of ``_write`` (killed, host crash): temporary files, unfinished multipart uploads...
+    Return how many such leftovers were removed. Never touch finished data (it is removed with
+    ``_delete`` through its location). The service calls it once it knows the writer is gone
+    (its upload lease expired, see docs/security.md) and when a ``saving`` image is deleted; a
+    driver whose ``_write`` leaves nothing behind on a crash (a write that is atomic on the
+    backend, or kept in the process's memory) needs no override.
 
 Drivers declare ``driver_name``, ``schemes``, ``capabilities`` and typed ``options``; override
 ``_configure(conf)`` to validate options and set up clients, and ``owns(location)`` when a URL
@@ -113,6 +121,11 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def _size(self, location: str) -> int: ...
+
+    def _remove_partial(self, image_id: str) -> int:
+        """Remove the leftovers of an unfinished write of ``image_id``; how many were removed.
+        Nothing to do by default (see the module documentation)."""
+        return 0
 
     def owns(self, location: str) -> bool:
         """Whether ``location`` belongs to this backend (default: by URL scheme)."""
@@ -231,6 +244,15 @@ class Store(abc.ABC):
         self.require(Capability.DELETE)
         self._check_owned(location)
         self._guard("delete", location, self._delete, location)
+
+    def remove_partial(self, image_id: str) -> int:
+        """Remove what an unfinished write of ``image_id`` left behind (a write whose process
+        died); how many leftovers were removed (0 for a read-only backend). Finished data is
+        never touched. Call it only when no write of ``image_id`` is running any more."""
+        loc.check_image_id(image_id)
+        if self.read_only:
+            return 0
+        return int(self._guard("remove_partial", image_id, self._remove_partial, image_id))
 
     def size(self, location: str) -> int:
         """Size in bytes of the data at ``location`` (NotFound if there is none)."""

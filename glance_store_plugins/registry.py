@@ -147,6 +147,11 @@ class Registry:
     def size(self, location: str) -> int:
         return self.store_for(location).size(location)
 
+    def remove_partial(self, image_id: str) -> int:
+        """Remove the leftovers of an unfinished write of ``image_id`` from every backend
+        (the one that was being written is not recorded anywhere); how many were removed."""
+        return sum(store.remove_partial(image_id) for store in self._stores.values())
+
 
 def build_store(
     backend: str, driver: str, options: Mapping[str, Any] | None = None, *,

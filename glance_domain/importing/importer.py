@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import hashlib
 import logging
 import uuid
@@ -40,10 +41,18 @@ from glance_domain.errors import (
     InvalidInput,
     NotFound,
     ServiceUnavailable,
+    SignatureVerificationFailed,
 )
 from glance_domain.formats import RawFormatInspector
+from glance_domain.importing import glance_download
 from glance_domain.importing.plugins import ImportJob, ImportPlugin, ImportPluginFailed
-from glance_domain.importing.request import COPY_IMAGE, GLANCE_DIRECT, WEB_DOWNLOAD, ImportRequest
+from glance_domain.importing.request import (
+    COPY_IMAGE,
+    GLANCE_DIRECT,
+    GLANCE_DOWNLOAD,
+    WEB_DOWNLOAD,
+    ImportRequest,
+)
 from glance_domain.layers.notification import image_payload, import_properties
 from glance_domain.model.image import Image
 from glance_domain.model.location import Location
@@ -53,7 +62,9 @@ from glance_domain.ports import (
     Clock,
     FormatInspector,
     ImageRepository,
+    ImageSignatures,
     Notifier,
+    RemoteImages,
     StagingArea,
     StoredData,
     StoreRegistry,
@@ -62,6 +73,7 @@ from glance_domain.ports import (
     UriFetcher,
 )
 from glance_domain.settings import DomainSettings
+from glance_domain.signing import verified
 
 LOG = logging.getLogger(__name__)
 
@@ -110,8 +122,15 @@ class Importer:
         notifier: Notifier | None = None,
         plugins: Sequence[ImportPlugin] = (),
         property_check: Callable[[RequestContext, str, str], bool] | None = None,
+        signatures: ImageSignatures | None = None,
+        remote_images: RemoteImages | None = None,
     ) -> None:
         self.repository = repository
+        #: Another region's Glance, for the glance-download method (None: it fails).
+        self.remote_images = remote_images
+        #: Verifies signed images' data on its first write to a store (glance-direct and
+        #: web-download; copy-image copies data that was verified when first stored).
+        self.signatures = signatures
         #: Run in order on glance-direct and web-download imports, between staging and the
         #: stores (``glance_domain.importing.plugins``).
         self.plugins: tuple[ImportPlugin, ...] = tuple(plugins)
@@ -356,7 +375,10 @@ class Importer:
         restore: dict[str, Any] = {}
         try:
             self._update(image_id, task.id, lambda img: self._prepare(img, request, stores))
-            self._fill_staging(image_id, task.id, request)
+            if request.method == GLANCE_DOWNLOAD:
+                self._glance_download(image_id, task.id, request, context, restore)
+            else:
+                self._fill_staging(image_id, task.id, request)
             if request.method != COPY_IMAGE and self.plugins:
                 self._run_plugins(image_id, task.id, request, stores, context, restore)
             copied = self._import_to_stores(image_id, task.id, request, stores, written,
@@ -377,6 +399,43 @@ class Importer:
         self.finish_task(task, "success", f"Copied {copied // (1 << 20)} MiB",
                      {"image_id": image_id})
         self._unlock(image_id, task.id)
+
+    def _glance_download(
+        self, image_id: str, task_id: str, request: ImportRequest,
+        context: RequestContext | None, restore: dict[str, Any],
+    ) -> None:
+        """Take the remote image's formats and properties, then stage its data and check its
+        size (``glance_domain.importing.glance_download``); ``restore`` receives what to put
+        back if the import fails."""
+        remote = self.remote_images
+        if remote is None or context is None:
+            raise ImportAborted("The glance-download import method is not available.")
+        try:
+            endpoint = glance_download.remote_endpoint(
+                context.service_catalog, str(request.glance_region),
+                request.glance_service_interface)
+            record = remote.image(endpoint, str(request.glance_image_id), context.auth_token)
+            formats, properties, size = glance_download.remote_metadata(
+                record, self.settings.glance_download_properties)
+        except glance_download.RemoteImageError as exc:
+            raise ImportAborted(str(exc)) from None
+        before = self.repository.get(image_id)
+        restore.update(disk_format=before.disk_format, container_format=before.container_format,
+                       properties={k: before.extra_properties.get(k) for k in properties})
+        self._update(image_id, task_id, lambda img: attrs.evolve(
+            img, **formats, extra_properties={**img.extra_properties, **properties}))
+        try:
+            stream = remote.open(endpoint, str(request.glance_image_id), context.auth_token)
+        except glance_download.RemoteImageError as exc:
+            raise ImportAborted(str(exc)) from None
+        try:
+            staged = self.staging.write(image_id, self._progress(image_id, task_id, stream),
+                                        max_size=self.settings.image_size_cap)
+        finally:
+            stream.close()
+        if staged != size:
+            raise ImportAborted(f"Task {task_id} failed because downloaded data size {staged} "
+                                f"is different from expected {size}")
 
     def _run_plugins(
         self, image_id: str, task_id: str, request: ImportRequest, stores: list[str],
@@ -500,7 +559,12 @@ class Importer:
                 not request.all_stores_must_succeed or index == len(stores)
             )
             stream = self.staging.read(image_id)
-            data = self._progress(image_id, task_id, stream)
+            data: Iterable[bytes] = self._progress(image_id, task_id, stream)
+            signatures = self.signatures
+            if signatures is not None and request.method != COPY_IMAGE and not written:
+                make = functools.partial(signatures.verifier_for, context or RequestContext(),
+                                         image)
+                data = verified(data, make, image_id)
             stored: StoredData | None = None
             virtual_size: int | None = None
             try:
@@ -526,7 +590,8 @@ class Importer:
                 if stored is not None:
                     with contextlib.suppress(Exception):
                         self.stores.delete(stored.url)
-                if request.all_stores_must_succeed:
+                if request.all_stores_must_succeed or isinstance(exc,
+                                                                 SignatureVerificationFailed):
                     raise
                 LOG.warning("import task %s: store %s failed, continuing", task_id, store)
                 self._update(image_id, task_id, _failed_store(store))
@@ -603,8 +668,14 @@ class Importer:
                 locations=tuple(loc for loc in image.locations if loc.url not in urls),
             )
             if request.method != COPY_IMAGE and after.status in ("importing", "uploading"):
+                back = dict(restore or {})
+                for name, value in back.pop("properties", {}).items():  # glance-download's
+                    if value is None:
+                        props.pop(name, None)
+                    else:
+                        props[name] = value
                 after = transition(after, "queued", checksum=None, os_hash_algo=None,
-                                   os_hash_value=None, **(restore or {}))
+                                   os_hash_value=None, extra_properties=props, **back)
             self.repository.save(image, after)
         except NotFound:
             pass  # the image is gone: nothing points at the data any more

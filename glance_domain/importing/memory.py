@@ -104,6 +104,10 @@ class MemoryStagingArea:
         with self._lock:
             return image_id in self._data
 
+    def remove_partial(self, image_id: str) -> int:
+        """Nothing to remove: an unfinished write is only in its writer's memory."""
+        return 0
+
     def count(self) -> int:
         """How many images have staged data (leak checks in tests)."""
         with self._lock:

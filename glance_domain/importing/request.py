@@ -10,6 +10,7 @@ import attrs
 GLANCE_DIRECT = "glance-direct"
 WEB_DOWNLOAD = "web-download"
 COPY_IMAGE = "copy-image"
+GLANCE_DOWNLOAD = "glance-download"
 
 
 @attrs.frozen(kw_only=True)
@@ -28,3 +29,7 @@ class ImportRequest:
     all_stores_must_succeed: bool = True
     store_header: str | None = None
     body: Mapping[str, Any] = attrs.field(factory=dict)
+    #: glance-download: the remote image, its region and endpoint interface.
+    glance_image_id: str | None = None
+    glance_region: str | None = None
+    glance_service_interface: str = "public"

@@ -11,7 +11,9 @@ Operations:
 - ``list(query, scope)``: one page; the authorization layer fills ``scope``.
 - ``add(image)``, ``save(before, after, action)``, ``remove(image)``: persistence. ``action``
   names what a save is for (``update``, ``deactivate``, ``reactivate``, ``add_location``...), so
-  each rule fires once.
+  each rule fires once. ``remove_keeping_data(image)``: the store layer's delayed delete (the
+  record goes ``pending_delete``, the data waits for the scrubber); only the store layer calls
+  it, on the layer below it.
 - ``upload``, ``download``, ``delete_from_store``: data; ``measure_location(image, url)``: the
   size of the data at an existing location about to be added to ``image`` (a store read, so it
   is checked like the add itself, before the store is touched).
@@ -66,6 +68,9 @@ class Layer:
 
     def remove(self, image: Image) -> Image:
         return self.inner.remove(image)
+
+    def remove_keeping_data(self, image: Image) -> Image:
+        return self.inner.remove_keeping_data(image)
 
     # -- data -----------------------------------------------------------------------------
     def upload(

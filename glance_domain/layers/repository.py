@@ -46,6 +46,9 @@ class RepositoryLayer(Layer):
     def remove(self, image: Image) -> Image:
         return self.repo.remove(image)
 
+    def remove_keeping_data(self, image: Image) -> Image:
+        return self.repo.remove(image, keep_data=True)
+
     def upload(
         self, image: Image, data: Iterable[bytes], size: int | None, backend: str | None
     ) -> Image:

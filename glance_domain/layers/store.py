@@ -28,7 +28,7 @@ from glance_domain.formats import RawFormatInspector
 from glance_domain.layers.base import Layer
 from glance_domain.model.image import Image
 from glance_domain.model.location import Location
-from glance_domain.model.status import transition
+from glance_domain.model.status import check_transition, transition
 from glance_domain.ports import (
     DataStream,
     FormatInspector,
@@ -53,16 +53,20 @@ def requested_length(total: int, offset: int, length: int | None) -> int:
 
 
 class StoreLayer(Layer):
-    __slots__ = ("inspector", "staging", "stores")
+    """Image bytes in and out; ``delayed_delete`` (Glance's option) keeps a deleted image's
+    data for the scrubber instead of deleting it at once."""
+
+    __slots__ = ("delayed_delete", "inspector", "staging", "stores")
 
     def __init__(
         self, inner: Layer, stores: StoreRegistry, staging: StagingArea | None = None,
-        inspector: FormatInspector | None = None,
+        inspector: FormatInspector | None = None, *, delayed_delete: bool = False,
     ) -> None:
         self.inner = inner
         self.stores = stores
         self.staging = staging
         self.inspector: FormatInspector = inspector or RawFormatInspector()
+        self.delayed_delete = delayed_delete
 
     # -- staging (glance-direct) ----------------------------------------------------------
     def stage(self, image: Image, data: Iterable[bytes], size: int | None) -> Image:
@@ -168,9 +172,17 @@ class StoreLayer(Layer):
     # commit must leave the image's data intact (an orphaned blob can be swept later; a
     # location pointing at deleted data is corruption).
     def remove(self, image: Image) -> Image:
-        removed = self.inner.remove(image)
-        for location in image.locations:
-            self._discard(image.id, location.url)
+        if self.delayed_delete and image.locations:
+            # Glance: an image with data goes pending_delete and keeps it for the scrubber
+            # (only from a status the machine allows: a deactivated image cannot be deleted)
+            check_transition(image, "pending_delete")
+            removed = self.inner.remove_keeping_data(image)
+        else:
+            removed = self.inner.remove(image)
+            for location in image.locations:
+                self._discard(image.id, location.url)
+        if image.status == "saving":  # an upload is running or its writer died: its bytes go
+            self.remove_partial(image.id)
         if self.staging is not None and image.status in ("uploading", "importing"):
             try:
                 self.staging.delete(image.id)
@@ -179,7 +191,21 @@ class StoreLayer(Layer):
             except Exception:
                 LOG.warning("image %s: cannot delete its staged data", image.id,
                             exc_info=True)
+            if image.status == "uploading":
+                self.remove_partial(image.id, staged=True)
         return removed
+
+    def remove_partial(self, image_id: str, *, staged: bool = False) -> int:
+        """Remove what an unfinished upload (``staged``: a ``/stage``) of the image left
+        behind; failures are only logged (the next recovery pass tries again)."""
+        try:
+            if staged:
+                return self.staging.remove_partial(image_id) if self.staging is not None else 0
+            return self.stores.remove_partial(image_id)
+        except Exception:
+            LOG.warning("image %s: cannot remove the data of an unfinished upload", image_id,
+                        exc_info=True)
+            return 0
 
     def _discard(self, image_id: str, url: str) -> None:
         """Delete data no committed record points at any more; failures are only logged."""

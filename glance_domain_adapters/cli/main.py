@@ -15,7 +15,17 @@ import traceback
 from collections.abc import Sequence
 from typing import TextIO
 
-from glance_domain_adapters.cli import cache, db, image_data, images, members, serve, tags
+from glance_domain_adapters.cli import (
+    cache,
+    db,
+    image_data,
+    images,
+    members,
+    scrubber,
+    serve,
+    tags,
+    verify,
+)
 from glance_domain_adapters.cli.errors import EXIT_INTERRUPTED, EXIT_OK, describe
 from glance_domain_adapters.cli.options import add_common_options, group_parser
 from glance_domain_adapters.cli.runtime import GatewayFactory, Runtime
@@ -37,10 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
     image_commands = group_parser(commands, "image", "create, list, change and share images")
     images.register(image_commands)
     image_data.register(image_commands)
+    verify.register(image_commands)
     tags.register(group_parser(image_commands, "tag", "add or remove image tags"))
     members.register(group_parser(image_commands, "member", "share images with projects"))
     cache.register(group_parser(commands, "cache", "manage the local image cache "
                                 "(image_cache_dir)"))
+    scrubber.register(commands)
     return parser
 
 

@@ -11,8 +11,10 @@ from oslo_config import cfg
 from glance_domain.settings import (
     GLANCE_CONTAINER_FORMATS,
     GLANCE_DISK_FORMATS,
+    GLANCE_DOWNLOAD_PROPERTIES,
     IMPORT_METHODS,
 )
+from glance_domain_adapters.config.scrubber_options import scrubber_opts
 from glance_domain_adapters.config.store_options import all_store_opts, glance_store_opts
 from glance_domain_adapters.notifier.factory import notifier_opts
 
@@ -53,6 +55,31 @@ server_opts: list[cfg.Opt] = [
         min=0,
         help="Seconds a client connection may stay idle (no bytes sent or received) before the "
         "server closes it. 0 waits forever.",
+    ),
+    cfg.IntOpt(
+        "client_header_timeout",
+        default=30,
+        min=1,
+        help="Seconds a client has to send a complete request head (request line and headers) "
+        "to glance-domain serve, counted from the connection (or, on a kept-alive connection, "
+        "from the next request's first byte); the connection is closed after that. Connections "
+        "still sending their head hold no worker thread (glance-domain).",
+    ),
+    cfg.IntOpt(
+        "upload_lease_timeout",
+        default=60,
+        min=3,
+        help="Seconds after which an image upload (PUT /file or /stage) whose process stopped "
+        "renewing its lease (killed, host crash) is treated as abandoned: the image returns to "
+        "queued and its partial data is removed. A live upload renews its lease every third of "
+        "this (glance-domain).",
+    ),
+    cfg.IntOpt(
+        "upload_recovery_interval",
+        default=60,
+        min=0,
+        help="Seconds between two searches for abandoned uploads in each API worker process "
+        "(one also runs when a worker starts); 0 searches only at start (glance-domain).",
     ),
     cfg.IntOpt(
         "max_header_line",
@@ -131,7 +158,8 @@ import_opts: list[cfg.Opt] = [
         bounds=True,
         default=list(IMPORT_METHODS),
         help="Interoperable image import methods offered (glance-direct, web-download, "
-        "copy-image). Staged data lives in '<data_dir>/staging' (per host), task records in "
+        "copy-image, and glance-download, off by default as in Glance). Staged data lives "
+        "in '<data_dir>/staging' (per host), task records in "
         "the image database.",
     ),
 ]
@@ -353,6 +381,17 @@ image_cache_opts: list[cfg.Opt] = [
     ),
 ]
 
+glance_download_opts: list[cfg.Opt] = [
+    cfg.ListOpt(
+        "extra_properties",
+        item_type=cfg.types.String(quotes=True),
+        bounds=True,
+        default=list(GLANCE_DOWNLOAD_PROPERTIES),
+        help="Prefixes of the properties a glance-download import copies from the remote "
+        "image (os_glance_* never are); the others are left behind.",
+    ),
+]
+
 paste_deploy_opts: list[cfg.Opt] = [
     cfg.StrOpt(
         "flavor",
@@ -390,12 +429,13 @@ def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
     """
     return [
         ("DEFAULT", server_opts + common_opts + identity_opts + notifier_opts + import_opts
-         + property_protection_opts + image_cache_opts),
+         + property_protection_opts + image_cache_opts + scrubber_opts),
         ("task", task_opts),
         ("image_import_opts", image_import_opts),
         ("inject_metadata_properties", inject_metadata_opts),
         ("image_conversion", image_conversion_opts),
         ("import_filtering_opts", import_filtering_opts),
+        ("glance_download_properties", glance_download_opts),
         ("image_format", image_format_opts),
         ("database", database_opts),
         ("glance_store", glance_store_opts + all_store_opts()),

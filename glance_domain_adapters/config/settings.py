@@ -51,6 +51,8 @@ def domain_settings(conf: cfg.ConfigOpts) -> DomainSettings:
         show_multiple_locations=conf.show_multiple_locations,
         enabled_import_methods=tuple(conf.enabled_import_methods),
         task_time_to_live=conf.task.task_time_to_live,
+        delayed_delete=conf.delayed_delete,
+        glance_download_properties=tuple(conf.glance_download_properties.extra_properties),
     )
 
 

@@ -20,7 +20,12 @@ from glance_domain import errors
 from glance_domain_adapters.db.engine import make_engine
 from glance_domain_adapters.db.errors import translated
 from glance_domain_adapters.db.sqlite_stats import seed_planner_statistics
-from glance_domain_adapters.db.tables import CHILD_TABLES, image_id_tombstones, images
+from glance_domain_adapters.db.tables import (
+    CHILD_TABLES,
+    image_id_tombstones,
+    image_locations,
+    images,
+)
 from glance_domain_adapters.db.task_tables import task_info, tasks
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -96,7 +101,15 @@ def purge(url: str | Engine | None, age_in_days: int, *, now: dt.datetime | None
                 _purge_tasks(conn, cutoff)
             if not inspect(conn).has_table("images"):
                 return 0
-            old = and_(images.c.deleted == true(), images.c.deleted_at < cutoff)
+            # data still waiting for the scrubber keeps its rows (they are its queue)
+            waiting = image_locations.c.status == "pending_delete"
+            restorable = select(images.c.id).where(images.c.status == "pending_delete")
+            old = and_(
+                images.c.deleted == true(), images.c.deleted_at < cutoff,
+                images.c.status != "pending_delete",
+                ~select(image_locations.c.id)
+                .where(image_locations.c.image_id == images.c.id, waiting).exists(),
+            )
             doomed = select(images.c.id).where(old)
             # Databases created by Glance have no tombstones yet: record purged ids first.
             missing = select(images.c.id, images.c.deleted_at).where(
@@ -106,9 +119,11 @@ def purge(url: str | Engine | None, age_in_days: int, *, now: dt.datetime | None
             conn.execute(insert(image_id_tombstones).from_select(["id", "deleted_at"], missing))
             for table in CHILD_TABLES:
                 conn.execute(delete(table).where(table.c.image_id.in_(doomed)))
-                conn.execute(
-                    delete(table).where(table.c.deleted == true(), table.c.deleted_at < cutoff)
-                )
+                gone = and_(table.c.deleted == true(), table.c.deleted_at < cutoff,
+                            table.c.image_id.not_in(restorable))
+                if table is image_locations:
+                    gone = and_(gone, ~waiting)
+                conn.execute(delete(table).where(gone))
             ids = list(conn.execute(doomed).scalars())
             if ids:
                 conn.execute(delete(images).where(images.c.id.in_(ids)))

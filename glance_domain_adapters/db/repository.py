@@ -16,6 +16,10 @@ concurrent saves of the same image are serialized and each applies only its own 
 Member changes lock the image row the same way. SQLite writers take the database write lock
 at BEGIN (see :mod:`.engine`).
 
+A status change that starts or ends a write of the image's data (``saving``, ``uploading``
+without a size) takes or drops the image's upload lease in the same transaction
+(:mod:`.upload_leases`), so that a writer that died can be recognised and its image recovered.
+
 Deleting an image soft-deletes it and its child rows (as Glance does) and records its id in
 ``image_id_tombstones`` so it can never be added again, even after a purge.
 """
@@ -47,7 +51,7 @@ from glance_domain.model.image import Image
 from glance_domain.model.member import Member
 from glance_domain.ports import Usage
 from glance_domain.query import ImageQuery, ListScope
-from glance_domain_adapters.db import children, listing, mapping, members
+from glance_domain_adapters.db import children, listing, mapping, members, upload_leases
 from glance_domain_adapters.db import usage as usage_query
 from glance_domain_adapters.db.engine import WRITE_OPTION
 from glance_domain_adapters.db.errors import retry_on_deadlock, translated
@@ -70,13 +74,18 @@ class SqlImageRepository:
     """Images and members in a SQL database (SQLite, PostgreSQL, MariaDB/MySQL).
 
     ``clock`` returns the current UTC time (for ``updated_at``/``deleted_at``); it
-    defaults to the system clock.
+    defaults to the system clock. ``lease_seconds``: how long an upload lease lasts without
+    renewal (upload leases always use the system clock).
     """
 
-    def __init__(self, engine: Engine, *, clock: Callable[[], dt.datetime] | None = None) -> None:
+    def __init__(
+        self, engine: Engine, *, clock: Callable[[], dt.datetime] | None = None,
+        lease_seconds: float = upload_leases.DEFAULT_LEASE_SECONDS,
+    ) -> None:
         self._engine = engine
         self._dialect = engine.dialect.name
         self._clock = clock or _utcnow
+        self.lease_seconds = lease_seconds
 
     @property
     def engine(self) -> Engine:
@@ -192,25 +201,42 @@ class SqlImageRepository:
             }
             values["updated_at"] = now
             self._swap_image_row(conn, before, values)
+            self._track_write(conn, before, after)
             children.apply_children(conn, before, after, now)
             return self._get(conn, before.id)
 
+    def _track_write(self, conn: Connection, before: Image, after: Image) -> None:
+        """Take the upload lease when a write of the image's data starts, drop it (Conflict
+        if another process took it over) when the write ends."""
+        was, will = upload_leases.lease_kind(before), upload_leases.lease_kind(after)
+        if will is not None and was is None:
+            upload_leases.acquire(conn, after.id, will, upload_leases.utcnow(),
+                                  self.lease_seconds)
+        elif was is not None and will is None:
+            upload_leases.release(conn, before.id)
+
     @retry_on_deadlock()
-    def remove(self, image: Image) -> Image:
+    def remove(self, image: Image, *, keep_data: bool = False) -> Image:
+        status = "pending_delete" if keep_data else "deleted"
         with self._write() as conn:
             now = self._now()
             self._swap_image_row(
-                conn, image, {"status": "deleted", "deleted": True, "deleted_at": now,
+                conn, image, {"status": status, "deleted": True, "deleted_at": now,
                               "updated_at": now}
             )
             for table in (image_locations, image_properties, image_members, image_tags):
+                values: dict[str, Any] = {"deleted": True, "deleted_at": now}
+                if table is image_locations and keep_data:
+                    # the scrubber's queue (Glance's): updated_at == deleted_at: not claimed
+                    values.update(status="pending_delete", updated_at=now)
                 conn.execute(
                     table.update()
                     .where(table.c.image_id == image.id, table.c.deleted == false())
-                    .values(deleted=True, deleted_at=now)
+                    .values(**values)
                 )
             conn.execute(image_id_tombstones.insert().values(id=image.id, deleted_at=now))
-        return attrs.evolve(image, status="deleted", updated_at=now)
+            upload_leases.release(conn, image.id, checked=False)
+        return attrs.evolve(image, status=status, updated_at=now)
 
     @staticmethod
     def _swap_image_row(conn: Connection, before: Image, values: dict[str, Any]) -> None:

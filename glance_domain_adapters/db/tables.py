@@ -8,7 +8,8 @@ database Glance created. On top of that we add:
 - composite indexes that let the listing query walk an index in sort order (owner, visibility,
   created_at/id, member lookups, tag lookups), and
 - ``image_id_tombstones``: every image id ever deleted, kept after a purge, so that a deleted
-  id can never be used again.
+  id can never be used again, and
+- ``gd_upload_leases``: which process writes an image's data, until when (crash recovery).
 
 Timestamps are naive UTC ``DATETIME`` columns (second precision on MySQL, as in Glance); the
 repository converts to and from timezone-aware datetimes.
@@ -176,8 +177,21 @@ image_id_tombstones = Table(
     **_MYSQL,
 )
 
+#: ours: one row per image whose data is being written, naming the writer process and until
+#: when it is trusted (see :mod:`.upload_leases`; migration 0005).
+upload_leases = Table(
+    "gd_upload_leases",
+    metadata,
+    Column("image_id", String(36), primary_key=True),
+    Column("kind", String(16), nullable=False),  # "upload" (PUT /file) or "stage" (PUT /stage)
+    Column("owner", String(255), nullable=False),
+    Column("expires_at", timestamp(), nullable=False),
+    Column("created_at", timestamp(), nullable=False),
+    **_MYSQL,
+)
+
 #: Child tables of ``images`` (all soft-deleted with the image).
 CHILD_TABLES = (image_properties, image_tags, image_locations, image_members)
 
 #: Every table we own or share with Glance, children first (safe order for deletes).
-ALL_TABLES = (*CHILD_TABLES, image_id_tombstones, images)
+ALL_TABLES = (*CHILD_TABLES, image_id_tombstones, upload_leases, images)

@@ -71,7 +71,9 @@ class FileStagingArea:
         self, image_id: str, chunks: Iterable[bytes], *, max_size: int | None = None
     ) -> int:
         target = self.path(image_id)
-        fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".staging-")
+        # the image id in the name lets remove_partial find a dead write's file
+        prefix = f".staging-{_checked_id(image_id)}-"
+        fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=prefix)
         total = 0
         try:
             with os.fdopen(fd, "wb") as out:
@@ -105,6 +107,19 @@ class FileStagingArea:
 
     def exists(self, image_id: str) -> bool:
         return os.path.isfile(self.path(image_id))
+
+    def remove_partial(self, image_id: str) -> int:
+        """Unlink the temporary files of unfinished writes of ``image_id`` (a ``/stage`` whose
+        process died); the staged file itself is kept."""
+        prefix = f".staging-{_checked_id(image_id)}-"
+        removed = 0
+        with os.scandir(self.directory) as entries:
+            names = [e.name for e in entries if e.name.startswith(prefix)]
+        for name in names:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(os.path.join(self.directory, name))
+                removed += 1
+        return removed
 
 
 def _chunks(file: BinaryIO) -> Iterator[bytes]:

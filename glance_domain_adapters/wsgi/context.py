@@ -14,6 +14,7 @@ by default a caller is admin when it has the ``admin`` role.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -37,6 +38,18 @@ class RequestIdTooLong(Exception):
 def default_is_admin(context: RequestContext) -> bool:
     """Glance's default ``context_is_admin`` rule: ``role:admin``."""
     return "admin" in context.roles
+
+
+def _catalog(value: str | None) -> tuple[Any, ...]:
+    """keystonemiddleware's ``X-Service-Catalog`` (JSON list); anything else counts as no
+    catalog (only the glance-download import method reads it, and then finds no endpoint)."""
+    if not value:
+        return ()
+    try:
+        catalog = json.loads(value)
+    except ValueError:
+        return ()
+    return tuple(catalog) if isinstance(catalog, list) else ()
 
 
 def _split(value: str | None) -> tuple[str, ...]:
@@ -87,6 +100,8 @@ class HeaderContextFactory:
             ),
             roles=_split(environ.get("HTTP_X_ROLES") or environ.get("HTTP_X_ROLE")),
             service_roles=_split(environ.get("HTTP_X_SERVICE_ROLES")),
+            auth_token=environ.get("HTTP_X_AUTH_TOKEN"),
+            service_catalog=_catalog(environ.get("HTTP_X_SERVICE_CATALOG")),
             domain_id=(
                 environ.get("HTTP_X_DOMAIN_ID")
                 or environ.get("HTTP_X_PROJECT_DOMAIN_ID")

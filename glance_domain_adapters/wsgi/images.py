@@ -6,7 +6,7 @@ from typing import Any
 
 from glance_domain.changes import Change
 from glance_domain.errors import ReservedAttribute
-from glance_domain.importing.request import ImportRequest
+from glance_domain.importing.request import GLANCE_DOWNLOAD, ImportRequest
 from glance_domain.model.image import Image
 from glance_domain.model.task import Task
 from glance_domain.query import ImageQuery
@@ -104,6 +104,14 @@ class ImagesDeserializer:
             if not isinstance(stores, list) or not all(isinstance(s, str) for s in stores):
                 raise bad_request("'stores' must be a list of store identifiers.")
         uri = method.get("uri")
+        glance_fields: dict[str, Any] = {}
+        if method["name"] == GLANCE_DOWNLOAD:
+            method = {"glance_service_interface": "public", **method}
+            body = {**body, "method": method}  # the task input shows the default, as Glance
+            glance_fields = {
+                key: str(method[key]) for key in
+                ("glance_image_id", "glance_region", "glance_service_interface")
+                if method.get(key) is not None}
         request = ImportRequest(
             method=str(method["name"]),
             uri=uri if isinstance(uri, str) else None,
@@ -112,6 +120,7 @@ class ImagesDeserializer:
             all_stores_must_succeed=body.get("all_stores_must_succeed", True),
             store_header=req.header("X-Image-Meta-Store"),
             body=body,
+            **glance_fields,
         )
         return {"request": request}
 

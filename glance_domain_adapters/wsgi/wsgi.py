@@ -42,7 +42,7 @@ def create_app(config_files: Sequence[str] | None = None) -> Any:
     """Build the WSGI application (config files: given, else from the environment)."""
     files = list(config_files) if config_files is not None else config_files_from_environment()
     conf = bootstrap.load_config([], files)
-    return bootstrap.build_app(conf)
+    return bootstrap.build_app(conf, recover_uploads=True)
 
 
 def _misconfigured(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:

@@ -363,6 +363,21 @@ class FileStore(Store):
         except FileNotFoundError:
             raise NotFound(f"no data at {loc.redact(location)}") from None
 
+    def _remove_partial(self, image_id: str) -> int:
+        """Unlink the temporary files of unfinished writes of ``image_id`` (``.<id>.<random>
+        .partial`` in every data directory)."""
+        removed = 0
+        prefix = f".{image_id}."
+        for datadir in self.datadirs:
+            with os.scandir(datadir.path) as entries:
+                names = [e.name for e in entries
+                         if e.name.startswith(prefix) and e.name.endswith(TEMP_SUFFIX)]
+            for name in names:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(os.path.join(datadir.path, name))
+                    removed += 1
+        return removed
+
     def leftovers(self) -> list[str]:
         """Temporary files of unfinished writes (should always be empty)."""
         found = []

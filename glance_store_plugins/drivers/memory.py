@@ -64,6 +64,11 @@ class MemoryStore(Store):
     def _size(self, location: str) -> int:
         return len(self._data[self._key(location)])
 
+    def _remove_partial(self, image_id: str) -> int:
+        """Nothing to remove: an unfinished write exists only in its writer's memory (a list
+        of chunks joined at the end) and dies with it."""
+        return 0
+
     def object_count(self) -> int:
         """How many images this backend holds (used by the contract kit's leftover check)."""
         return len(self._data)

@@ -264,6 +264,29 @@ class S3Store(Store):
         self._size(location)
         self._client.delete_object(Bucket=bucket, Key=key)
 
+    def _remove_partial(self, image_id: str) -> int:
+        """Abort the unfinished multipart uploads of ``image_id`` (their parts are stored, and
+        billed, until aborted). A single ``put_object`` leaves nothing when interrupted."""
+        try:
+            answer = self._client.list_multipart_uploads(Bucket=self.bucket, Prefix=image_id)
+        except self._client_error as exc:
+            if self._code(exc) in _MISSING:
+                return 0
+            raise
+        removed = 0
+        for upload in answer.get("Uploads", []):
+            if upload["Key"] != image_id:
+                continue
+            try:
+                self._client.abort_multipart_upload(
+                    Bucket=self.bucket, Key=image_id, UploadId=upload["UploadId"])
+            except self._client_error as exc:
+                if self._code(exc) not in ("NoSuchUpload", *_MISSING):
+                    raise
+                continue
+            removed += 1
+        return removed
+
     def leftovers(self) -> list[str]:
         """Unfinished multipart uploads in the bucket (should always be empty)."""
         try:

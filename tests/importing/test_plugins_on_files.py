@@ -1,12 +1,14 @@
 """The built-in import plugins on real files in a real file staging area: no_op,
-inject_image_metadata, image_decompression (gzip, zip, LHA, bombs) and image_conversion
-(qemu-img; skipped without it, failed under CI=true)."""
+inject_image_metadata, image_decompression (gzip, zip, bzip2, xz, zstd, LHA, bombs) and
+image_conversion (qemu-img; skipped without it, failed under CI=true)."""
 
 from __future__ import annotations
 
+import bz2
 import errno
 import gzip
 import json
+import lzma
 import os
 import subprocess
 import sys
@@ -14,6 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
+import zstandard
 
 from glance_domain.errors import QuotaExceeded, SizeLimitExceeded
 from glance_domain.settings import DomainSettings
@@ -25,6 +28,14 @@ from glance_domain_adapters.importing.plugins.no_op import NoOp
 from .jobs import make_job, qemu, qemu_img, staged, zip_bytes
 
 DISK = bytes(range(256)) * 4096  # 1 MiB of "disk"
+
+
+def zstd(data: bytes) -> bytes:
+    return zstandard.ZstdCompressor().compress(data)
+
+
+#: The single-stream formats beyond zip: a compressor for each.
+STREAMS = {"gzip": gzip.compress, "bzip2": bz2.compress, "xz": lzma.compress, "zstd": zstd}
 
 
 # -- no_op and inject_image_metadata ---------------------------------------------------------
@@ -65,11 +76,19 @@ def test_magic_numbers_are_glances() -> None:
     assert detect(b"\x1f\x8b\x07") is None  # gzip, but not deflate: left alone
 
 
+def test_magic_numbers_beyond_glance() -> None:
+    for name, compress in STREAMS.items():
+        assert detect(compress(DISK)[:16]) == name
+    assert detect(b"BZhx") is None and detect(b"BZh0") is None  # no bzip2 block size digit
+    assert detect(b"\xfd7zXY\x00") is None
+
+
 @pytest.mark.parametrize(
     "packed",
-    [gzip.compress(DISK), gzip.compress(DISK[:1000]) + gzip.compress(DISK[1000:]),
+    [*(compress(DISK) for compress in STREAMS.values()),
+     *(compress(DISK[:1000]) + compress(DISK[1000:]) for compress in STREAMS.values()),
      zip_bytes(("disk.img", DISK))],
-    ids=["gzip", "gzip-two-members", "zip"],
+    ids=[*STREAMS, *(f"{name}-two-members" for name in STREAMS), "zip"],
 )
 def test_decompression_replaces_the_staged_data(tmp_path: Path, packed: bytes) -> None:
     job, holder, staging = make_job(tmp_path, packed, disk_format="raw")
@@ -95,9 +114,13 @@ def test_uncompressed_data_and_compressed_containers_are_left_alone(tmp_path: Pa
     [(zip_bytes(("a", b"1"), ("b", b"2")), "Archive contains more than one file."),
      (zip_bytes(("dir/", b"")), "Archive contains no file."),
      (b"\x00\x00-lh5-" + b"\x00" * 100, "No lhafile available"),
-     (gzip.compress(DISK)[:-100], "end-of-stream"),
-     (b"PK\x03\x04" + b"\x00" * 100, "not a zip file")],
-    ids=["zip-two-files", "zip-directory", "lha", "truncated-gzip", "corrupt-zip"],
+     *((compress(DISK)[:-100], "end-of-stream") for compress in STREAMS.values()),
+     (zstd(DISK) + zstd(DISK)[:-100], "end-of-stream"),
+     (b"PK\x03\x04" + b"\x00" * 100, "not a zip file"),
+     (b"BZh9" + b"\x00" * 100, "Invalid data stream"),
+     (b"\x28\xb5\x2f\xfd" + b"\xff" * 100, "zstd")],
+    ids=["zip-two-files", "zip-directory", "lha", *(f"truncated-{name}" for name in STREAMS),
+         "truncated-second-zstd-frame", "corrupt-zip", "corrupt-bzip2", "corrupt-zstd"],
 )
 def test_archives_glance_refuses(tmp_path: Path, packed: bytes, message: str) -> None:
     job, _holder, staging = make_job(tmp_path, packed)
@@ -107,7 +130,9 @@ def test_archives_glance_refuses(tmp_path: Path, packed: bytes, message: str) ->
     assert sorted(os.listdir(staging.directory)) == [job.image_id]
 
 
-BOMB = gzip.compress(b"\0" * (64 << 20))  # 64 MiB of zeros in ~64 KiB
+ZEROS = b"\0" * (64 << 20)
+#: 64 MiB of zeros in each format (64 KiB in gzip, 2 KiB in zstd, under 100 bytes in bzip2).
+BOMBS = [compress(ZEROS) for compress in STREAMS.values()]
 
 
 @pytest.mark.parametrize(
@@ -121,7 +146,7 @@ BOMB = gzip.compress(b"\0" * (64 << 20))  # 64 MiB of zeros in ~64 KiB
 def test_decompression_bombs_stop_at_the_size_cap_and_the_storage_quota(
     tmp_path: Path, settings: DomainSettings, stored: int, message: str
 ) -> None:
-    for packed in (BOMB, zip_bytes(("bomb", b"\0" * (64 << 20)))):
+    for packed in (*BOMBS, zip_bytes(("bomb", ZEROS))):
         job, _, staging = make_job(tmp_path, packed, settings=settings, stored=stored)
         with pytest.raises(SizeLimitExceeded, match=message):
             ImageDecompression().run(job)
@@ -302,3 +327,17 @@ def test_temporary_files_of_dead_writes_are_swept_at_start(tmp_path: Path) -> No
     FileStagingArea(str(directory))
     assert sorted(os.listdir(directory)) == [".staging-live", image_id]
     assert first.exists(image_id)
+
+
+def test_zstd_output_comes_in_bounded_pieces(tmp_path: Path) -> None:
+    """A zstd bomb expands ~32,000 times: fed whole, one call would allocate it all at once."""
+    from glance_domain_adapters.importing.plugins.decompression import _zstd
+
+    path = tmp_path / "bomb.zst"
+    path.write_bytes(zstd(b"\0" * (256 << 20)))
+    assert path.stat().st_size < 16 << 10
+    largest = total = 0
+    for piece in _zstd(str(path)):
+        largest, total = max(largest, len(piece)), total + len(piece)
+    assert total == 256 << 20
+    assert largest <= 40 << 20

@@ -5,8 +5,10 @@ import) checked from the image the API shows afterwards."""
 
 from __future__ import annotations
 
+import bz2
 import gzip
 import hashlib
+import lzma
 import subprocess
 import time
 from collections.abc import Iterator
@@ -14,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import zstandard
 
 from glance_domain_adapters import bootstrap
 from glance_domain_adapters.importing.plugins import ImportPluginError, available_plugins
@@ -173,8 +176,11 @@ def test_inject_follows_the_importing_users_property_protections(protected: Serv
 
 
 @pytest.mark.parametrize("service", [plugins("image_decompression")], indirect=True)
-@pytest.mark.parametrize("pack", [gzip.compress, lambda d: zip_bytes(("disk.raw", d))],
-                         ids=["gzip", "zip"])
+@pytest.mark.parametrize(
+    "pack",
+    [gzip.compress, lambda d: zip_bytes(("disk.raw", d)), bz2.compress, lzma.compress,
+     lambda d: zstandard.ZstdCompressor().compress(d)],
+    ids=["gzip", "zip", "bzip2", "xz", "zstd"])
 def test_image_decompression(service: Service, pack: Any) -> None:
     image, task = service.glance_direct(pack(DISK))
     _assert_active_with(image, DISK)
