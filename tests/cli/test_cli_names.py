@@ -143,3 +143,14 @@ def test_hidden_and_other_projects_community_images_are_found_by_name(cli: Cli) 
                            "--os-project-id", "p1")
     shown = cli.ok("image", "show", "comm", "--os-project-id", "p2", "-f", "json").json()
     assert shown["id"] == community["id"]
+
+
+def test_verify_takes_names(cli: Cli, tmp_path: Path) -> None:
+    data = tmp_path / "d.raw"
+    data.write_bytes(b"v" * 2048)
+    image = cli.create("--name", "checked", "--disk-format", "raw", "--container-format",
+                       "bare", "--file", str(data))
+    result = cli.ok("image", "verify", "checked", "-f", "json")
+    [row] = result.json()
+    assert row["id"] == image["id"] and row["outcome"] == "ok"
+    assert cli("image", "verify", "nope").err == NOT_FOUND.format("nope")
