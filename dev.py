@@ -72,30 +72,87 @@ def ensure_installed(kind: str) -> None:
 
 
 #: Programs the tests need beside Python packages, with the Debian package that has each
-#: (``qemu-img``: the ``image_conversion`` import plugin and its tests).
-SYSTEM_PROGRAMS = {"qemu-img": "qemu-utils"}
+#: (``qemu-img``: the ``image_conversion`` import plugin and its tests; the Ceph daemons and
+#: tools: the single-node cluster the ``rbd``/``s3``/``swift`` driver tests start on 127.0.0.1;
+#: the Swift servers and memcached: the Swift all-in-one those tests start).
+SYSTEM_PROGRAMS = {
+    "qemu-img": "qemu-utils",
+    "ceph-mon": "ceph-mon",
+    "ceph-mgr": "ceph-mgr",
+    "ceph-osd": "ceph-osd",
+    "radosgw": "radosgw",
+    "ceph": "ceph-common",
+    "swift-proxy-server": "swift-proxy",
+    "swift-account-server": "swift-account",
+    "swift-container-server": "swift-container",
+    "swift-object-server": "swift-object",
+    "memcached": "memcached",
+}
+
+#: Python extension modules that exist only as Debian packages (not on the package index): the
+#: Ceph bindings the ``rbd`` driver uses. :func:`link_system_modules` makes .venv see them.
+SYSTEM_MODULES = {"rados": "python3-rados", "rbd": "python3-rbd"}
+SYSTEM_MODULE_DIR = Path("/usr/lib/python3/dist-packages")
+#: Python packages the Debian-packaged servers need under the system Python (not linked into
+#: .venv): keystonemiddleware for the Swift proxy the Keystone tests start.
+SYSTEM_PYTHON_PACKAGES = {"keystonemiddleware": "python3-keystonemiddleware"}
 
 
 def ensure_system_programs() -> None:
-    """Install the Debian packages of missing ``SYSTEM_PROGRAMS`` where that is possible
-    (apt-get, run as root); otherwise say what is missing (the tests that need it skip, or fail
-    under CI=true)."""
+    """Install the Debian packages of missing ``SYSTEM_PROGRAMS`` and ``SYSTEM_MODULES`` where
+    that is possible (apt-get, run as root); otherwise say what is missing (the tests that need
+    it skip, or fail under CI=true). Then link the modules into .venv."""
     import shutil
 
     missing = {prog: pkg for prog, pkg in SYSTEM_PROGRAMS.items() if shutil.which(prog) is None}
-    if not missing:
-        return
+    missing.update({mod: pkg for mod, pkg in SYSTEM_MODULES.items()
+                    if not _system_module(mod)})
+    missing.update({mod: pkg for mod, pkg in SYSTEM_PYTHON_PACKAGES.items()
+                    if not (SYSTEM_MODULE_DIR / mod).is_dir()})
     packages = sorted(set(missing.values()))
     apt = shutil.which("apt-get")
-    if apt is None or not hasattr(os, "geteuid") or os.geteuid() != 0:
+    if not missing:
+        pass
+    elif apt is None or not hasattr(os, "geteuid") or os.geteuid() != 0:
         print(f"note: {', '.join(missing)} not found; install {' '.join(packages)} "
               "(the tests that need it skip, and fail under CI=true)", flush=True)
+    else:
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        if (_run([apt, "-qq", "update"], env=env) != 0
+                or _run([apt, "-qq", "install", "-y", "--no-install-recommends", *packages],
+                        env=env) != 0):
+            print(f"note: could not install {' '.join(packages)}", flush=True)
+    link_system_modules()
+
+
+def _system_module(name: str) -> Path | None:
+    """The Debian build of extension module ``name`` for this Python version, if installed."""
+    tag = f"cpython-{sys.version_info.major}{sys.version_info.minor}"
+    found = sorted(SYSTEM_MODULE_DIR.glob(f"{name}.{tag}-*.so"))
+    return found[0] if found else None
+
+
+def link_system_modules() -> None:
+    """Symlink each installed ``SYSTEM_MODULES`` extension into .venv's site-packages.
+
+    Only those files are linked (not the whole dist-packages directory, whose other Debian
+    packages would shadow the venv's own versions). The Debian build must be for the venv's
+    Python minor version; otherwise the module stays missing and its tests skip.
+    """
+    found = sorted(VENV.glob("lib/python3*/site-packages"))
+    if not found:
         return
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    if (_run([apt, "-qq", "update"], env=env) != 0
-            or _run([apt, "-qq", "install", "-y", "--no-install-recommends", *packages],
-                    env=env) != 0):
-        print(f"note: could not install {' '.join(packages)}", flush=True)
+    site = found[0]
+    for name in SYSTEM_MODULES:
+        source = _system_module(name)
+        if source is None:
+            continue
+        link = site / source.name
+        if link.is_symlink() and link.resolve() == source.resolve():
+            continue
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        link.symlink_to(source)
 
 
 def _port(args: list[str]) -> str:

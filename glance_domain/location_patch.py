@@ -8,8 +8,9 @@ their own use it (Nova and Cinder with Ceph, for instance). Rules, as Glance 33 
 - add/replace only on ``queued`` or ``active`` images, remove only on ``active`` ones (409);
 - each new URL must belong to a configured store, pass the web-download URI filtering when it
   is http(s), and hold data (its size is read through the store): else 400 "Invalid location";
-- ``image_location_quota`` first (413), then the URL (``file``, ``filesystem`` and
-  ``swift+config`` URLs never: they would reach other images' files); a URL listed already is a
+- ``image_location_quota`` first (413), then the URL (:mod:`glance_domain.location_rules`:
+  restricted schemes never, whoever asks; recorded in its normalised spelling; a URL another
+  image lists is a 409 unless its store is read-only); a URL listed already is a
   400 (Glance accepts it again with other metadata; one image lists a URL once here, as its
   database rows are keyed by it); a replacement may only change the metadata of the listed
   URLs, unless the image has none yet;
@@ -38,9 +39,10 @@ from glance_domain.model.image import Image
 from glance_domain.model.location import Location
 from glance_domain.model.status import transition
 
-#: ``url -> (backend, size)``: the store owning the URL and the size of the data there
-#: (InvalidInput "Invalid location" when there is none or the URL is refused).
-Resolver = Callable[[str], tuple[str, int]]
+#: ``url -> (url, backend, size)``: the URL in its normalised spelling (what is recorded), the
+#: store owning it and the size of the data there (InvalidInput "Invalid location" when there is
+#: none or the URL is refused; Conflict when another image lists it).
+Resolver = Callable[[str], tuple[str, str, int]]
 
 VALIDATION_KEYS = ("checksum", "os_hash_algo", "os_hash_value")
 
@@ -82,9 +84,8 @@ def _add(image: Image, change: Change, resolve: Resolver, algorithm: str, quota:
     else:
         raise InvalidInput("Invalid position for adding a location.")
     _check_quota(len(current) + 1, quota)
-    url = value["url"]
-    backend, size = resolve(url)
-    new = _location(value, backend)
+    url, backend, size = resolve(value["url"])
+    new = _location({**value, "url": url}, backend)
     if any(loc.url == url for loc in current):
         raise InvalidInput(f"The location {url} already exists")
     current.insert(position, new)
@@ -111,11 +112,11 @@ def _replace(image: Image, change: Change, resolve: Resolver, algorithm: str,
         raise InvalidInput(
             f"Original locations is not empty: {[loc.url for loc in image.locations]}")
     resolved = [(v, *resolve(v["url"])) for v in values]
-    locations = tuple(_location(v, backend) for v, backend, _size in resolved)
+    locations = tuple(_location({**v, "url": url}, backend) for v, url, backend, _ in resolved)
     for index, location in enumerate(locations):
         if any(location.url == other.url for other in locations[index + 1:]):
             raise InvalidInput(f"The location {location.url} already exists")
-    return _finish(image, locations, resolved[0][2], validation)
+    return _finish(image, locations, resolved[0][3], validation)
 
 
 def _remove(image: Image, change: Change) -> Image:

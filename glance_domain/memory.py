@@ -23,7 +23,6 @@ from glance_domain.clock import SystemClock
 from glance_domain.errors import (
     Conflict,
     Duplicate,
-    Forbidden,
     InvalidInput,
     NotFound,
     StoreUnavailable,
@@ -167,10 +166,10 @@ class MemoryImageRepository:
             marker = None
             if query.marker is not None:
                 marker = self._images.get(query.marker)
-                if marker is None or (marker.status in GONE and not scope.admin):
+                if (marker is None or (marker.status in GONE and not scope.admin)
+                        or not self._marker_visible(scope, marker)):
+                    # invisible answers as nonexistent: no existence oracle
                     raise InvalidInput(f"No image found with ID {query.marker}")
-                if not self._marker_visible(scope, marker):
-                    raise Forbidden(f"Forbidding request, image {query.marker} not visible")
             selected = [i for i in candidates if self._wanted(i, query) and visible(i)]
         cmp = _sort_cmp(_effective_sort(query.sort))
         selected.sort(key=functools.cmp_to_key(cmp))
@@ -258,6 +257,12 @@ class MemoryImageRepository:
             else:
                 props[name] = value
             self._images[image_id] = attrs.evolve(stored, extra_properties=props)
+
+    def location_users(self, url: str) -> builtins.list[str]:
+        with self._lock:
+            return sorted(i.id for i in self._images.values() if i.status != "deleted"
+                          and any(loc.url == url and loc.status != "deleted"
+                                  for loc in i.locations))
 
     def usage(self, owner: str) -> Usage:
         with self._lock:
@@ -436,6 +441,9 @@ class MemoryStoreRegistry:
         with self._lock:
             if self._data[name].pop(url, None) is None:
                 raise NotFound(f"No data at {url}")
+
+    def restricted_schemes(self) -> frozenset[str]:
+        return frozenset()
 
     def backend_of(self, url: str) -> str:
         prefix = "memory://"

@@ -70,6 +70,12 @@ class ImageRepository(Protocol):
 
     def usage(self, owner: str) -> Usage: ...
 
+    def location_users(self, url: str) -> builtins.list[str]:
+        """Ids of the images whose data at this exact URL must be kept: live images listing
+        it (whatever the location's status) and ``pending_delete`` images (restorable) whose
+        location the scrubber has not finished. Their data may not be deleted for another."""
+        ...
+
     def list_members(self, image_id: str) -> builtins.list[Member]: ...
 
     def get_member(self, image_id: str, member_id: str) -> Member: ...
@@ -260,6 +266,11 @@ class StoreRegistry(Protocol):
         """Remove, from every backend, what an unfinished write of ``image_id`` left behind
         (its process died mid-upload); how many leftovers were removed. Finished data is
         never touched."""
+        ...
+
+    def restricted_schemes(self) -> frozenset[str]:
+        """URL schemes the configured stores declare restricted: a caller may never give an
+        image a location of these (besides ``location_rules.RESTRICTED_SCHEMES``)."""
         ...
 
 

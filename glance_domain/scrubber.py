@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import attrs
@@ -69,7 +69,12 @@ class Scrubber:
     def __init__(
         self, queue: ScrubQueue, stores: StoreRegistry, *, scrub_time: int = 0,
         pool_size: int = 1, clock: Clock | None = None, claim_timeout: float = CLAIM_TIMEOUT,
+        location_users: Callable[[str], Sequence[str]] | None = None,
     ) -> None:
+        """``location_users`` (``ImageRepository.location_users``): data another image still
+        lists is kept (its job finishes without a delete), as the store layer does on an
+        immediate delete."""
+        self.location_users = location_users
         self.queue = queue
         self.stores = stores
         self.scrub_time = scrub_time
@@ -107,7 +112,11 @@ class Scrubber:
             if not self.queue.claim(job, self.clock.now()):
                 continue  # another scrubber has it, or the image was restored
             try:
-                self.stores.delete(job.url)
+                if self._shared(job):
+                    LOG.warning("image %s: the data of a location is kept: other images list "
+                                "the same location", job.image_id)
+                else:
+                    self.stores.delete(job.url)
             except NotFound:
                 LOG.info("image %s: data already gone from a location", job.image_id)
             except Exception:
@@ -120,3 +129,10 @@ class Scrubber:
         if done and not failed:
             LOG.info("image %s scrubbed", jobs[0].image_id)
         return done, failed
+
+    def _shared(self, job: ScrubJob) -> bool:
+        """Whether another image lists the job's location (a location belongs to one image:
+        see ``glance_domain.location_rules``)."""
+        if self.location_users is None:
+            return False
+        return any(other != job.image_id for other in self.location_users(job.url))

@@ -17,7 +17,7 @@ from typing import Any
 
 import attrs
 
-from glance_domain import visibility
+from glance_domain import location_rules, visibility
 from glance_domain.changes import Change, apply_changes
 from glance_domain.context import RequestContext
 from glance_domain.errors import (
@@ -51,8 +51,9 @@ from glance_domain.query import ImageQuery
 from glance_domain.settings import DomainSettings
 from glance_domain.verification import QUARANTINE_PROPERTY
 
-#: URL schemes a PATCH may never add as a location (Glance's restricted schemes).
-RESTRICTED_LOCATION_SCHEMES = frozenset({"file", "filesystem", "swift+config"})
+#: URL schemes no caller may ever give an image as a location (Glance's restricted schemes;
+#: the configured store drivers may declare more, see ``location_rules``).
+RESTRICTED_LOCATION_SCHEMES = location_rules.RESTRICTED_SCHEMES
 
 
 @attrs.frozen(kw_only=True)
@@ -163,28 +164,38 @@ class ImageService:
             after = apply_changes(after, pending, self._settings, check)
         return self._stack.save(image, _with_unreadable(image, view, after), "update")
 
-    def _resolve_location(self, image: Image, url: str) -> tuple[str, int]:
-        """The backend owning ``url`` and the size of the data there, for a PATCH adding it
-        (InvalidInput "Invalid location" as Glance, for a refused, unknown or empty one)."""
-        if not isinstance(url, str) or len(url) > 255:
-            raise InvalidInput("Invalid location")
-        scheme = url.split(":", 1)[0].lower()
-        if scheme in RESTRICTED_LOCATION_SCHEMES:
-            # as Glance: a PATCH may not point an image at files of this host (another
-            # image's data among them), whoever asks
-            raise InvalidInput("Invalid location")
+    def _resolve_location(self, image: Image, url: str) -> tuple[str, str, int]:
+        """``url`` normalised, the backend owning it and the size of the data there, for a
+        PATCH adding it (InvalidInput "Invalid location" as Glance, for a refused, unknown or
+        empty one; Conflict when another image lists it)."""
+        # as Glance: a location may not point an image at files of this host (another image's
+        # data among them), whoever asks
+        url = location_rules.settable_url(url, self._stores.restricted_schemes())
+        scheme = location_rules.scheme_of(url)
         if scheme in ("http", "https") and not self._passes_uri_filtering(url):
-            raise InvalidInput("The Store URI was malformed.")
+            # Glance says only "Invalid location"; say why, keeping its words first
+            raise InvalidInput(f"Invalid location: URI does not pass filtering: {url}")
         backend = self._location_backend(url)
         if backend is None:
             raise InvalidInput("Invalid location")
+        self._check_unshared(image, url, backend)
         try:
             size = self._stack.measure_location(image, url, "set_image_location")
         except (NotFound, StoreUnavailable, InvalidInput):
             raise InvalidInput("Invalid location") from None
         if size <= 0:
             raise InvalidInput("Invalid location")
-        return backend, size
+        return url, backend, size
+
+    def _check_unshared(self, image: Image, url: str, backend: str) -> None:
+        """Conflict when another live image lists ``url`` in a store that can delete data: a
+        location is never shared between two images' lifecycles (deleting one would delete
+        the other's data). Read-only stores (http) never delete, so their URLs may be shared.
+        """
+        if any(info.id == backend and info.read_only for info in self._stores.backends()):
+            return
+        if any(other != image.id for other in self._stack.location_users(url)):
+            raise Conflict("The location is already in use by another image.")
 
     def _fetch(self, image_id: str, not_found: str) -> Image:
         """The image for an operation whose controller words "not found" its own way."""
@@ -305,12 +316,14 @@ class ImageService:
             raise Conflict(f"It's not allowed to add locations if image status is "
                            f"{image.status}.")
         ctx = self.context
-        backend = self._location_backend(url)
         if "service" not in (*ctx.roles, *ctx.service_roles) and (
-            not url.startswith("http") or backend is None
+            not url.startswith("http") or self._location_backend(url) is None
         ):
             raise Forbidden("http store must be enabled to use location API by normal user.")
-        scheme = url.split(":", 1)[0].lower()
+        # restricted schemes (file://...) never, whoever asks; the URL in its one spelling
+        url = location_rules.settable_url(url, self._stores.restricted_schemes())
+        backend = self._location_backend(url)
+        scheme = location_rules.scheme_of(url)
         if scheme in ("http", "https") and not self._passes_uri_filtering(url):
             raise InvalidInput(f"URI for add location does not pass filtering: {url}")
         if backend is None:
@@ -318,7 +331,12 @@ class ImageService:
         if self._importer is not None and LOCK_KEY in image.extra_properties:
             self._importer.check_lock(image)
         hashes = _location_hashes(validation_data, self._settings.hashing_algorithm)
-        size = self._stack.measure_location(image, url)
+        self._check_unshared(image, url, backend)
+        try:
+            size = self._stack.measure_location(image, url)
+        except (NotFound, StoreUnavailable, InvalidInput):
+            # the store's own text may name a path of this host: never shown to the caller
+            raise InvalidInput("Invalid location") from None
         extra = {k: v for k, v in (metadata or {}).items() if k != "store"}
         location = Location(url=url, metadata={**extra, "store": backend})
         if self._importer is None:  # no task machinery: the hashes as given, none computed

@@ -76,7 +76,19 @@ def build_repository(conf: cfg.ConfigOpts, *, migrate: bool = True) -> Any:
     from glance_domain_adapters.db.repository import SqlImageRepository
 
     url = prepare_database(conf) if migrate else config.database_url(conf)
-    return SqlImageRepository(make_engine(url), lease_seconds=conf.upload_lease_timeout)
+    return SqlImageRepository(make_engine(url, **engine_options(conf, url)),
+                              lease_seconds=conf.upload_lease_timeout)
+
+
+def engine_options(conf: cfg.ConfigOpts, url: str) -> dict[str, Any]:
+    """SQLAlchemy pool settings from oslo.db's ``[database]`` options the file sets (never
+    for SQLite, whose connections are not pooled over the network)."""
+    if url.startswith("sqlite"):
+        return {}
+    db = conf.database
+    pairs = (("pool_size", db.max_pool_size), ("max_overflow", db.max_overflow),
+             ("pool_timeout", db.pool_timeout), ("pool_recycle", db.connection_recycle_time))
+    return {name: value for name, value in pairs if value is not None}
 
 
 def _driver_options(driver: str) -> set[str] | None:
@@ -103,6 +115,10 @@ def store_backends(conf: cfg.ConfigOpts) -> tuple[dict[str, tuple[str, dict[str,
         options = dict(backend.options)
         if backend.description:
             options["store_description"] = backend.description
+        if backend.driver == "http" and not options.get("http_store_allowed_hosts"):
+            # hosts the operator allows for web-download and http locations may be reached
+            # by the http store too, loopback or private (as in Glance)
+            options["http_store_allowed_hosts"] = list(conf.import_filtering_opts.allowed_hosts)
         known = _driver_options(backend.driver)
         if known is not None:
             dropped = sorted(set(options) - known)
@@ -194,7 +210,7 @@ def build_gateway(
     return Gateway(
         tasks=_task_repository(repository),
         staging=FileStagingArea(os.path.join(data, "staging")),
-        executor=ThreadExecutor(conf.task.task_executor_threads),
+        executor=ThreadExecutor(conf.wsgi.task_pool_threads or conf.task.task_executor_threads),
         fetcher=fetcher,
         format_inspector=OsloFormatInspector(
             require_match=conf.image_format.require_image_format_match,
@@ -350,6 +366,29 @@ def build_app(conf: cfg.ConfigOpts, *, gateway: Any = None, migrate: bool = True
         cache=cache,
         prefetcher=prefetcher,
     )
-    from glance_domain_adapters.wsgi.cors import HealthcheckOutside, wrap_cors
+    return wrap_pipeline(conf, app, engine=getattr(getattr(gateway, "repository", None),
+                                                   "engine", None),
+                         stores=getattr(getattr(gateway, "stores", None), "registry", None))
 
-    return HealthcheckOutside(app, wrap_cors(conf, wrap_auth(conf, app)))
+
+def wrap_pipeline(conf: cfg.ConfigOpts, app: Any, *, engine: Any = None,
+                  stores: Any = None) -> WsgiApp:
+    """Glance's pipeline around the application, outermost first: the request log (request
+    ids, access lines), ``/healthcheck`` beside everything else, CORS, ``http_proxy_to_wsgi``
+    (``[oslo_middleware] enable_proxy_headers_parsing``), version discovery before
+    authentication, keystonemiddleware's ``auth_token`` (flavor = keystone)."""
+    from oslo_middleware import http_proxy_to_wsgi
+
+    from glance_domain_adapters.wsgi.cors import HealthcheckOutside, wrap_cors
+    from glance_domain_adapters.wsgi.health import make_healthcheck
+    from glance_domain_adapters.wsgi.operations import RequestLog
+    from glance_domain_adapters.wsgi.versions import VersionsOutside
+
+    api = wrap_auth(conf, app)
+    if config.auth_flavor(conf) == "keystone":
+        api = VersionsOutside(app, api)
+    conf.register_opts(http_proxy_to_wsgi.OPTS, group="oslo_middleware")
+    if conf.oslo_middleware.enable_proxy_headers_parsing:
+        api = http_proxy_to_wsgi.HTTPProxyToWSGI(api, conf)
+    api = wrap_cors(conf, api)
+    return RequestLog(HealthcheckOutside(make_healthcheck(conf, app, engine, stores), api))

@@ -17,6 +17,7 @@ kept here, so raw data costs a counter per chunk after the first few hundred KiB
 from __future__ import annotations
 
 import logging
+import struct
 from collections.abc import Iterable, Iterator, Sequence
 
 from oslo_utils.imageutils import format_inspector as fi
@@ -115,6 +116,12 @@ class OsloInspectedData:
             )
         if inspector is not None:
             self._safety_check(inspector, detected)
+            if detected == "qcow2" and _qcow2_tables_missing(inspector, self.total):
+                LOG.warning("qcow2 data ends before the tables its header names (%d bytes)",
+                            self.total)
+                raise InvalidImageData(
+                    "Image failed safety checks: the qcow2 data holds a header but not the "
+                    "tables it names (truncated or header-only data).")
         return virtual_size or None
 
     def _safety_check(self, inspector: fi.FileInspector, detected: str) -> None:
@@ -129,6 +136,20 @@ class OsloInspectedData:
                 return
             LOG.warning("image data (%s) failed safety checks: %s", detected, exc)
             raise InvalidImageData("Image failed safety checks") from None
+
+
+def _qcow2_tables_missing(inspector: fi.FileInspector, total: int) -> bool:
+    """Whether qcow2 data of ``total`` bytes ends before the refcount table or the L1 table
+    its header points at: such data is only a header (or truncated), never a usable disk. Every
+    qcow2 file qemu writes holds both tables (a new empty 1 GiB image is ~200 KiB)."""
+    data = inspector.region("header").data
+    if len(data) < 60:
+        return True
+    (l1_size,) = struct.unpack(">I", data[36:40])
+    (l1_offset, refcount_offset) = struct.unpack(">QQ", data[40:56])
+    if refcount_offset == 0 or refcount_offset + 8 > total:
+        return True
+    return bool(l1_size) and l1_offset + 8 > total
 
 
 class OsloFormatInspector:

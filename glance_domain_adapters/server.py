@@ -131,10 +131,16 @@ def _application_class() -> type:
 
 def serve(conf: cfg.ConfigOpts) -> int:
     """Run the server until SIGTERM/SIGINT; returns the exit status."""
+    from glance_domain_adapters import logs
+
+    logs.setup(conf)  # oslo.log, from Glance's logging options; the workers inherit it
     config.property_protections(conf)  # a bad property protection file stops us at once
     bootstrap.prepare_database(conf)
     config.stores_config(conf)  # fail before forking on a bad store configuration
     load_import_plugins(conf)  # ... or an import plugin that cannot be used
+    from glance_domain_adapters.config.unused import warn_ignored_options
+
+    warn_ignored_options(conf)  # one line naming the options of the files we do not use
     options = gunicorn_options(conf)
     LOG.info("glance-domain listening on http://%s with %d worker(s)", options["bind"][0],
              options["workers"])

@@ -25,7 +25,8 @@ implements four raw operations:
     driver whose ``_write`` leaves nothing behind on a crash (a write that is atomic on the
     backend, or kept in the process's memory) needs no override.
 
-Drivers declare ``driver_name``, ``schemes``, ``capabilities`` and typed ``options``; override
+Drivers declare ``driver_name``, ``schemes``, ``restricted_schemes`` (URLs a caller may never
+give as a location, such as ``file``), ``capabilities`` and typed ``options``; override
 ``_configure(conf)`` to validate options and set up clients, and ``owns(location)`` when a URL
 scheme alone does not tell whether this backend holds a location.
 """
@@ -80,6 +81,11 @@ class Store(abc.ABC):
 
     driver_name: ClassVar[str] = ""
     schemes: ClassVar[tuple[str, ...]] = ()
+    #: Schemes (among ``schemes`` or not) whose URLs name resources of the host or of the
+    #: service's own configuration (a local path, credentials from a configuration file). The
+    #: service never accepts such a URL from a caller as an image location, whoever asks; the
+    #: driver still reads, writes and deletes its own locations of that scheme.
+    restricted_schemes: ClassVar[tuple[str, ...]] = ()
     capabilities: Capability = Capability.READ_WRITE
     options: ClassVar[Mapping[str, Option]] = {}
     #: Chunk size used when streaming a file object returned by ``_read``.

@@ -27,6 +27,10 @@ class Duplicate(StoreError):
     """Data for this image id already exists in the backend."""
 
 
+class InUse(StoreError):
+    """The data cannot be deleted while something uses it (e.g. RBD clones of its snapshot)."""
+
+
 class SizeLimitExceeded(StoreError):
     """The data is larger than ``max_size``; the partial write was removed."""
 

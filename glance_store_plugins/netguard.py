@@ -25,6 +25,10 @@ ALWAYS_SUSPECT = tuple(
     for net in ("169.254.0.0/16", "100.64.0.0/10", "fd00:ec2::/32")
 )
 
+#: Pass as ``allowed`` for a host the operator vouches for: every address is accepted.
+ANY_NETWORK: tuple[IPNetwork, ...] = (
+    ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0"))
+
 _NUMERIC_HOST = re.compile(r"^[0-9a-fA-FxX.]+$")
 
 

@@ -117,6 +117,12 @@ class Registry:
                 f"unknown store backend {name!r}; configured backends: {', '.join(self._stores)}"
             ) from None
 
+    def restricted_schemes(self) -> frozenset[str]:
+        """Every scheme a configured backend's driver declares restricted (in lower case):
+        URLs a caller may never give an image as a location."""
+        return frozenset(s.lower() for store in self._stores.values()
+                         for s in store.restricted_schemes)
+
     def backend_of(self, location: str) -> str:
         """The name of the backend holding ``location`` (UnknownBackend if none)."""
         return self.store_for(location).backend

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generate the configuration and policy references from code.
+"""Generate the configuration and policy references and the OpenAPI document from code.
 
     python tools/gen_docs.py           # (re)write the generated files
     python tools/gen_docs.py --check   # exit 1 if a committed file is out of date
@@ -10,7 +10,10 @@ Writes:
   ``glance_domain``);
 - ``etc/policy.yaml.sample``: every default policy rule (oslopolicy-sample-generator, namespace
   ``glance_domain``);
-- ``docs/config-reference.md`` and ``docs/policy-reference.md``: the same as Markdown tables.
+- ``docs/config-reference.md`` and ``docs/policy-reference.md``: the same as Markdown tables;
+- ``docs/openapi.json``: the OpenAPI 3.1 description of the API with the default settings (the
+  route table and the JSON schemas the service validates with; also served at
+  ``GET /v2/openapi.json``).
 
 Options of the libraries we embed (``[keystone_authtoken]``, ``[oslo_policy]``,
 ``[oslo_messaging_notifications]``) are documented by those libraries and are not included, so
@@ -34,6 +37,7 @@ CONF_SAMPLE = ROOT / "etc" / "glance-domain.conf.sample"
 POLICY_SAMPLE = ROOT / "etc" / "policy.yaml.sample"
 CONF_REFERENCE = ROOT / "docs" / "config-reference.md"
 POLICY_REFERENCE = ROOT / "docs" / "policy-reference.md"
+OPENAPI = ROOT / "docs" / "openapi.json"
 
 
 def config_sample() -> str:
@@ -134,6 +138,15 @@ def policy_reference() -> str:
     return "\n".join(lines)
 
 
+def openapi_document() -> str:
+    """The OpenAPI document as served with the default settings."""
+    from glance_domain.settings import DomainSettings
+    from glance_domain_adapters.wsgi.app import schema_documents
+    from glance_domain_adapters.wsgi.openapi import build_document, encode
+
+    return encode(build_document(schema_documents(DomainSettings())))
+
+
 def outputs() -> dict[Path, str]:
     """Every generated file and its expected content."""
     return {
@@ -141,6 +154,7 @@ def outputs() -> dict[Path, str]:
         POLICY_SAMPLE: policy_sample(),
         CONF_REFERENCE: config_reference(),
         POLICY_REFERENCE: policy_reference(),
+        OPENAPI: openapi_document(),
     }
 
 

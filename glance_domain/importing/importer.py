@@ -34,6 +34,7 @@ from typing import Any
 
 import attrs
 
+from glance_domain import location_rules
 from glance_domain.context import RequestContext
 from glance_domain.errors import (
     Conflict,
@@ -336,7 +337,7 @@ class Importer:
     def _check_uri(self, uri: str | None) -> None:
         if not isinstance(uri, str) or not uri:
             raise InvalidInput(f"URI for web-download does not pass filtering: {uri}")
-        if self.fetcher is None:
+        if self.fetcher is None or location_rules.is_restricted(uri):
             raise InvalidInput(f"URI for web-download does not pass filtering: {uri}")
         try:
             self.fetcher.check(uri)

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from glance_domain import location_rules
 from glance_domain.errors import DomainError, InvalidInput, NotFound, ServiceUnavailable
 from glance_domain.importing.importer import Importer
 from glance_domain.model import validation
@@ -54,7 +55,7 @@ def check_import_from(importer: Importer, uri: object) -> str:
     """The ``import_from`` URL if Glance would accept it, else InvalidInput with its words."""
     if not isinstance(uri, str) or not uri:
         raise InvalidInput(f"Invalid location: {uri}")
-    if uri.startswith(("file:///", "filesystem:///")):
+    if location_rules.scheme_of(uri) in ("file", "filesystem"):  # any spelling of them
         raise InvalidInput(FILE_IMPORT_REFUSED)
     if not uri.startswith(("http://", "https://")):
         raise InvalidInput("The given uri is not valid. Please specify a valid uri from the "

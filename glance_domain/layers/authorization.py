@@ -59,8 +59,13 @@ class AuthorizationLayer(Layer):
         return self.inner.list(query, visibility.list_scope(self.context, query))
 
     def add(self, image: Image) -> Image:
-        # Creating for one's own project is always allowed, also with no project at all
-        # (Glance then records a null owner); anything else needs ownership rights.
+        # A caller with no project creates nothing unless it is an admin: the image would have
+        # no owner, and ownerless images are visible to every project (Glance's deployments
+        # refuse such callers by token scope: a keystone token with roles but no project is
+        # domain- or system-scoped, which its project-scoped rules refuse).
+        if self.context.owner is None and not self.context.is_admin:
+            raise PolicyDenied("add_image")
+        # Creating for one's own project is always allowed; anything else needs ownership.
         if image.owner != self.context.owner and not visibility.owns(self.context, image.owner):
             raise Forbidden(f"You are not permitted to create images owned by '{image.owner}'")
         return self.inner.add(image)

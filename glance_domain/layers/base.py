@@ -26,6 +26,8 @@ Operations:
   applied to; ``check_property(image, name, operation)``: may the caller ``create``,
   ``update`` or ``delete`` the extra property ``name`` (fired once per patch operation, in
   order, as Glance does).
+- ``location_users(url)``: ids of the live images listing a location with this URL (no rule
+  fires: the store layer asks before it deletes data, the service before it adds a location).
 - member operations, taking the (already fetched) image.
 """
 
@@ -117,6 +119,9 @@ class Layer:
 
     def check_property(self, image: Image, name: str, operation: str) -> None:
         self.inner.check_property(image, name, operation)
+
+    def location_users(self, url: str) -> builtins.list[str]:
+        return self.inner.location_users(url)
 
     # -- members --------------------------------------------------------------------------
     def member_status(self, image: Image, member_id: str) -> str | None:

@@ -82,6 +82,9 @@ class RepositoryLayer(Layer):
     def check_property(self, image: Image, name: str, operation: str) -> None:
         return None
 
+    def location_users(self, url: str) -> builtins.list[str]:
+        return self.repo.location_users(url)
+
     def member_status(self, image: Image, member_id: str) -> str | None:
         return self.repo.member_status(image.id, member_id)
 

@@ -19,9 +19,9 @@ from attrs import evolve
 from glance_domain.errors import (
     Conflict,
     Forbidden,
+    InvalidInput,
     NotFound,
     RangeNotSatisfiable,
-    SizeLimitExceeded,
     StoreUnavailable,
 )
 from glance_domain.formats import RawFormatInspector
@@ -50,6 +50,12 @@ def requested_length(total: int, offset: int, length: int | None) -> int:
     if offset + length > total:
         raise RangeNotSatisfiable(f"Requested range is not satisfiable (size {total}).")
     return length
+
+
+def size_mismatch(declared: int, received: int) -> InvalidInput:
+    """The error for data whose size is not the one the caller announced (Glance 33's 400 and
+    text; the data is deleted and the image returns to ``queued``)."""
+    return InvalidInput(f"Size mismatch: expected {declared} bytes, got {received} bytes")
 
 
 class StoreLayer(Layer):
@@ -82,10 +88,7 @@ class StoreLayer(Layer):
             staged = self.staging.write(image.id, data)
             written = True
             if size is not None and staged != size:
-                raise SizeLimitExceeded(
-                    f"Size of uploaded data ({staged}) does not match the expected "
-                    f"size ({size})."
-                )
+                raise size_mismatch(size, staged)
             return self.inner.save(uploading, evolve(uploading, size=staged), "stage")
         except BaseException:
             if written:
@@ -107,10 +110,7 @@ class StoreLayer(Layer):
             )
             stored = self.stores.write(image.id, inspected, backend=backend, size=size)
             if size is not None and stored.size != size:
-                raise SizeLimitExceeded(
-                    f"Size of uploaded data ({stored.size}) does not match the expected "
-                    f"size ({size})."
-                )
+                raise size_mismatch(size, stored.size)
             virtual_size = inspected.verdict()
             location = Location(
                 url=stored.url, metadata={**stored.metadata, "store": stored.backend}
@@ -208,7 +208,21 @@ class StoreLayer(Layer):
             return 0
 
     def _discard(self, image_id: str, url: str) -> None:
-        """Delete data no committed record points at any more; failures are only logged."""
+        """Delete data no committed record points at any more; failures are only logged.
+
+        Data that another live image lists a location for is kept: a location is never shared
+        between two images' lifecycles (the service refuses to add a URL another image lists;
+        this check also covers a race between two such adds, and records written before it)."""
+        try:
+            users = [other for other in self.inner.location_users(url) if other != image_id]
+        except Exception:
+            LOG.warning("image %s: cannot tell whether other images use a removed location; "
+                        "its data is kept", image_id, exc_info=True)
+            return
+        if users:
+            LOG.warning("image %s: the data of a removed location is kept: image(s) %s list "
+                        "the same location", image_id, ", ".join(users))
+            return
         try:
             self.stores.delete(url)
         except NotFound:

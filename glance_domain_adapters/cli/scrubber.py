@@ -38,7 +38,8 @@ def build_scrubber(conf: Any) -> Any:
 
     repository = bootstrap.build_repository(conf)
     return Scrubber(SqlScrubQueue(repository.engine, repository.get), bootstrap.build_stores(conf),
-                    scrub_time=conf.scrub_time, pool_size=conf.scrub_pool_size)
+                    scrub_time=conf.scrub_time, pool_size=conf.scrub_pool_size,
+                    location_users=repository.location_users)
 
 
 def run(runtime: Runtime) -> int:

@@ -42,9 +42,13 @@ def register_backend_opts(conf: cfg.ConfigOpts) -> dict[str, str]:
 
 
 def new_conf() -> cfg.ConfigOpts:
-    """A fresh ``ConfigOpts`` with our options registered (no global state)."""
+    """A fresh ``ConfigOpts`` with our options and oslo.log's registered (no global
+    state)."""
+    from glance_domain_adapters import logs
+
     conf = cfg.ConfigOpts()
     register_opts(conf)
+    logs.register(conf)
     return conf
 
 

@@ -253,6 +253,13 @@ task_opts: list[cfg.Opt] = [
                "running import tasks (glance-domain)."),
 ]
 
+wsgi_opts: list[cfg.Opt] = [
+    cfg.IntOpt("task_pool_threads", min=1, help="Glance's name for the threads per API "
+               "process running import tasks; when set it wins over [task] "
+               "task_executor_threads."),
+]
+
+
 def _filter_list(name: str, item: cfg.types.ConfigType, default: list[object],
                  help: str) -> cfg.Opt:
     return cfg.Opt(name, type=_ListBracketsOptional(item_type=item), default=default,
@@ -268,7 +275,9 @@ import_filtering_opts: list[cfg.Opt] = [
     _filter_list("disallowed_schemes", cfg.types.String(quotes=True), [],
                  "web-download: URL schemes refused when allowed_schemes is empty."),
     _filter_list("allowed_hosts", cfg.types.String(quotes=True), [],
-                 "web-download: hosts allowed (an empty list: all but disallowed_hosts)."),
+                 "web-download and http locations: hosts allowed (an empty list: all but "
+                 "disallowed_hosts); a host listed here may be reached even on loopback or a "
+                 "private network."),
     _filter_list("disallowed_hosts", cfg.types.String(quotes=True), [],
                  "web-download: hosts refused when allowed_hosts is empty."),
     _filter_list("allowed_ports", _PORT, [80, 443],
@@ -321,6 +330,16 @@ database_opts: list[cfg.Opt] = [
         "or mysql+pymysql://user:pw@host/glance. Unset: an SQLite file 'glance.sqlite' in "
         "data_dir, created and migrated on first start.",
     ),
+    # oslo.db's names, as in Glance; unset: glance-domain's pool (5 + 10 overflow, 10 s
+    # wait, connections recycled after an hour). Not used for SQLite.
+    cfg.IntOpt("max_pool_size", min=1, help="Connections kept open in each process's "
+               "pool (PostgreSQL, MariaDB)."),
+    cfg.IntOpt("max_overflow", min=0, help="Connections opened beyond max_pool_size when "
+               "the pool is busy."),
+    cfg.IntOpt("pool_timeout", min=1, help="Seconds to wait for a free connection before "
+               "the request fails."),
+    cfg.IntOpt("connection_recycle_time", min=1, help="Seconds after which a pooled "
+               "connection is replaced."),
 ]
 
 # -- [DEFAULT]: the image cache ---------------------------------------------------------------
@@ -431,6 +450,7 @@ def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
         ("DEFAULT", server_opts + common_opts + identity_opts + notifier_opts + import_opts
          + property_protection_opts + image_cache_opts + scrubber_opts),
         ("task", task_opts),
+        ("wsgi", wsgi_opts),
         ("image_import_opts", image_import_opts),
         ("inject_metadata_properties", inject_metadata_opts),
         ("image_conversion", image_conversion_opts),

@@ -51,6 +51,12 @@ def translated() -> Iterator[None]:
         raise
     except sa_exc.IntegrityError:
         raise  # callers translate constraint violations themselves
+    except UnicodeEncodeError as exc:
+        # text that is not valid Unicode (a lone surrogate, e.g. from a command-line argument
+        # decoded with surrogateescape): the API refuses it at the edge, this is the backstop
+        # for every other caller
+        LOG.info("database rejected a value: %s", exc)
+        raise errors.InvalidInput("A value is not valid Unicode text.") from None
     except OverflowError as exc:  # SQLite: an integer wider than 64 bits
         LOG.info("database rejected a value: %s", exc)
         raise errors.InvalidInput(

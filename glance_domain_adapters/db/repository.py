@@ -179,10 +179,10 @@ class SqlImageRepository:
                     true() if scope.admin else images.c.deleted == false(),
                 )
             ).first()
-        if row is None:
+        if row is None or not row.gd_visible:
+            # an image the caller may not see is answered as one that does not exist (Glance
+            # answers 403 "not visible", telling that the id exists: issue 12)
             raise errors.InvalidInput(f"No image found with ID {marker}")
-        if not row.gd_visible:
-            raise errors.Forbidden(f"Forbidding request, image {marker} not visible")
         sort = listing.effective_sort(query.sort)
         return [listing.sort_value(k.key, getattr(row, k.key)) for k in sort]
 
@@ -293,6 +293,10 @@ class SqlImageRepository:
     def usage(self, owner: str) -> Usage:
         with translated(), self._read() as conn:
             return usage_query.usage(conn, owner)
+
+    def location_users(self, url: str) -> builtins.list[str]:
+        with translated(), self._read() as conn:
+            return usage_query.location_users(conn, url)
 
     # -- members (see :mod:`.members`) ----------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""Per-owner usage figures (image count, stored and staged bytes) for quota checks."""
+"""Per-owner usage figures (image count, stored and staged bytes) for quota checks, and the
+images that use one location (the data there is theirs)."""
 
 from __future__ import annotations
 
@@ -58,3 +59,28 @@ def usage(conn: Connection, owner: str) -> Usage:
         )
     ).scalar_one()
     return Usage(image_count=int(count), stored_bytes=int(stored), staged_bytes=int(staged))
+
+
+def location_users(conn: Connection, url: str) -> list[str]:
+    """Ids of the images whose data at ``url`` must be kept: live images listing a (not
+    deleted) location row with exactly this URL, and ``pending_delete`` images (delayed
+    delete: restorable) whose location row the scrubber has not finished.
+
+    ``image_locations.value`` has no index (a TEXT column; MySQL would need a prefix index): the
+    query walks the live location rows, which is acceptable for the operations that ask (a
+    location added or data about to be deleted), never for a listing.
+    """
+    rows = conn.execute(
+        select(image_locations.c.image_id).distinct()
+        .join(images, images.c.id == image_locations.c.image_id)
+        .where(
+            image_locations.c.value == url,
+            or_(
+                and_(image_locations.c.deleted == false(), images.c.deleted == false()),
+                and_(images.c.status == "pending_delete",
+                     image_locations.c.status == "pending_delete"),
+            ),
+        )
+        .order_by(image_locations.c.image_id)
+    ).scalars()
+    return [str(image_id) for image_id in rows]

@@ -6,8 +6,10 @@ Two guards, both applied before a task is created and again when connecting:
    schemes, hosts and ports (by default only http/https on ports 80 and 443), for the URL and
    for every redirect target ("Redirect to disallowed URL").
 2. The ``http`` store driver's SSRF guard (``glance_store_plugins.netguard``): the host's
-   addresses must be publicly routable unless they lie in ``allowed_networks``; the connection
-   goes to the checked address (no DNS rebinding) and every redirect is checked again.
+   addresses must be publicly routable unless they lie in ``allowed_networks`` or the host is
+   named in ``allowed_hosts`` (the operator vouches for it, as in Glance, where a listed host
+   may be loopback); the connection goes to the checked address (no DNS rebinding) and every
+   redirect is checked again.
 
 The data itself is read through an instance of the ``http`` store driver, with one GET
 streamed to its end (no HEAD, no Content-Length needed); the importer caps the size while
@@ -89,20 +91,27 @@ class HttpFetcher:
         }
         if ca_file:
             options["https_ca_certificates_file"] = ca_file
+        options["http_store_allowed_hosts"] = list(self.filter.allowed_hosts)
         self.store = HttpStore(options, backend="os_glance_web_download")
         # every redirect target must pass the same filtering as the URL itself (as Glance)
         self.store.redirect_check = self.filter.accepts
         self._allowed = netguard.parse_networks(allowed_networks)
+        self._trusted_hosts = frozenset(h.strip("[]").lower() for h in self.filter.allowed_hosts)
 
-    def check(self, uri: str) -> None:
+    def check(self, uri: str, purpose: str = "web-download") -> None:
+        """InvalidInput "URI for <purpose> does not pass filtering: <uri>" (Glance's words)
+        unless ``uri`` passes the filtering and the network guard."""
+        refused = f"URI for {purpose} does not pass filtering: {uri}"
         if not self.filter.accepts(uri):
-            raise InvalidInput(f"URI for web-download does not pass filtering: {uri}")
+            raise InvalidInput(refused)
         parts = split(uri)
+        host = parts.hostname or ""
+        vouched = host.lower() in self._trusted_hosts
         try:
-            netguard.resolve(parts.hostname or "", parts.port or DEFAULT_PORTS[parts.scheme],
-                             self._allowed)
+            netguard.resolve(host, parts.port or DEFAULT_PORTS[parts.scheme],
+                             netguard.ANY_NETWORK if vouched else self._allowed)
         except store_errors.StoreError:
-            raise InvalidInput(f"URI for web-download does not pass filtering: {uri}") from None
+            raise InvalidInput(refused) from None
 
     def open(self, uri: str) -> DataStream:
         self.check(uri)

@@ -30,6 +30,7 @@ from glance_domain_adapters.wsgi import (
     members,
     metadefs,
     misc,
+    openapi,
     schemas,
     tags,
     tasks,
@@ -44,6 +45,7 @@ from glance_domain_adapters.wsgi.errors import from_domain, http_error
 from glance_domain_adapters.wsgi.http import Request, Response
 from glance_domain_adapters.wsgi.resource import (
     BODY_READ_KEY,
+    DECODE_ERROR,
     MAX_JSON_BODY_KEY,
     Resource,
     has_body,
@@ -122,6 +124,7 @@ class GlanceApp:
             "tasks": tasks.create_resource(settings.limit_param_default, settings.api_limit_max),
             "cache_manage": cache.create_resource(image_cache, prefetcher),
             "metadefs": metadefs.create_resource(self._metadef_service),
+            "openapi": openapi.create_resource(documents),
         }
         self._service = gateway.service
 
@@ -142,11 +145,19 @@ class GlanceApp:
                 return self._error(environ, start_response, http_error(
                     400, "Error decoding your request. Either the URL or the request body "
                     "contained characters that could not be decoded by Glance"), None)
+        if _undecodable_header(environ):
+            return self._error(environ, start_response, http_error(400, DECODE_ERROR), None)
         if path == "/healthcheck" or path.startswith("/healthcheck/"):
             if environ.get("REQUEST_METHOD") == "HEAD":  # oslo.middleware's healthcheck: 204
                 return Response(204, headers=[], app_iter=[])(environ, start_response)
             return Response(200, b"OK", [("Content-Type", "text/plain; charset=UTF-8")])(
                 environ, start_response)
+        # version discovery first, as Glance's negotiation runs before the request context
+        if _is_versions_path(path):
+            return self._versions(environ, start_response, 200)
+        v2_path = negotiate(path, environ.get("HTTP_ACCEPT", ""), self.allowed_versions)
+        if v2_path is None:
+            return self._versions(environ, start_response, 300)
         try:
             context = self.context_factory(environ)
         except Unauthenticated:
@@ -155,15 +166,11 @@ class GlanceApp:
             return self._error(environ, start_response,
                                webob.exc.HTTPRequestHeaderFieldsTooLarge(comment=str(too_long)),
                                None)
+        environ["glance_domain.context"] = context  # for the access log line
         request_id = context.request_id
         if not request_id.startswith("req-"):
             request_id = "req-" + request_id
 
-        if path == "/versions" or path.startswith("/versions/"):
-            return self._versions(environ, start_response, 200)
-        v2_path = negotiate(path, environ.get("HTTP_ACCEPT", ""), self.allowed_versions)
-        if v2_path is None:
-            return self._versions(environ, start_response, 300)
         if v2_path == "/v2":
             return self._redirect_v2(environ, start_response, request_id)
 
@@ -177,6 +184,12 @@ class GlanceApp:
                 error = _reject(Request(environ, {}, context, self._service), error)
             return self._error(environ, start_response, error, request_id)
         req = Request(environ, match.urlvars, context, self._service)
+        coding = unsupported_transfer_coding(environ)
+        if coding is not None:
+            return self._error(environ, start_response, http_error(
+                501, detail=f"Transfer-Encoding '{coding}' is not supported: only 'chunked' "
+                "is."),
+                request_id)
         try:
             if match.body_reject and has_body(req):
                 raise http_error(400, "A body is not expected with this request.")
@@ -188,14 +201,24 @@ class GlanceApp:
                                from_domain(err, match.resource, match.action,
                                            variables=match.urlvars), request_id)
         except UnicodeDecodeError:
-            return self._error(environ, start_response, http_error(
-                400, "Error decoding your request. Either the URL or the request body "
-                "contained characters that could not be decoded by Glance"), request_id)
+            return self._error(environ, start_response, http_error(400, DECODE_ERROR),
+                               request_id)
         except Exception:
             LOG.exception("Unexpected error handling %s %s", method, path)
             return self._error(environ, start_response, http_error(500), request_id)
         response.headers.append((REQUEST_ID_HEADER, request_id))
         return response(environ, start_response)
+
+    def is_version_discovery(self, environ: dict[str, Any], path: str | None = None) -> bool:
+        """Whether the request is answered with the versions document (``/versions``, or a
+        path or media type naming no version this API serves). As in Glance, where version
+        negotiation runs before authentication and the request context, such a request
+        needs no token and no identity: clients discover the API before they log in."""
+        if path is None:
+            path = environ.get("PATH_INFO") or ""
+        if _is_versions_path(path):
+            return True
+        return negotiate(path, environ.get("HTTP_ACCEPT", ""), self.allowed_versions) is None
 
     def _versions(
         self, environ: dict[str, Any], start_response: StartResponse, status: int,
@@ -231,6 +254,34 @@ class GlanceApp:
         _drain(environ)
         result: Iterable[bytes] = exc(environ, start_response)
         return result
+
+
+def _is_versions_path(path: str) -> bool:
+    return path == "/versions" or path.startswith("/versions/")
+
+
+def _undecodable_header(environ: dict[str, Any]) -> bool:
+    """Whether an ``X-...`` header (identity, store, request id: the headers whose text the
+    service uses) is not UTF-8. WSGI gives header bytes as latin-1 text; bytes that are not
+    UTF-8 (an encoded lone surrogate among them) are refused rather than stored as mojibake."""
+    for key, value in environ.items():
+        if key.startswith("HTTP_X_") and isinstance(value, str) and not value.isascii():
+            try:
+                value.encode("latin-1").decode("utf-8")
+            except UnicodeError:
+                return True
+    return False
+
+
+def unsupported_transfer_coding(environ: dict[str, Any]) -> str | None:
+    """The request's ``Transfer-Encoding`` when it holds a coding other than ``chunked``
+    (``gzip, chunked``...): the servers only remove the chunked framing, so the app would
+    read a body it cannot decode (or nothing at all). None when there is no such coding."""
+    value = environ.get("HTTP_TRANSFER_ENCODING")
+    if not value:
+        return None
+    codings = [c.strip().lower() for c in str(value).split(",") if c.strip()]
+    return None if codings == ["chunked"] else str(value)
 
 
 def _bound_socket_waits(environ: dict[str, Any], timeout: float | None) -> None:
@@ -288,7 +339,7 @@ def _drain(environ: dict[str, Any], budget: int = DRAIN_BUDGET) -> None:
             budget -= len(chunk)
             if remaining is not None:
                 remaining -= len(chunk)
-    except (OSError, ValueError):
+    except Exception:  # a broken body (framing the server refused) ends the drain
         return
 
 

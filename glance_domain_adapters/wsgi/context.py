@@ -121,7 +121,9 @@ class HeaderContextFactory:
                     f"x-openstack-request-id is too long, max size {self.max_request_id_length}"
                 )
             return str(given)
-        return "req-" + str(uuid.uuid4())
+        # the id the request-log middleware made for the log lines (oslo.middleware's key)
+        made = environ.get("openstack.request_id")
+        return str(made) if made else "req-" + str(uuid.uuid4())
 
 
 def make_context_factory(

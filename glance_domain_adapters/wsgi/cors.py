@@ -77,17 +77,17 @@ def wrap_cors(conf: cfg.ConfigOpts, app: WsgiApp) -> WsgiApp:
 
 
 class HealthcheckOutside:
-    """``/healthcheck`` straight to the application, everything else through ``guarded``
-    (authentication, CORS): as in Glance, where the health check is mounted beside the API
-    pipeline, load balancers probe it without credentials."""
+    """``/healthcheck`` to ``health``, everything else to ``api`` (CORS, authentication...):
+    as in Glance, where the health check is mounted beside the API pipeline, load balancers
+    probe it without credentials."""
 
-    def __init__(self, app: WsgiApp, guarded: WsgiApp) -> None:
-        self.app = app
-        self.guarded = guarded
+    def __init__(self, health: WsgiApp, api: WsgiApp) -> None:
+        self.health = health
+        self.api = api
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]
                  ) -> Iterable[bytes]:
         path = environ.get("PATH_INFO") or ""
-        target = self.app if path == "/healthcheck" or path.startswith("/healthcheck/") \
-            else self.guarded
+        target = self.health if path == "/healthcheck" or path.startswith("/healthcheck/") \
+            else self.api
         return target(environ, start_response)  # type: ignore[no-any-return]

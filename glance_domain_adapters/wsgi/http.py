@@ -64,11 +64,13 @@ class Request:
 
     @cached_property
     def params(self) -> list[tuple[str, str]]:
-        """Query parameters in order, blank values kept (as webob's ``GET``)."""
+        """Query parameters in order, blank values kept (as webob's ``GET``). Percent-escapes
+        that are not UTF-8 (an encoded lone surrogate such as ``%ED%A0%80``) raise
+        UnicodeDecodeError, which the app answers with a 400, instead of becoming U+FFFD."""
         qs = self.environ.get("QUERY_STRING", "")
         if not qs:
             return []
-        return parse_qsl(qs, keep_blank_values=True)
+        return parse_qsl(qs, keep_blank_values=True, errors="strict")
 
     @property
     def content_type(self) -> str:

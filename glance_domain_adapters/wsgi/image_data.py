@@ -38,13 +38,15 @@ def _check_octet_stream(req: Request) -> None:
 
 
 def _image_size(req: Request) -> int | None:
+    """The announced size: ``x-openstack-image-size`` (ASCII digits only: ``int()`` would also
+    take ``-1``, `` 5`` or ``1_0``), else the Content-Length. A size the data does not match
+    is a 400 once the data is in (the image stays ``queued``, nothing is kept)."""
     declared = req.header("X-Openstack-Image-Size")
-    try:
-        if declared is not None:
-            return int(declared)
-        return req.content_length or None
-    except ValueError:
-        raise bad_request("Invalid or missing image size in request headers.") from None
+    if declared is not None:
+        if not (declared.isascii() and declared.isdigit()):
+            raise bad_request("Invalid or missing image size in request headers.")
+        return int(declared)
+    return req.content_length or None
 
 
 class DataDeserializer:
@@ -109,7 +111,10 @@ def _requested_range(
                 "Requests with multiple ranges are not supported in Glance. You may make "
                 "multiple single-range requests instead."
             )
-        parsed = webob.byterange.Range.parse(range_header)
+        try:
+            parsed = webob.byterange.Range.parse(range_header)
+        except ValueError:  # "bytes=-": webob fails on the empty suffix length
+            parsed = None
         if parsed is None:
             raise http_error(416, detail="Invalid Range header.")
         start, end = parsed.start, parsed.end
@@ -127,7 +132,10 @@ def _requested_range(
         if end is not None and end < size:
             return offset, end - offset
         return offset, size - offset
-    crange = webob.byterange.ContentRange.parse(content_range)
+    try:
+        crange = webob.byterange.ContentRange.parse(content_range)
+    except ValueError:
+        crange = None
     if crange is None:
         raise http_error(416, detail="Invalid Content-Range header.")
     if crange.length is None and crange.stop > size:

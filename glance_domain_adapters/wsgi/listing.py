@@ -6,7 +6,9 @@ Glance's rules, reproduced: ``limit`` must be a non-negative integer and is clam
 are appended as tie-breakers with the default direction; ``name``, ``id``, ``status``,
 ``container_format`` and ``disk_format`` accept ``in:`` lists (double-quoted items may contain
 commas); ``created_at``/``updated_at`` accept ``gt:``/``gte:``/``eq:``/``neq:``/``lt:``/``lte:``
-with ISO 8601 times; ``<attr>_min``/``<attr>_max`` are integer ranges; repeated ``tag`` params
+with ISO 8601 times; ``<attr>_min``/``<attr>_max`` are integer ranges and ``size``,
+``virtual_size``, ``min_disk``, ``min_ram`` integers (non-negative: 400 otherwise, where
+Glance lists nothing or everything); repeated ``tag`` params
 must all match; anything else filters on a core attribute or an extra property by equality.
 Glance takes only the first ``limit``, ``marker`` and ``member_status``; a repetition stays
 among the filters, i.e. filters on an extra property of that name (``?limit=1&limit=2`` lists
@@ -38,8 +40,6 @@ _STRING_FIELDS = frozenset({"owner", "checksum", "os_hash_algo", "os_hash_value"
 _RANGE_FIELDS = _INT_FIELDS | _STRING_FIELDS | _LIST_OPERATOR_FIELDS | _TIME_FIELDS
 _IGNORED = frozenset({"deleted"})
 _YEAR_MONTH = re.compile(r"\d{4}(-\d{2})?")
-#: A filter no image matches (Glance compares a non-numeric value with an integer column).
-_NOTHING = Filter("id", "in", ())
 _QUOTED_ITEMS = re.compile(
     r'"([^"\\]*(?:\\.[^"\\]*)*)",?'  # a double-quoted item (backslash escapes kept)
     r"|([^,]+),?"  # or an unquoted item
@@ -166,6 +166,8 @@ def _filter(key: str, value: str) -> Filter | None:
             bound = int(value)
         except ValueError:
             raise bad_request("Unable to filter on a range with a non-numeric value.") from None
+        if bound < 0 or not _is_count(value):
+            raise bad_request(_not_a_count(key, value))
         return Filter(key[:-4], "gte" if key.endswith("_min") else "lte", bound)
     if key in _TIME_FIELDS:
         op, text = split_filter_op(value)
@@ -186,11 +188,22 @@ def _filter(key: str, value: str) -> Filter | None:
             return Filter(key, "eq", text)
         raise bad_request(f"Unable to filter by unknown operator '{op}'.")
     if key in _INT_FIELDS:
-        try:
-            return Filter(key, "eq", int(value))
-        except ValueError:
-            return _NOTHING  # Glance answers an empty list, not an error
+        # Glance answers an empty list for min_ram=abc; the API reference documents these as
+        # integers, so a value that is not one is the caller's error (issue 12)
+        if not _is_count(value):
+            raise bad_request(_not_a_count(key, value))
+        return Filter(key, "eq", int(value))
     return Filter(key, "eq", value)
+
+
+def _is_count(value: str) -> bool:
+    """Whether ``value`` spells a non-negative integer in ASCII digits (``int()`` would also
+    take `` 5``, ``+5`` and ``1_0``)."""
+    return value.isascii() and value.isdigit()
+
+
+def _not_a_count(key: str, value: str) -> str:
+    return f"Invalid value '{value}' for '{key}' filter: a non-negative integer is required."
 
 
 def parse_image_query(

@@ -52,6 +52,7 @@ ROUTE_TABLE: tuple[tuple[str, Methods, str | None], ...] = (
     }, "POST"),
     ("/v2/stores/{store_id}/{image_id}", {
         "DELETE": ("images", "delete_from_store", True)}, "DELETE"),
+    ("/v2/openapi.json", {"GET": ("openapi", "show", True)}, "GET"),  # ours, not Glance's
     ("/v2/info/import", {"GET": ("info", "get_image_import", True)}, "GET"),
     ("/v2/info/stores", {"GET": ("info", "get_stores", True)}, "GET"),
     ("/v2/info/usage", {"GET": ("info", "get_usage", False)}, None),

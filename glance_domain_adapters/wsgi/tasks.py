@@ -38,11 +38,16 @@ REQUIRED_ON_CREATE = ("type", "input")
 FILTER_COLUMNS = ("id", "type", "status", "owner", "image_id", "request_id", "user_id")
 
 
-def _task_validator() -> SchemaValidator:
-    """The task schema as Glance validates a create body: only its properties allowed."""
+def task_create_schema() -> dict[str, Any]:
+    """The task schema as Glance validates a create body: only its properties allowed (the
+    required ``type`` and ``input`` are checked first, with Glance's own message)."""
     schema = task_schema()
     schema["additionalProperties"] = False
-    return SchemaValidator("task", schema)
+    return schema
+
+
+def _task_validator() -> SchemaValidator:
+    return SchemaValidator("task", task_create_schema())
 
 
 class TasksController:

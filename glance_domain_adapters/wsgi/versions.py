@@ -9,6 +9,8 @@ anything else (``/``, ``/v3/images``, ``/images``) answers 300 with the list.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from glance_domain_adapters.wsgi.http import Response
 
@@ -88,3 +90,20 @@ def negotiate(path: str, accept: str, allowed: frozenset[str]) -> str | None:
     if token in allowed:
         return "/v2" + sep + rest
     return None
+
+
+class VersionsOutside:
+    """Version discovery straight to ``app``, everything else through ``guarded`` (the
+    authentication middleware): Glance's version negotiation answers before auth_token, so
+    clients discover the API without a token. ``app`` tells which requests are discovery
+    (``GlanceApp.is_version_discovery``)."""
+
+    def __init__(self, app: Any, guarded: Callable[..., Any]) -> None:
+        self.app = app
+        self.guarded = guarded
+        self._is_discovery = app.is_version_discovery
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]
+                 ) -> Iterable[bytes]:
+        target = self.app if self._is_discovery(environ) else self.guarded
+        return target(environ, start_response)  # type: ignore[no-any-return]

@@ -42,7 +42,14 @@ def create_app(config_files: Sequence[str] | None = None) -> Any:
     """Build the WSGI application (config files: given, else from the environment)."""
     files = list(config_files) if config_files is not None else config_files_from_environment()
     conf = bootstrap.load_config([], files)
-    return bootstrap.build_app(conf, recover_uploads=True)
+    from glance_domain_adapters import logs
+
+    logs.setup(conf)  # oslo.log from the configuration, once per process
+    app = bootstrap.build_app(conf, recover_uploads=True)
+    from glance_domain_adapters.config.unused import warn_ignored_options
+
+    warn_ignored_options(conf)  # one line naming the options of the files we do not use
+    return app
 
 
 def _misconfigured(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:

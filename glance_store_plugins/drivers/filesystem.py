@@ -93,6 +93,8 @@ class FileStore(Store):
 
     driver_name = "file"
     schemes = ("file",)
+    #: a file URL names any file of the host (another image's data among them)
+    restricted_schemes = ("file", "filesystem")
     capabilities = Capability.READ_WRITE | Capability.FILE_READ
     options = {
         opt.name: opt

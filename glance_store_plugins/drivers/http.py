@@ -11,6 +11,10 @@ Options (glance_store names where the meaning is the same):
     ``10.0.0.0/8``. Loopback, link-local (incl. 169.254.169.254 metadata), private, shared,
     reserved and multicast addresses are refused otherwise — in every IPv4 spelling and in
     IPv6-mapped/compatible/6to4/Teredo/NAT64 forms.
+``http_store_allowed_hosts``
+    Host names or addresses (as written in URLs) that may be reached whatever their
+    addresses: the operator vouches for them, as for Glance's ``[import_filtering_opts]
+    allowed_hosts`` (which glance-domain passes here when this option is not set).
 ``http_store_max_redirects``
     Redirects followed per request (default 5); each hop is validated again.
 ``http_store_connect_timeout`` / ``http_store_read_timeout``
@@ -95,6 +99,8 @@ class HttpStore(Store):
             Option(name="https_ca_certificates_file", help="CA bundle for TLS verification."),
             Option(name="http_store_allowed_networks", type=list, default=[],
                    help="Non-public networks that may still be reached (CIDRs)."),
+            Option(name="http_store_allowed_hosts", type=list, default=[],
+                   help="Hosts that may be reached although not publicly routable."),
             Option(name="http_store_max_redirects", type=int, default=5,
                    help="Redirects followed per request."),
             Option(name="http_store_connect_timeout", type=float, default=10.0,
@@ -111,6 +117,8 @@ class HttpStore(Store):
             self._allowed = netguard.parse_networks(conf["http_store_allowed_networks"])
         except ConfigError as exc:
             raise ConfigError(f"store backend {self.backend!r}: {exc}") from None
+        self._trusted_hosts = frozenset(
+            str(h).strip().strip("[]").lower() for h in conf["http_store_allowed_hosts"] or ())
         for name in ("http_store_max_redirects", "http_store_chunk_size"):
             if conf[name] < (0 if name.endswith("redirects") else 1):
                 raise ConfigError(f"store backend {self.backend!r}: {name} is out of range")
@@ -138,7 +146,8 @@ class HttpStore(Store):
             raise InvalidLocation(f"{loc.redact(url)} is not an http(s) URL")
         host = parts.hostname or ""
         port = parts.port or (443 if parts.scheme == "https" else 80)
-        address = netguard.resolve(host, port, self._allowed)
+        trusted = host.lower() in self._trusted_hosts
+        address = netguard.resolve(host, port, netguard.ANY_NETWORK if trusted else self._allowed)
         conn: http.client.HTTPConnection
         if parts.scheme == "https":
             conn = _PinnedHTTPS(host, port, address=address, connect=self._connect_timeout,

@@ -56,7 +56,7 @@ def _free_port() -> int:
 def test_serve_answers_http_and_stops_on_sigterm(tmp_path: Path) -> None:
     config = write_config(tmp_path)
     with config.open("a") as f:
-        f.write("[DEFAULT]\nworkers = 1\n")
+        f.write("[DEFAULT]\nworkers = 1\n[database]\ndb_max_retries = 5\n")
     port = _free_port()
     server = subprocess.Popen(
         [str(SCRIPT), "--config-file", str(config), "serve", "--bind-host", "127.0.0.1",
@@ -81,3 +81,6 @@ def test_serve_answers_http_and_stops_on_sigterm(tmp_path: Path) -> None:
         output = server.communicate(timeout=60)[0].decode()
     assert server.returncode == 0, output[-3000:]
     assert "Traceback" not in output
+    ignored = [line for line in output.splitlines() if "ignored:" in line]
+    assert len(ignored) == 1, output[-3000:]  # Glance's option we do not use, named once
+    assert "ignored: [database] db_max_retries (set in the configuration files" in ignored[0]

@@ -76,3 +76,15 @@ def test_unknown_column(cli: Cli) -> None:
     image = cli.create("--name", "c")
     result = cli("image", "show", image["id"], "-c", "colour")
     assert result.code == 2 and "No column 'colour'" in result.err
+
+
+def test_text_that_is_not_unicode_is_invalid_input(cli: Cli) -> None:
+    """An argument whose bytes are not UTF-8 reaches Python as lone surrogates
+    (surrogateescape): refused as invalid input, nothing created (issue 12)."""
+    for argv in (["image", "create", "--name", "\udced\udca0\udc80"],
+                 ["image", "create", "--name", "ok", "--property", "k=\udcff"]):
+        result = cli(*argv)
+        assert result.code == 1, result
+        assert "Invalid input: A value is not valid Unicode text." in result.err
+        assert "Traceback" not in result.err
+    assert cli("image", "list", "-f", "json").json() == []

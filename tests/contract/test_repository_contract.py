@@ -453,17 +453,24 @@ def test_unknown_marker_is_invalid_input(repo: ImageRepository, catalog: list[Im
         listing(repo, marker=missing)
 
 
-def test_invisible_marker_is_forbidden_like_glance(
+def test_invisible_marker_answers_as_a_missing_one(
     repo: ImageRepository, world: dict[str, Image]
 ) -> None:
+    """Glance answers 403 "not visible" here, which tells that the id exists; issue 12 asks
+    for the nonexistent marker's answer instead (no existence oracle)."""
     scope = ListScope(clauses=(
         ScopeClause(visibilities=frozenset({"public"})),
         ScopeClause(owner="a"),
         ScopeClause(member="a", member_statuses=frozenset({"accepted"}),
                     visibilities=frozenset({"shared"})),
     ))
-    with pytest.raises(errors.Forbidden, match="not visible"):
-        listing(repo, scope, marker=world["b_private"].id)
+    marker = world["b_private"].id
+    with pytest.raises(errors.InvalidInput) as invisible:
+        listing(repo, scope, marker=marker)
+    with pytest.raises(errors.InvalidInput) as missing:
+        listing(repo, scope, marker="0" * 8 + marker[8:])
+    assert str(invisible.value) == f"No image found with ID {marker}"
+    assert str(missing.value).replace("0" * 8, marker[:8]) == str(invisible.value)
     # Visible to the caller though not in this listing (pending share, community): accepted.
     listing(repo, scope, marker=world["b_shared_pending"].id)
     listing(repo, scope, marker=world["b_community"].id)
@@ -564,3 +571,36 @@ def test_usage(repo: ImageRepository, make_image: Any) -> None:
     assert usage.image_count == 4
     assert usage.stored_bytes == 250
     assert usage.staged_bytes == 7
+
+
+def test_location_users_names_the_live_images_listing_a_url(
+    repo: ImageRepository, make_image: Any
+) -> None:
+    """The store layer asks before deleting data: only live images count, any location status."""
+    url = "memory://fast/shared"
+    first = repo.add(make_image(status="active", size=3, locations=(
+        Location(url=url, metadata={"store": "fast"}),)))
+    second = repo.add(make_image(status="active", size=3, locations=(
+        Location(url="memory://fast/other", metadata={}),
+        Location(url=url, metadata={}, status="pending_delete"))))
+    repo.add(make_image(status="active", size=3, locations=(
+        Location(url=url + "x", metadata={}),)))
+    assert repo.location_users(url) == sorted([first.id, second.id])
+    repo.remove(first)
+    assert repo.location_users(url) == [second.id]
+    repo.save(second, attrs.evolve(second, locations=second.locations[:1]))
+    assert repo.location_users(url) == []
+    assert repo.location_users("memory://fast/nothing") == []
+
+
+def test_text_that_is_not_unicode_is_invalid_input(repo: ImageRepository, make_image: Any) -> None:
+    """A lone surrogate (a CLI argument decoded with surrogateescape...) is refused as invalid
+    input on every backend, never a server error; nothing is stored."""
+    if type(repo).__name__ == "MemoryImageRepository":
+        pytest.skip("the in-memory repository stores any str (the API refuses such text)")
+    for image in (make_image(name="\ud800"), make_image(extra_properties={"k": "\udced"}),
+                  make_image(tags=frozenset({"\udfff"}))):
+        with pytest.raises(errors.InvalidInput):
+            repo.add(image)
+        with pytest.raises(errors.NotFound):
+            repo.get(image.id)

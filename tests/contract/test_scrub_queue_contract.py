@@ -218,3 +218,23 @@ def test_parallel_scrubbers_delete_each_location_once(
     assert sum(r.locations for r in reports) == 24
     assert len(stores.deletes) == 24 and set(stores.deletes.values()) == {1}
     assert not any(exists(stores, loc.url) for image in images for loc in image.locations)
+
+
+def test_the_scrubber_keeps_data_another_image_lists(
+        repo_and_queue: Any, make_image: Any) -> None:
+    """Two images listing one location (older records, racing adds): scrubbing one keeps the
+    data while the other lists it, and a pending-delete (restorable) image keeps it for the
+    other's immediate delete too (issue 12: a location belongs to one image)."""
+    repo, queue = repo_and_queue
+    stores = CountingStores()
+    image = stored_image(repo, stores, make_image)
+    url = image.locations[0].url
+    other = repo.add(make_image(status="active", size=4, locations=(
+        Location(url=url, metadata={"store": "default"}),)))
+    repo.remove(image, keep_data=True)
+    assert repo.location_users(url) == sorted([image.id, other.id])  # restorable: still a user
+    report = scrubber(queue, stores, location_users=repo.location_users).run()
+    assert (report.locations, report.failed) == (1, 0)
+    assert exists(stores, url) and stores.deletes[url] == 0
+    assert repo.location_users(url) == [other.id]
+    assert queue.due(NOW + dt.timedelta(days=1), NOW + dt.timedelta(days=1), 10) == []

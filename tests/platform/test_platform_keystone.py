@@ -131,3 +131,32 @@ def test_full_app_reader_cannot_write_member_can(
     assert call(reader["id"], "GET", f"/v2/images/{image_id}").status_int == 200
     assert call(reader["id"], "DELETE", f"/v2/images/{image_id}").status_int == 403
     assert call(member["id"], "DELETE", f"/v2/images/{image_id}").status_int == 204
+
+
+def test_version_discovery_needs_no_token(
+    tmp_path: Path, keystone: Keystone, tokens: dict[str, Any]
+) -> None:
+    """As in Glance, version negotiation answers before auth_token: ``/`` and unknown
+    versions list the versions (300), ``/versions`` answers 200, with no token, a bad token
+    or a good one; everything under a served version still needs a token."""
+    app = bootstrap.build_app(_conf(tmp_path, keystone))
+    for headers in ({}, {"X-Auth-Token": "gAAAAbogus"},
+                    {"X-Auth-Token": tokens["reader"]["id"]}):
+        for path, status in (("/", 300), ("/versions", 200), ("/v3/images", 300),
+                             ("/images", 300)):
+            resp = webob.Request.blank(path, headers=headers).get_response(app)
+            assert resp.status_int == status, (path, headers, resp.text)
+            ids = [v["id"] for v in resp.json["versions"]]
+            assert "v2.17" in ids and "v2.0" in ids
+            assert "x-openstack-request-id" not in resp.headers
+        versioned = webob.Request.blank(
+            "/", headers={**headers, "Accept": "application/vnd.openstack.images-v9"})
+        assert versioned.get_response(app).status_int == 300
+    for path in ("/v2", "/v2/images", "/v2.17/images", "/v2/schemas/image"):
+        resp = webob.Request.blank(path).get_response(app)
+        assert resp.status_int == 401, path
+    by_accept = webob.Request.blank(
+        "/images", headers={"Accept": "application/vnd.openstack.images-v2"})
+    assert by_accept.get_response(app).status_int == 401
+    ok = webob.Request.blank("/v2/images", headers={"X-Auth-Token": tokens["reader"]["id"]})
+    assert ok.get_response(app).status_int == 200

@@ -178,11 +178,17 @@ def test_only_shared_images_have_members(world: World) -> None:
         owner.get_member(image.id, "p2")
 
 
-def test_a_caller_without_project_may_create_an_image_with_no_owner() -> None:
-    """Glance 33 answers 201 with owner null for a confirmed identity with no project."""
+def test_a_caller_without_project_creates_no_image() -> None:
+    """Glance 33 answers 201 with owner null for a confirmed identity with no project (an
+    image every project then sees); issue 12 asks for a refusal (a keystone token with roles
+    but no project is domain- or system-scoped, which Glance's project-scoped rules refuse).
+    Admins still may."""
     from glance_domain import RequestContext
+    from glance_domain.errors import PolicyDenied
 
     world = World()
     svc = world.gateway.service(RequestContext(user_id="u", roles=("member", "reader")))
-    image = svc.create_image(name="orphan")
-    assert image.owner is None
+    with pytest.raises(PolicyDenied, match="add_image"):
+        svc.create_image(name="orphan")
+    admin = world.gateway.service(RequestContext(user_id="u", roles=("admin",), is_admin=True))
+    assert admin.create_image(name="admin's").owner is None

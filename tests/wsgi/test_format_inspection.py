@@ -24,8 +24,10 @@ GiB = 1 << 30
 
 
 def qcow2(virtual_size: int = GiB, backing_offset: int = 0, length: int = 4096) -> bytes:
-    """A minimal qcow2 (v2) header followed by zeros."""
-    header = struct.pack(">4sIQIIQ", b"QFI\xfb", 2, backing_offset, 0, 16, virtual_size)
+    """A minimal qcow2 (v2) header followed by zeros, its refcount table at 1 KiB and its
+    one-entry L1 table at 2 KiB (both inside the data: a header alone is refused)."""
+    header = struct.pack(">4sIQIIQIIQQ", b"QFI\xfb", 2, backing_offset, 0, 16, virtual_size,
+                         0, 1, 2048, 1024)
     return header + b"\0" * (length - len(header))
 
 

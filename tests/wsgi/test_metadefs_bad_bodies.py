@@ -44,3 +44,16 @@ def test_a_body_that_is_not_an_object_is_a_400(
     assert res.status_int == 400, res.text
     if isinstance(body, list):
         assert "is not of type 'object'" in res.text, res.text
+
+
+@pytest.mark.parametrize(("key", "item"), [
+    ("objects", {"description": "no name"}), ("objects", {}),
+    ("tags", {}), ("resource_type_associations", {"prefix": "p:"}),
+])
+def test_embedded_item_without_a_name_is_a_400_and_nothing_is_stored(
+        admin: Client, key: str, item: dict[str, Any]) -> None:
+    # found by the OpenAPI fuzz test: an embedded object without a name was a KeyError (500)
+    resp = admin.post(NS, {"namespace": "unnamed-items", key: [item]})
+    assert resp.status_int == 400, resp.text
+    assert f"every item of '{key}' needs a 'name' string" in resp.text
+    assert admin.get(NS + "/unnamed-items").status_int == 404

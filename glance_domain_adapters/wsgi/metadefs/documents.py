@@ -52,8 +52,21 @@ def metadef_object(namespace: str, body: dict[str, Any]) -> MetadefObject:
     )
 
 
+def _check_names(body: dict[str, Any]) -> None:
+    """Every embedded object, tag and resource type association needs a name: the namespace
+    schema (Glance's) leaves ``name`` optional inside them, but nothing can be stored without
+    one (InvalidInput -> 400, where it was a KeyError or a database error)."""
+    for key in ("objects", "tags", "resource_type_associations"):
+        for item in body.get(key) or ():
+            if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+                raise InvalidInput(
+                    f"Provided object does not match schema 'namespace': every item of "
+                    f"'{key}' needs a 'name' string")
+
+
 def namespace_from_document(body: dict[str, Any]) -> tuple[Namespace, NamespaceContents]:
     """The namespace and its embedded children described by a (schema-valid) document."""
+    _check_names(body)
     name = body["namespace"]
     ns = Namespace(
         namespace=name, display_name=body.get("display_name"),
