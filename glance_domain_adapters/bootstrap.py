@@ -291,6 +291,7 @@ def api_settings(conf: cfg.ConfigOpts) -> Any:
         store_details=details,
         max_request_id_length=conf.max_request_id_length,
         client_socket_timeout=conf.client_socket_timeout or None,
+        enable_v1_api=conf.enable_v1_api,
     )
 
 

@@ -37,6 +37,8 @@ from typing import Any
 from gunicorn.http2 import negotiation
 from gunicorn.workers.gthread import ThreadWorker
 
+from glance_domain_adapters import server_headers
+
 #: Largest request head (request line + headers) kept while waiting for its end, in bytes.
 #: Glance's eventlet server refuses more than 64 KiB of headers; a longer ``max_header_line``
 #: raises it so that one line of that length always fits.
@@ -136,6 +138,7 @@ class HeadFirstWorker(ThreadWorker):  # type: ignore[misc]
             return False
         data, conn.head = bytes(conn.head), None
         conn.init()  # plain HTTP/1: only builds the parser, reads nothing
+        server_headers.install(conn.parser)  # v1's x-image-meta-*_* header names
         conn.parser.unreader.unread(data)
         conn.data_ready = True
         conn.head_ready = True

@@ -101,6 +101,13 @@ server_opts: list[cfg.Opt] = [
         help="Public URL of this service, used in version documents instead of the request's "
         "host URL (set it when serving behind a proxy).",
     ),
+    cfg.BoolOpt(
+        "enable_v1_api",
+        default=False,
+        help="Serve the legacy Image API v1 under /v1 (images and members, mapped onto the "
+        "same policy, quotas and notifications as v2) and list it in /versions. See "
+        "docs/api-v1.md for its differences from Glance's v1.",
+    ),
 ]
 
 # -- [DEFAULT]: data, limits, quotas, image display --------------------------------------------

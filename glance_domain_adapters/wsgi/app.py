@@ -34,6 +34,7 @@ from glance_domain_adapters.wsgi import (
     schemas,
     tags,
     tasks,
+    v1,
 )
 from glance_domain_adapters.wsgi.context import (
     ContextFactory,
@@ -105,7 +106,9 @@ class GlanceApp:
         # Glance lists the cache API's versions (2.14-2.18) when image_cache_dir is set
         self.allowed_versions = allowed_versions(api.multi_store, image_cache is not None)
         self.versions = VersionsDocument(api.multi_store, api.public_endpoint,
-                                         image_cache is not None)
+                                         image_cache is not None, api.enable_v1_api)
+        # the legacy v1 API, only when enabled (its own route table and resources)
+        self.v1_router = Router(v1.ROUTE_TABLE) if api.enable_v1_api else None
         documents = schema_documents(settings)
         validator = schemas.SchemaValidator("image", documents["image"])
         view = ImageView(
@@ -126,6 +129,8 @@ class GlanceApp:
             "metadefs": metadefs.create_resource(self._metadef_service),
             "openapi": openapi.create_resource(documents),
         }
+        if api.enable_v1_api:
+            self.resources.update(v1.create_resources(settings, api))
         self._service = gateway.service
 
     def _metadef_service(self, req: Request) -> Any:
@@ -155,7 +160,12 @@ class GlanceApp:
         # version discovery first, as Glance's negotiation runs before the request context
         if _is_versions_path(path):
             return self._versions(environ, start_response, 200)
-        v2_path = negotiate(path, environ.get("HTTP_ACCEPT", ""), self.allowed_versions)
+        router = self.router
+        v2_path: str | None
+        if self.v1_router is not None and (path == "/v1" or path.startswith("/v1/")):
+            v2_path, router = path, self.v1_router
+        else:
+            v2_path = negotiate(path, environ.get("HTTP_ACCEPT", ""), self.allowed_versions)
         if v2_path is None:
             return self._versions(environ, start_response, 300)
         try:
@@ -175,7 +185,7 @@ class GlanceApp:
             return self._redirect_v2(environ, start_response, request_id)
 
         method = environ["REQUEST_METHOD"]
-        match = self.router.match(method, v2_path)
+        match = router.match(method, v2_path)
         environ[MAX_JSON_BODY_KEY] = self.api.max_json_body_size
         if match.status != 200:
             headers = {"Allow": match.allow} if match.allow else None

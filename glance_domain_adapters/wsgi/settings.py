@@ -52,3 +52,5 @@ class ApiSettings:
     #: bodies on a blocking socket without a timeout: a client announcing more bytes than it
     #: sends would otherwise hold a worker thread for good.
     client_socket_timeout: float | None = None
+    #: Serve the legacy Image API v1 under ``/v1`` (``[DEFAULT] enable_v1_api``).
+    enable_v1_api: bool = False

@@ -52,8 +52,10 @@ class VersionsDocument:
     """Renders the versions list for a base URL (cached per URL: there are few)."""
 
     def __init__(self, multi_store: bool, public_endpoint: str | None,
-                 cache: bool = False) -> None:
+                 cache: bool = False, v1: bool = False) -> None:
         self.versions = version_list(multi_store, cache)
+        if v1:  # Glance's last releases with v1 listed it after v2, both deprecated
+            self.versions += [("v1.1", "DEPRECATED"), ("v1.0", "DEPRECATED")]
         self.public_endpoint = public_endpoint
         self._cache: dict[str, bytes] = {}
 
@@ -61,10 +63,10 @@ class VersionsDocument:
         base = (self.public_endpoint or application_url).rstrip("/") + "/"
         body = self._cache.get(base)
         if body is None:
-            href = base + "v2/"
             doc = {
                 "versions": [
-                    {"id": vid, "status": status, "links": [{"rel": "self", "href": href}]}
+                    {"id": vid, "status": status,
+                     "links": [{"rel": "self", "href": base + vid[:2] + "/"}]}
                     for vid, status in self.versions
                 ]
             }
