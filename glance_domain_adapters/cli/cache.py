@@ -12,6 +12,7 @@ import argparse
 import datetime as dt
 from typing import Any
 
+from glance_domain_adapters.cli import lookup
 from glance_domain_adapters.cli.errors import CliError
 from glance_domain_adapters.cli.options import command_parser, non_negative_int
 from glance_domain_adapters.cli.output import print_record, print_records
@@ -26,10 +27,11 @@ def register(cache: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                          help="list the queued images instead of the cached ones")
     listing.set_defaults(handler=run_list)
     queue = command_parser(cache, "queue", "queue active images for the prefetcher")
-    queue.add_argument("image_ids", metavar="IMAGE_ID", nargs="+")
+    queue.add_argument("image_ids", metavar="IMAGE", nargs="+", help=lookup.IMAGE_HELP)
     queue.set_defaults(handler=run_queue)
     delete = command_parser(cache, "delete", "remove images from the cache and the queue")
-    delete.add_argument("image_ids", metavar="IMAGE_ID", nargs="+")
+    delete.add_argument("image_ids", metavar="IMAGE", nargs="+",
+                        help="the image's name or ID (the ID of a deleted image works too)")
     delete.set_defaults(handler=run_delete)
     clear = command_parser(cache, "clear", "remove every cached and/or queued image")
     clear.add_argument("--target", choices=("all", "cache", "queue"), default="all",
@@ -82,11 +84,12 @@ def run_queue(runtime: Runtime) -> int:
     server's prefetcher fetches it within ``cache_prefetcher_interval`` (or run ``prefetch``)."""
     cache = _cache(runtime)
     service = runtime.service()
-    for image_id in runtime.args.image_ids:
+    image_ids = [lookup.image_id(service, ref) for ref in runtime.args.image_ids]
+    for image_id in image_ids:
         image = service.check_api_rule("cache_image", image_id)
         if image is None or image.status != "active":
             raise CliError(f"image {image_id}: only images with status active can be queued")
-    queued = [i for i in runtime.args.image_ids if cache.queue(i)]
+    queued = [i for i in image_ids if cache.queue(i)]
     print_record({"queued": queued}, fmt=runtime.fmt, columns=runtime.columns,
                  out=runtime.stdout)
     return 0
@@ -94,8 +97,10 @@ def run_queue(runtime: Runtime) -> int:
 
 def run_delete(runtime: Runtime) -> int:
     cache = _cache(runtime)
-    runtime.service().check_api_rule("cache_delete")
-    for image_id in runtime.args.image_ids:
+    service = runtime.service()
+    service.check_api_rule("cache_delete")
+    for ref in runtime.args.image_ids:
+        image_id = lookup.cached_image_id(service, ref)
         cache.delete_cached(image_id)
         cache.delete_queued(image_id)
     return 0

@@ -8,12 +8,25 @@ well-formed command can run into.
 
 from __future__ import annotations
 
+import re
+
 from glance_domain import errors
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+
+#: The CLI's one wording for a missing image, whatever the command (``{ref}``: what the user
+#: typed). The domain keeps Glance's texts, which differ by API call.
+NOT_FOUND = "Not found: no image with name or ID '{ref}'"
+_DOMAIN_IMAGE_NOT_FOUND = re.compile(
+    r"^(?:No image found with ID (?P<a>\S+)|Image (?P<b>\S+) not found\.)$"
+)
+#: The format check's text (Glance's), explained on the command line.
+_FORMAT_MISMATCH = re.compile(
+    r"^Image disk_format (?P<declared>\S+) does not match stream data (?P<found>\S+)$"
+)
 
 
 class CliError(Exception):
@@ -56,6 +69,9 @@ def describe(exc: BaseException) -> tuple[str, int]:
     if type(exc).__name__ == "DatabaseNotMigrated":  # glance_domain_adapters.db.errors
         return _one_line(str(exc)), EXIT_FAILURE
     if isinstance(exc, errors.DomainError):
+        explained = _explain(exc)
+        if explained is not None:
+            return explained, EXIT_FAILURE
         prefix = next((p for cls, p in _DOMAIN_PREFIXES if isinstance(exc, cls)), "Error")
         detail = _one_line(str(exc))
         if isinstance(exc, errors.ServiceUnavailable):
@@ -76,3 +92,19 @@ def describe(exc: BaseException) -> tuple[str, int]:
     detail = _one_line(str(exc))
     return (f"Unexpected error ({name}): {detail}" if detail else f"Unexpected error ({name})",
             EXIT_FAILURE)
+
+
+def _explain(exc: errors.DomainError) -> str | None:
+    """The CLI's own message for domain errors a person needs more than Glance's text for."""
+    text = _one_line(str(exc))
+    if isinstance(exc, errors.NotFound):
+        match = _DOMAIN_IMAGE_NOT_FOUND.match(text)
+        return None if match is None else NOT_FOUND.format(ref=match["a"] or match["b"])
+    if isinstance(exc, errors.InvalidImageData):
+        match = _FORMAT_MISMATCH.match(text)
+        if match is not None:
+            declared, found = match["declared"], match["found"]
+            return (f"Invalid image data: the data is not a {declared} image (it looks like "
+                    f"{found}); pass --disk-format {found} if that is what it is, or upload "
+                    f"a real {declared} file")
+    return None

@@ -11,7 +11,7 @@ import os
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
-from glance_domain_adapters.cli import progress
+from glance_domain_adapters.cli import lookup, progress
 from glance_domain_adapters.cli.errors import EXIT_USAGE, CliError
 from glance_domain_adapters.cli.options import command_parser, non_negative_int
 from glance_domain_adapters.cli.output import print_record
@@ -31,7 +31,7 @@ def add_transfer_options(parser: argparse.ArgumentParser) -> None:
 
 def register(image: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     upload = command_parser(image, "upload", "upload data to a queued image and activate it")
-    upload.add_argument("image_id", metavar="IMAGE_ID")
+    upload.add_argument("image_id", metavar="IMAGE", help=lookup.IMAGE_HELP)
     upload.add_argument("--file", metavar="PATH",
                         help="file to upload (default: read standard input)")
     upload.add_argument("--size", type=non_negative_int, metavar="BYTES",
@@ -40,7 +40,7 @@ def register(image: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     upload.set_defaults(handler=run_upload)
 
     download = command_parser(image, "download", "download an image's data")
-    download.add_argument("image_id", metavar="IMAGE_ID")
+    download.add_argument("image_id", metavar="IMAGE", help=lookup.IMAGE_HELP)
     download.add_argument("--file", metavar="PATH",
                           help="file to write (default: standard output, if not a terminal)")
     download.add_argument("--no-progress", action="store_true",
@@ -98,7 +98,8 @@ def upload(runtime: Runtime, service: Any, image_id: str, source: Source) -> Any
 def run_upload(runtime: Runtime) -> int:
     source = open_source(runtime, runtime.args.file)
     try:
-        image = upload(runtime, runtime.service(), runtime.args.image_id, source)
+        service = runtime.service()
+        image = upload(runtime, service, lookup.image_id(service, runtime.args.image_id), source)
     finally:
         source.close()
     print_record(image_view(image), fmt=runtime.fmt, columns=runtime.columns,
@@ -113,7 +114,8 @@ def run_download(runtime: Runtime) -> int:
         raise CliError("refusing to write image data to a terminal: give --file PATH or "
                        "redirect standard output", EXIT_USAGE)
     service = runtime.service()
-    download = service.download_data(args.image_id)
+    image_id = lookup.image_id(service, args.image_id)
+    download = service.download_data(image_id)
     if download is None:
         raise CliError(f"image {args.image_id} has no data to download")
     show = progress.wanted(runtime.stderr, disabled=args.no_progress)

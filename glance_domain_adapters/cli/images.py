@@ -13,7 +13,7 @@ from glance_domain.changes import Change
 from glance_domain.model.image import VISIBILITIES
 from glance_domain.model.member import MEMBER_STATUSES
 from glance_domain.query import SORTABLE_KEYS, Filter, ImageQuery, SortKey
-from glance_domain_adapters.cli import image_data
+from glance_domain_adapters.cli import image_data, lookup
 from glance_domain_adapters.cli.errors import EXIT_FAILURE, EXIT_USAGE, CliError, describe
 from glance_domain_adapters.cli.options import (
     boolean,
@@ -54,15 +54,15 @@ def register(image: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     _register_create(image)
     _register_list(image)
     show = command_parser(image, "show", "show an image's attributes and properties")
-    show.add_argument("image_id", metavar="IMAGE_ID")
+    show.add_argument("image_id", metavar="IMAGE", help=lookup.IMAGE_HELP)
     show.set_defaults(handler=run_show)
     _register_update(image)
     delete = command_parser(image, "delete", "delete images and their data")
-    delete.add_argument("image_ids", metavar="IMAGE_ID", nargs="+")
+    delete.add_argument("image_ids", metavar="IMAGE", nargs="+", help=lookup.IMAGE_HELP)
     delete.set_defaults(handler=run_delete)
     for name, verb in (("deactivate", "deactivate"), ("reactivate", "reactivate")):
         parser = command_parser(image, name, f"{verb} an image")
-        parser.add_argument("image_id", metavar="IMAGE_ID")
+        parser.add_argument("image_id", metavar="IMAGE", help=lookup.IMAGE_HELP)
         parser.set_defaults(handler=run_status_change, status_change=name)
 
 
@@ -81,6 +81,10 @@ def _register_create(image: argparse._SubParsersAction) -> None:  # type: ignore
     _add_attribute_options(parser)
     parser.add_argument("--tags", nargs="+", default=[], metavar="TAG", help="tags to set")
     parser.add_argument("--file", metavar="PATH", help="upload the data from this file")
+    parser.add_argument(
+        "--keep-on-failure", action="store_true",
+        help="keep the new image (queued) when uploading --file fails (default: delete it)",
+    )
     image_data.add_transfer_options(parser)
     parser.set_defaults(handler=run_create)
 
@@ -117,7 +121,7 @@ def _register_list(image: argparse._SubParsersAction) -> None:  # type: ignore[t
 
 def _register_update(image: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = command_parser(image, "update", "change an image's attributes and properties")
-    parser.add_argument("image_id", metavar="IMAGE_ID")
+    parser.add_argument("image_id", metavar="IMAGE", help=lookup.IMAGE_HELP)
     _add_attribute_options(parser)
     parser.add_argument(
         "--remove-property", dest="remove_properties", action="append", default=[],
@@ -151,12 +155,36 @@ def run_create(runtime: Runtime) -> int:
     try:
         image = service.create_image(**attributes)
         if source is not None:
-            image = image_data.upload(runtime, service, image.id, source)
+            image = _upload_or_discard(runtime, service, image, source)
     finally:
         if source is not None:
             source.close()
     _show(runtime, image)
     return 0
+
+
+def _upload_or_discard(runtime: Runtime, service: Any, image: Any,
+                       source: image_data.Source) -> Any:
+    """Upload ``source`` into the image just created; if that fails, delete the image (a
+    queued image left behind by a failed ``create --file`` only confuses) unless the user
+    asked to keep it, and say which it was."""
+    try:
+        return image_data.upload(runtime, service, image.id, source)
+    except BaseException:
+        if runtime.args.keep_on_failure:
+            runtime.stderr.write(f"glance-domain: the upload failed; image {image.id} is kept "
+                                 "(--keep-on-failure): 'glance-domain image upload' can retry\n")
+            raise
+        try:
+            service.delete_image(image.id)
+        except Exception as exc:  # the upload's failure is the one to report
+            message, _code = describe(exc)
+            runtime.stderr.write(f"glance-domain: could not delete image {image.id} after the "
+                                 f"failed upload: {message}\n")
+        else:
+            runtime.stderr.write(f"glance-domain: the upload failed; image {image.id} was "
+                                 "deleted (--keep-on-failure keeps it)\n")
+        raise
 
 
 def _typed(field: str, text: str) -> Any:
@@ -253,7 +281,7 @@ def run_list(runtime: Runtime) -> int:
 
 
 def run_show(runtime: Runtime) -> int:
-    _show(runtime, runtime.service().get_image(runtime.args.image_id))
+    _show(runtime, lookup.find_image(runtime.service(), runtime.args.image_id))
     return 0
 
 
@@ -269,8 +297,9 @@ def run_update(runtime: Runtime) -> int:
     for key in args.remove_properties:
         changes.append(Change("remove", (key,)))
     service = runtime.service()
-    image = (service.update_image(args.image_id, changes) if changes
-             else service.get_image(args.image_id))
+    image = lookup.find_image(service, args.image_id)
+    if changes:
+        image = service.update_image(image.id, changes)
     _show(runtime, image)
     return 0
 
@@ -280,10 +309,12 @@ def run_delete(runtime: Runtime) -> int:
     failed = 0
     for image_id in runtime.args.image_ids:
         try:
-            service.delete_image(image_id)
+            service.delete_image(lookup.image_id(service, image_id))
         except Exception as exc:  # report each failure, delete the rest, then fail
             message, _code = describe(exc)
-            runtime.stderr.write(f"glance-domain: error: {image_id}: {message}\n")
+            if f"'{image_id}'" not in message:  # say which of the images failed
+                message = f"{image_id}: {message}"
+            runtime.stderr.write(f"glance-domain: error: {message}\n")
             failed += 1
     if failed and len(runtime.args.image_ids) > 1:
         runtime.stderr.write(
@@ -295,9 +326,10 @@ def run_delete(runtime: Runtime) -> int:
 
 def run_status_change(runtime: Runtime) -> int:
     service = runtime.service()
+    image_id = lookup.image_id(service, runtime.args.image_id)
     if runtime.args.status_change == "deactivate":
-        image = service.deactivate_image(runtime.args.image_id)
+        image = service.deactivate_image(image_id)
     else:
-        image = service.reactivate_image(runtime.args.image_id)
+        image = service.reactivate_image(image_id)
     _show(runtime, image)
     return 0

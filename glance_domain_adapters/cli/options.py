@@ -8,6 +8,7 @@ The common options (``--config-file``, ``-f/--format``, ``-c/--column``, ``--os-
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 
 from glance_domain_adapters.cli.output import FORMATS
 
@@ -50,8 +51,12 @@ def positive_int(text: str) -> int:
     return value
 
 
-def add_common_options(parser: argparse.ArgumentParser, *, root: bool) -> None:
-    """Add the shared options; on sub-commands they default to 'not given' so the root's stand."""
+def add_common_options(parser: argparse.ArgumentParser, *, root: bool,
+                       caller: bool = True) -> None:
+    """Add the shared options; on sub-commands they default to 'not given' so the root's stand.
+
+    ``caller=False`` leaves out the output and identity options (for ``serve``, which prints
+    no records and serves whoever calls)."""
 
     def default(value: object) -> object:
         return value if root else argparse.SUPPRESS
@@ -60,6 +65,17 @@ def add_common_options(parser: argparse.ArgumentParser, *, root: bool) -> None:
         "--config-file", action="append", metavar="PATH", default=default([]),
         help="configuration file (repeatable; later files override earlier ones)",
     )
+    if caller:
+        _add_caller_options(parser, default)
+    parser.add_argument(
+        "--debug", action="store_true", default=default(False),
+        help="show the full traceback when a command fails",
+    )
+
+
+def _add_caller_options(parser: argparse.ArgumentParser,
+                        default: Callable[[object], object]) -> None:
+    """Output format and identity: for the commands that act as someone and print records."""
     parser.add_argument(
         "-f", "--format", choices=FORMATS, default=default("table"),
         help="output format: table for people (default), json or value for scripts",
@@ -79,20 +95,18 @@ def add_common_options(parser: argparse.ArgumentParser, *, root: bool) -> None:
         "--os-roles", metavar="ROLE[,ROLE...]", default=default(None),
         help="comma-separated roles of the caller (default with --os-project-id: member,reader)",
     )
-    parser.add_argument(
-        "--debug", action="store_true", default=default(False),
-        help="show the full traceback when a command fails",
-    )
 
 
 def command_parser(
     subparsers: argparse._SubParsersAction,  # type: ignore[type-arg]
     name: str,
     help: str,
+    *,
+    caller: bool = True,
 ) -> argparse.ArgumentParser:
     """A leaf command's parser (with the common options), described by ``help``."""
     parser: argparse.ArgumentParser = subparsers.add_parser(name, help=help, description=help)
-    add_common_options(parser, root=False)
+    add_common_options(parser, root=False, caller=caller)
     return parser
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from glance_domain.query import ImageQuery
 from glance_domain.verification import Finding, Throttle, Verifier
+from glance_domain_adapters.cli import lookup
 from glance_domain_adapters.cli.errors import CliError
 from glance_domain_adapters.cli.options import command_parser
 from glance_domain_adapters.cli.output import print_records
@@ -42,7 +43,8 @@ def register(image: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     parser = command_parser(
         image, "verify",
         "re-read stored image data and compare it with the recorded size and checksums")
-    parser.add_argument("image_ids", nargs="*", metavar="ID", help="images to check")
+    parser.add_argument("image_ids", nargs="*", metavar="IMAGE",
+                        help="images to check (names or IDs)")
     parser.add_argument("--all", action="store_true", help="check every image that has data")
     parser.add_argument("--quarantine", action="store_true",
                         help="deactivate images that fail, with the reason in the property "
@@ -84,7 +86,7 @@ def run(runtime: Runtime) -> int:
                         context=service.context)
     if args.daemon:
         return _daemon(runtime, service, verifier)
-    images = ([service.get_image(i) for i in args.image_ids] if args.image_ids
+    images = ([lookup.find_image(service, i) for i in args.image_ids] if args.image_ids
               else _all_images(service))
     findings = [f for image in images for f in _check(runtime, service, verifier, image)]
     print_records([_row(f) for f in findings], fmt=runtime.fmt, columns=runtime.columns,

@@ -99,3 +99,18 @@ def test_flavors_that_serve_from_the_cache(tmp_path: Path) -> None:
         conf = bootstrap.load_config([], [str(path)])
         assert cfg.caching_flavor(conf) is serves, flavor
         assert (cfg.auth_flavor(conf) == "keystone") is keystone, flavor
+
+
+def test_queue_and_delete_take_names_and_delete_takes_a_deleted_images_id(
+    cache_cli: Cli, tmp_path: Path
+) -> None:
+    image_id = _image(cache_cli, tmp_path, os.urandom(3000))  # named "c"
+    assert cache_cli.ok("cache", "queue", "c", "-f", "json").json() == {"queued": [image_id]}
+    cache_cli.ok("cache", "prefetch")
+    cache_cli.ok("cache", "delete", "c")
+    assert cache_cli.ok("cache", "list", "-f", "json").json() == []
+    cache_cli.ok("cache", "queue", "c")
+    cache_cli.ok("cache", "prefetch")
+    cache_cli.ok("image", "delete", image_id)
+    cache_cli.ok("cache", "delete", image_id)  # no image of that id any more: still removed
+    assert not (tmp_path / "cache" / image_id).exists()

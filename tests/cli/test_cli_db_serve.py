@@ -70,7 +70,7 @@ def test_serve_answers_http_and_stops_on_sigterm(tmp_path: Path) -> None:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/v2/images", timeout=5) as r:
                     body = json.load(r)
                 break
-            except (urllib.error.URLError, ConnectionError):
+            except (urllib.error.URLError, ConnectionError, TimeoutError):  # not up yet, or busy
                 if server.poll() is not None:
                     break
                 time.sleep(0.1)

@@ -105,7 +105,7 @@ def test_scrubber_usage_errors_are_glances(setup: tuple[Client, Cli]) -> None:
     assert both.code == 1
     assert "The restore and daemon options should not be set together" in both.err
     unknown = cli("scrubber", "--restore", "nope")
-    assert unknown.code == 1 and "No image found with ID nope" in unknown.err
+    assert unknown.code == 1 and "Not found: no image with name or ID 'nope'" in unknown.err
     assert unknown.err.count("\n") == 1  # one line, no traceback
 
 

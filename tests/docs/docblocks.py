@@ -1,7 +1,9 @@
 """Extract fenced code blocks from the markdown pages, so their examples can be run as tests.
 
-A block is skipped when the last non-blank line before its opening fence is
-``<!-- no-test -->`` (for examples that need a running server, a cloud, or credentials).
+A block is not run when the last non-blank line before its opening fence is
+``<!-- no-test: REASON -->`` (for examples that need a production host, a cloud, credentials,
+or that start a long-running process). The reason is required: the tests list every block
+that is not run, with its reason, and fail on a marker without one.
 """
 
 from __future__ import annotations
@@ -13,19 +15,26 @@ import attrs
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 README = DOCS.parent / "README.md"
-SKIP_MARKER = "<!-- no-test -->"
+#: Languages whose blocks are shell commands (run by tests/docs/test_docs_shell.py).
+SHELL_LANGUAGES = frozenset({"shell", "sh", "bash", "console"})
 
 _FENCE = re.compile(r"^(?P<indent> *)(?P<fence>`{3,}|~{3,})(?P<info>[^`]*)$")
+_MARKER = re.compile(r"^<!--\s*no-test(?::\s*(?P<reason>.*?))?\s*-->$")
 
 
 @attrs.frozen
 class Block:
-    """One fenced block: its language, code, 1-based line of the opening fence, skip flag."""
+    """One fenced block: its language, code, 1-based line of the opening fence, and, when it is
+    marked not to run, the marker's reason (``""`` for a marker without one)."""
 
     language: str
     code: str
     line: int
-    skipped: bool
+    reason: str | None = None
+
+    @property
+    def skipped(self) -> bool:
+        return self.reason is not None
 
 
 def blocks(text: str) -> list[Block]:
@@ -47,7 +56,9 @@ def blocks(text: str) -> list[Block]:
             body.append(lines[index][len(match["indent"]):])
             index += 1
         previous = next((ln.strip() for ln in reversed(lines[:start]) if ln.strip()), "")
-        found.append(Block(language, "\n".join(body) + "\n", start + 1, previous == SKIP_MARKER))
+        marker = _MARKER.match(previous)
+        reason = None if marker is None else (marker["reason"] or "").strip()
+        found.append(Block(language, "\n".join(body) + "\n", start + 1, reason))
         index += 1
     return found
 
@@ -57,5 +68,7 @@ def pages() -> list[Path]:
     return [*sorted(DOCS.glob("*.md")), README]
 
 
-def page_blocks(path: Path, language: str) -> list[Block]:
-    return [b for b in blocks(path.read_text(encoding="utf-8")) if b.language == language]
+def page_blocks(path: Path, language: str | frozenset[str]) -> list[Block]:
+    """The blocks of ``path`` in ``language`` (or in any of a set of languages)."""
+    languages = frozenset({language}) if isinstance(language, str) else language
+    return [b for b in blocks(path.read_text(encoding="utf-8")) if b.language in languages]

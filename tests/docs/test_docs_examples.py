@@ -2,7 +2,7 @@
 
 The blocks of one page run in order in one namespace (later examples build on earlier ones),
 in a fresh temporary working directory. Mark a block that cannot run here with
-``<!-- no-test -->`` on the line before it.
+``<!-- no-test: REASON -->`` on the line before it (listed by tests/docs/test_docs_shell.py).
 """
 
 from __future__ import annotations
@@ -33,13 +33,17 @@ def test_python_examples_run(path: Path, tmp_path: Path, monkeypatch: pytest.Mon
 
 def test_extractor_finds_blocks_and_honours_the_skip_marker() -> None:
     text = (
-        "# Page\n\n```python\nx = 1\n```\n\n<!-- no-test -->\n\n```python\nraise SystemExit\n```\n"
-        "\n````markdown\n```python\nnot code\n```\n````\n\n```shell\necho hi\n```\n"
+        "# Page\n\n```python\nx = 1\n```\n\n<!-- no-test: needs a cloud -->\n\n"
+        "```python\nraise SystemExit\n```\n"
+        "\n````markdown\n```python\nnot code\n```\n````\n\n"
+        "<!-- no-test -->\n```shell\necho hi\n```\n"
     )
     found = blocks(text)
-    assert [(b.language, b.skipped, b.line) for b in found] == [
-        ("python", False, 3), ("python", True, 9), ("markdown", False, 13), ("shell", False, 19),
+    assert [(b.language, b.reason, b.line) for b in found] == [
+        ("python", None, 3), ("python", "needs a cloud", 9), ("markdown", None, 13),
+        ("shell", "", 20),
     ]
+    assert [b.skipped for b in found] == [False, True, False, True]
     assert found[0].code == "x = 1\n"
     assert "```python" in found[2].code
 

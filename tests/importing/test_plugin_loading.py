@@ -19,6 +19,7 @@ from glance_domain_adapters.importing.plugins.conversion import ImageConversion
 from glance_domain_adapters.importing.plugins.decompression import ImageDecompression
 from glance_domain_adapters.importing.plugins.inject_metadata import InjectImageMetadata
 from glance_domain_adapters.importing.plugins.no_op import NoOp
+from tests.conftest import unavailable
 
 from .jobs import make_job, qemu_img
 
@@ -83,7 +84,8 @@ def test_image_conversion_needs_qemu_img_at_start_up(tmp_path: Path,
 
 def test_the_third_party_example_plugin(tmp_path: Path) -> None:
     if "sha256_property" not in available_plugins():  # pragma: no cover - environment
-        pytest.skip("example plugin not installed: pip install -e examples/example_import_plugin")
+        unavailable("example plugin not installed: pip install -e examples/example_import_plugin"
+                    " (python3 dev.py test installs it)")
     conf = _conf(tmp_path, "[sha256_property]\nproperty_name = content_sha256\n")
     plugin = load_plugin("sha256_property", conf)
     job, holder, _ = make_job(tmp_path, b"hello")

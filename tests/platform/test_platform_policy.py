@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -160,22 +161,19 @@ def test_oslopolicy_policy_generator_uses_enforcer_entry_point(tmp_path: Path) -
     assert '"get_images": "role:admin"' in result.stdout
 
 
-GLANCE_SRC = Path("/tmp/glance-src/src")
+#: Glance 33's default rules (name -> check string and scope types), as its
+#: ``glance.policies.list_rules()`` returns them: exported once from the glance 33.0.0 wheel
+#: (``pip download glance==33.0.0 --no-deps``, unzipped, ``policies.list_rules()`` dumped to
+#: JSON) and committed, so the comparison always runs.
+GLANCE_DEFAULTS = Path(__file__).parent / "data" / "glance33-default-policies.json"
 
 
-@pytest.mark.skipif(not (GLANCE_SRC / "glance" / "policies").is_dir(),
-                    reason="Glance source (reference) not unpacked in /tmp/glance-src")
 def test_defaults_equal_glances_check_strings() -> None:
-    code = (
-        "import sys, json; sys.path.insert(0, sys.argv[1])\n"
-        "from glance import policies\n"
-        "print(json.dumps({r.name: [r.check_str, list(getattr(r, 'scope_types', None) or [])]"
-        " for r in policies.list_rules()}))\n"
-    )
-    result = subprocess.run([sys.executable, "-c", code, str(GLANCE_SRC)], check=True,
-                            capture_output=True, text=True, timeout=60)
-    glance = yaml.safe_load(result.stdout)
-    for rule in rules.list_rules():
+    glance = json.loads(GLANCE_DEFAULTS.read_text(encoding="utf-8"))
+    assert len(glance) > 60  # the real export, not a stub
+    ours = list(rules.list_rules())
+    assert ours
+    for rule in ours:
         assert rule.name in glance, rule.name
-        assert glance[rule.name][0] == rule.check_str, rule.name
-        assert glance[rule.name][1] == list(rule.scope_types or []), rule.name
+        assert glance[rule.name]["check_str"] == rule.check_str, rule.name
+        assert glance[rule.name]["scope_types"] == list(rule.scope_types or []), rule.name

@@ -16,7 +16,7 @@ import pytest
 
 from glance_store_plugins.drivers import cache_warmer, direct_io
 from glance_store_plugins.drivers.filesystem import FileStore
-from tests.stores.data import in_page_cache, pieces
+from tests.stores.data import file_system_supports_o_direct, in_page_cache, pieces
 
 MiB = 1 << 20
 
@@ -36,30 +36,17 @@ def _open_on(path: Path) -> list[int]:
 def _cold(path: Path, offset: int, length: int, **options: int) -> direct_io.DirectChunks:
     fd = os.open(path, os.O_RDONLY)
     chunks = direct_io.DirectChunks.wrap(fd, offset, length, **options)
-    if chunks is None:
+    if chunks is None:  # the datadir fixture checked that the file system takes O_DIRECT
         os.close(fd)
-        pytest.skip(f"the file system of {path} refuses O_DIRECT")
+        pytest.fail(f"DirectChunks.wrap refused O_DIRECT on {path}, which the file system takes")
     return chunks
-
-
-def _supports_direct_io(path: Path) -> bool:
-    path.mkdir(parents=True, exist_ok=True)
-    probe = path / ".probe"
-    probe.write_bytes(b"x")
-    fd = os.open(probe, os.O_RDONLY)
-    chunks = direct_io.DirectChunks.wrap(fd, 0, 1)
-    probe.unlink()
-    if chunks is None:
-        os.close(fd)
-        return False
-    chunks.close()  # it owns the fd
-    return True
 
 
 @pytest.fixture
 def datadir(tmp_path: Path) -> Path:
+    """A folder on a file system that takes O_DIRECT (probed without the code under test)."""
     path = tmp_path / "images"
-    if not _supports_direct_io(path):
+    if not file_system_supports_o_direct(path):
         pytest.skip(f"the file system of {tmp_path} refuses O_DIRECT")
     return path
 
