@@ -64,6 +64,8 @@ class RequestLog:
             for name, value in headers:
                 if len(name) == 14 and name.lower() == "content-length":
                     answer[1] = value
+            if exc_info is None:  # a server's start_response may take two arguments only
+                return start_response(status, headers)
             return start_response(status, headers, exc_info)
 
         def finished(sent: int | None) -> None:
