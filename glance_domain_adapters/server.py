@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from typing import Any
 
 from oslo_config import cfg
@@ -129,17 +130,21 @@ def _application_class() -> type:
     return GlanceDomainApplication
 
 
-def serve(conf: cfg.ConfigOpts) -> int:
-    """Run the server until SIGTERM/SIGINT; returns the exit status."""
+def serve(conf: cfg.ConfigOpts, *, preflight: Callable[[], None] | None = None) -> int:
+    """Run the server until SIGTERM/SIGINT; returns the exit status. ``preflight`` (e.g. the
+    CLI's check that the port is free) runs once the configuration is known to be usable and
+    before the database is touched."""
     from glance_domain_adapters import logs
 
     logs.setup(conf)  # oslo.log, from Glance's logging options; the workers inherit it
     config.property_protections(conf)  # a bad property protection file stops us at once
+    config.stores_config(conf)  # ... and so does a bad store configuration
+    load_import_plugins(conf)  # ... or an import plugin that cannot be used
+    if preflight is not None:
+        preflight()
     from glance_domain_adapters.db import migrate as migrations
 
     migrations.require_current(bootstrap.prepare_database(conf))  # an unmigrated one stops us
-    config.stores_config(conf)  # fail before forking on a bad store configuration
-    load_import_plugins(conf)  # ... or an import plugin that cannot be used
     from glance_domain_adapters.config.unused import warn_ignored_options
 
     warn_ignored_options(conf)  # one line naming the options of the files we do not use

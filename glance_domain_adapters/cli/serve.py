@@ -60,6 +60,7 @@ def run(runtime: Runtime) -> int:
         conf.set_override("bind_host", args.bind_host)
     if args.bind_port is not None:
         conf.set_override("bind_port", args.bind_port)
-    check_address_free(str(conf.bind_host), int(conf.bind_port))
-    result = server.serve(conf)
+    host, port = str(conf.bind_host), int(conf.bind_port)
+    # the port is checked once the configuration is known to be usable (its errors come first)
+    result = server.serve(conf, preflight=lambda: check_address_free(host, port))
     return int(result or 0)

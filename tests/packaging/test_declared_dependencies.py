@@ -55,7 +55,8 @@ NOT_IMPORTED = {
 
 
 def _requirements(setup_cfg: Path) -> dict[str, str]:
-    """``{canonical distribution name: "core" | extra name}`` (the test extra left out)."""
+    """``{canonical distribution name: "core" | extra name}`` (the development extras, test
+    and docs, left out: they hold tools, not libraries the code imports)."""
     parser = configparser.ConfigParser()
     parser.read(setup_cfg)
     found: dict[str, str] = {}
@@ -69,7 +70,7 @@ def _requirements(setup_cfg: Path) -> dict[str, str]:
     add(parser["options"].get("install_requires", "").splitlines(), "core")
     if parser.has_section("options.extras_require"):
         for extra, lines in parser["options.extras_require"].items():
-            if extra != "test":
+            if extra not in ("test", "docs"):
                 add(lines.splitlines(), extra)
     return found
 

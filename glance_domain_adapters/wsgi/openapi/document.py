@@ -172,6 +172,14 @@ def v2_paths(
 def unversioned_paths() -> dict[str, Any]:
     """What the app answers before routing (no authentication needed for these)."""
     versions = {"content": {JSON: {"schema": components.ref("Versions")}}}
+    health = {
+        "text/plain": {"schema": {"type": "string"}},
+        "text/html": {"schema": {"type": "string"}},
+        "application/json": {"schema": {
+            "type": "object", "required": ["reasons"],
+            "properties": {"detailed": {"type": "boolean"},
+                           "reasons": {"type": "array"}}}},
+    }
     return {
         "/": {"get": {
             "operationId": "versions.multiple_choices", "tags": ["versions"],
@@ -183,12 +191,16 @@ def unversioned_paths() -> dict[str, Any]:
             "responses": {"200": {"description": "The versions list", **versions}}}},
         "/healthcheck": {
             "get": {"operationId": "healthcheck.get", "tags": ["healthcheck"],
-                    "summary": "Liveness check", "security": [],
-                    "responses": {"200": {"description": "OK", "content": {
-                        "text/plain": {"schema": {"type": "string", "const": "OK"}}}}}},
+                    "summary": "Health check (oslo.middleware's: database, stores, "
+                               "disable_by_file), in the format the Accept header asks for",
+                    "security": [],
+                    "responses": {"200": {"description": "Healthy", "content": health},
+                                  "503": {"description": "Unhealthy (the reasons say why)",
+                                          "content": health}}},
             "head": {"operationId": "healthcheck.head", "tags": ["healthcheck"],
-                     "summary": "Liveness check without a body", "security": [],
-                     "responses": {"204": {"description": "Alive"}}},
+                     "summary": "Health check without a body", "security": [],
+                     "responses": {"204": {"description": "Healthy"},
+                                   "503": {"description": "Unhealthy"}}},
         },
     }
 
