@@ -21,6 +21,7 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -244,3 +245,28 @@ def keystone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Keystone]:
     finally:
         stop(proc, signal.SIGINT)  # gunicorn: quick shutdown
         server_log.close()
+
+
+@contextmanager
+def file_store_server(tmp: Path, defaults: str = "") -> Iterator[tuple[int, subprocess.Popen[Any]]]:
+    """``glance-domain serve`` (the installed console script) on 127.0.0.1 and a free port,
+    with SQLite and a file store in ``tmp`` and ``defaults`` added to ``[DEFAULT]``; its port
+    and process, stopped at the end. The output goes to ``tmp/server.log``."""
+    cli = Path(sys.executable).parent / "glance-domain"
+    if not cli.exists():
+        pytest.fail("the glance-domain console script is not installed (pip install -e .)")
+    port = free_port()
+    conf = tmp / "glance-api.conf"
+    conf.write_text(
+        f"[DEFAULT]\nbind_host = 127.0.0.1\nbind_port = {port}\ndata_dir = {tmp / 'data'}\n"
+        f"{defaults}enabled_backends = fs:file\n[glance_store]\ndefault_backend = fs\n"
+        f"[fs]\nfilesystem_store_datadir = {tmp / 'images'}\n"
+    )
+    with open(tmp / "server.log", "wb") as log:
+        proc = subprocess.Popen([str(cli), "--config-file", str(conf), "serve"],
+                                stdout=log, stderr=subprocess.STDOUT, cwd=tmp)
+    try:
+        wait_http(f"http://127.0.0.1:{port}/versions", proc)
+        yield port, proc
+    finally:
+        stop(proc)

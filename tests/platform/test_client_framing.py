@@ -7,16 +7,14 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import attrs
 import pytest
 
-from tests.platform.conftest import JsonHttp, free_port, stop, wait_http
+from tests.platform.conftest import JsonHttp, file_store_server
 
-CLI = Path(sys.executable).parent / "glance-domain"
 #: no identity headers: the default (no keystone) caller, the local admin
 IDENTITY = ""
 
@@ -30,26 +28,10 @@ class Server(JsonHttp):
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    if not CLI.exists():
-        pytest.fail("the glance-domain console script is not installed (pip install -e .)")
     tmp = tmp_path_factory.mktemp("framing")
-    port = free_port()
-    conf = tmp / "glance-api.conf"
-    conf.write_text(
-        f"[DEFAULT]\nbind_host = 127.0.0.1\nbind_port = {port}\nworkers = 1\n"
-        f"data_dir = {tmp / 'data'}\nenabled_backends = fs:file\n"
-        "enabled_import_methods = [glance-direct,web-download]\n"
-        "[glance_store]\ndefault_backend = fs\n"
-        f"[fs]\nfilesystem_store_datadir = {tmp / 'images'}\n"
-    )
-    with open(tmp / "server.log", "wb") as log:
-        proc = subprocess.Popen([str(CLI), "--config-file", str(conf), "serve"],
-                                stdout=log, stderr=subprocess.STDOUT, cwd=tmp)
-    try:
-        wait_http(f"http://127.0.0.1:{port}/versions", proc)
+    with file_store_server(tmp, "workers = 1\nenabled_import_methods = "
+                           "[glance-direct,web-download]\n") as (port, proc):
         yield Server(port, proc, tmp / "images")
-    finally:
-        stop(proc)
 
 
 def _raw(server: Server, request: bytes) -> bytes:

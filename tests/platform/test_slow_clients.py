@@ -12,42 +12,22 @@ from __future__ import annotations
 import http.client
 import json
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.platform.conftest import free_port, stop, wait_http
+from tests.platform.conftest import file_store_server
 
-CLI = Path(sys.executable).parent / "glance-domain"
 HEAD_TIMEOUT = 6
 SLOW_CLIENTS = 200
 
 
 @pytest.fixture(scope="module")
 def port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
-    if not CLI.exists():
-        pytest.fail("the glance-domain console script is not installed (pip install -e .)")
-    tmp = tmp_path_factory.mktemp("slow-clients")
-    port = free_port()
-    conf = tmp / "glance-api.conf"
-    conf.write_text(
-        f"[DEFAULT]\nbind_host = 127.0.0.1\nbind_port = {port}\n"
-        f"client_header_timeout = {HEAD_TIMEOUT}\ndata_dir = {tmp / 'data'}\n"
-        "enabled_backends = fs:file\n[glance_store]\ndefault_backend = fs\n"
-        f"[fs]\nfilesystem_store_datadir = {tmp / 'images'}\n"
-    )
-    with open(tmp / "server.log", "wb") as log:
-        proc = subprocess.Popen([str(CLI), "--config-file", str(conf), "serve"],
-                                stdout=log, stderr=subprocess.STDOUT, cwd=tmp)
-    try:
-        wait_http(f"http://127.0.0.1:{port}/versions", proc)
+    with file_store_server(tmp_path_factory.mktemp("slow-clients"),
+                           f"client_header_timeout = {HEAD_TIMEOUT}\n") as (port, _proc):
         yield port
-    finally:
-        stop(proc)
 
 
 def _timed_get(port: int, path: str) -> tuple[int, bytes, float]:

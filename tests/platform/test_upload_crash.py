@@ -13,7 +13,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,9 +20,8 @@ from typing import Any
 
 import pytest
 
-from tests.platform.conftest import JsonHttp, free_port, stop, wait_http
+from tests.platform.conftest import JsonHttp, file_store_server
 
-CLI = Path(sys.executable).parent / "glance-domain"
 KILLS = 6
 ANNOUNCED = 64 << 20  # what each killed request announces
 SENT = 4 << 20  # what it sends before its worker is killed
@@ -79,25 +77,9 @@ def _until(what: str, check: Callable[[], Any], timeout: float = 60) -> Any:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    if not CLI.exists():
-        pytest.fail("the glance-domain console script is not installed (pip install -e .)")
     tmp = tmp_path_factory.mktemp("upload-crash")
-    port = free_port()
-    conf = tmp / "glance-api.conf"
-    conf.write_text(
-        f"[DEFAULT]\nbind_host = 127.0.0.1\nbind_port = {port}\nworkers = 1\n"
-        f"data_dir = {tmp / 'data'}\nupload_lease_timeout = 30\n"
-        "enabled_backends = fs:file\n[glance_store]\ndefault_backend = fs\n"
-        f"[fs]\nfilesystem_store_datadir = {tmp / 'images'}\n"
-    )
-    with open(tmp / "server.log", "wb") as log:
-        proc = subprocess.Popen([str(CLI), "--config-file", str(conf), "serve"],
-                                stdout=log, stderr=subprocess.STDOUT, cwd=tmp)
-    try:
-        wait_http(f"http://127.0.0.1:{port}/versions", proc)
+    with file_store_server(tmp, "workers = 1\nupload_lease_timeout = 30\n") as (port, proc):
         yield Server(port, proc, tmp)
-    finally:
-        stop(proc)
 
 
 def _start_upload(server: Server, image_id: str, target: str) -> socket.socket:
