@@ -17,7 +17,7 @@ Options (names and meaning as in glance_store where they overlap):
 ``filesystem_store_fsync``
     fsync each file and its directory before reporting success (default true; ours).
 ``filesystem_store_direct_io``
-    Direct I/O (default true; ours, Linux): image files are written with ``O_DIRECT`` and
+    Direct I/O (default false; ours, Linux): image files are written with ``O_DIRECT`` and
     downloads of files that are not in the page cache read them with ``O_DIRECT``, bypassing
     the page cache (see :mod:`glance_store_plugins.drivers.direct_io` for why). Where the file
     system refuses ``O_DIRECT`` (tmpfs, some network file systems), and with thin
@@ -113,7 +113,7 @@ class FileStore(Store):
             Option(name="filesystem_store_write_behind", type=bool, default=True,
                    help="Flush written data to disk during the write (Linux; see the module "
                    "documentation)."),
-            Option(name="filesystem_store_direct_io", type=bool, default=True,
+            Option(name="filesystem_store_direct_io", type=bool, default=False,
                    help="Write image files, and read files that are not in the page cache, "
                    "with O_DIRECT (Linux; see the module documentation)."),
             Option(name="filesystem_store_warm_cache", type=bool, default=True,

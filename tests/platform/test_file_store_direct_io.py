@@ -44,12 +44,14 @@ def _get(server: Server, image_id: str, headers: dict[str, str] | None = None
 @pytest.fixture(scope="module")
 def cold_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     yield from _serve(tmp_path_factory.mktemp("direct-io"),
-                      store_options="filesystem_store_warm_cache = false\n")
+                      store_options="filesystem_store_direct_io = true\n"
+                      "filesystem_store_warm_cache = false\n")
 
 
 @pytest.fixture(scope="module")
 def warming_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    yield from _serve(tmp_path_factory.mktemp("direct-io-warm"))
+    yield from _serve(tmp_path_factory.mktemp("direct-io-warm"),
+                      store_options="filesystem_store_direct_io = true\n")
 
 
 def test_a_cold_image_downloads_whole_and_ranged(cold_server: Server) -> None:

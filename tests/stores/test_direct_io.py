@@ -52,7 +52,8 @@ def datadir(tmp_path: Path) -> Path:
 
 
 def _store(datadir: Path, **options: str) -> FileStore:
-    return FileStore({"filesystem_store_datadir": str(datadir), **options}, backend="direct")
+    return FileStore({"filesystem_store_datadir": str(datadir),
+                      "filesystem_store_direct_io": "true", **options}, backend="direct")
 
 
 @pytest.mark.parametrize("size", [0, 1, 4095, 4096, 4097, MiB, 9 * MiB + 777])
