@@ -200,6 +200,7 @@ class LeaseKeeper:
     one in (engines are held weakly: a disposed engine is forgotten)."""
 
     _lock = threading.Lock()
+    _changed = threading.Condition(_lock)
     _engines: dict[int, tuple[weakref.ref[Engine], float]] = {}
     _thread: threading.Thread | None = None
     _pid = 0
@@ -210,6 +211,7 @@ class LeaseKeeper:
         with cls._lock:
             cls._engines[id(engine)] = (weakref.ref(engine), seconds)
             if cls._thread is not None and cls._pid == os.getpid() and cls._thread.is_alive():
+                cls._changed.notify()  # a shorter lease may need an earlier renewal
                 return
             # first lease of this process (after a fork the parent's thread is not here)
             cls._pid = os.getpid()
@@ -218,14 +220,21 @@ class LeaseKeeper:
             cls._thread.start()
 
     @classmethod
+    def _interval(cls) -> float:
+        """Seconds between renewals: a third of the shortest lease held (lock held)."""
+        return min((s for _, s in cls._engines.values()), default=DEFAULT_LEASE_SECONDS) / 3
+
+    @classmethod
     def _run(cls) -> None:
+        last = time.monotonic()
         while True:
             with cls._lock:
-                interval = min((s for _, s in cls._engines.values()),
-                               default=DEFAULT_LEASE_SECONDS) / 3
-            time.sleep(interval)
-            with cls._lock:
+                # sleep until a third of the shortest lease has passed since the last
+                # renewal; a new, shorter lease wakes the thread to shorten the wait
+                while (remaining := last + cls._interval() - time.monotonic()) > 0:
+                    cls._changed.wait(remaining)
                 held = list(cls._engines.items())
+            last = time.monotonic()
             for key, (ref, seconds) in held:
                 engine = ref()
                 if engine is None:

@@ -223,7 +223,16 @@ def _until(check: Any, timeout: float = 15) -> bool:
 
 
 def test_the_lease_keeper_renews_a_live_upload(
-        db_engine: Engine, make_image: ImageFactory) -> None:
+        db_engine: Engine, make_image: ImageFactory, monkeypatch: pytest.MonkeyPatch,
+        tmp_path: Path) -> None:
+    # the keeper already sleeps for a long lease of another database (as after earlier
+    # uploads with the default 60 s lease): a short lease must wake it, not wait its turn
+    from glance_domain_adapters.db.engine import make_engine
+
+    monkeypatch.setattr(upload_leases.LeaseKeeper, "_engines", {})
+    long_lived = make_engine(f"sqlite:///{tmp_path / 'other.sqlite'}")
+    upload_leases.LeaseKeeper.hold(long_lived, 600)
+    time.sleep(0.2)
     repo = SqlImageRepository(db_engine, lease_seconds=3)  # renewed every second
     saving = _saving(repo, make_image)
     _set_lease(db_engine, saving.id, upload_leases.process_owner(), expires_in=-5)
