@@ -1,22 +1,24 @@
 #!/usr/bin/env python3
-"""Listing latency of SqlImageRepository at 1k, 10k and 100k images, on each database.
+"""Listing and show latency of SqlImageRepository at 1k to 1M images, on each database.
 
     .venv/bin/python bench/bench_db.py                      # sqlite, postgresql, mariadb
     .venv/bin/python bench/bench_db.py --backends sqlite --sizes 1000,10000
 
 Each image has 5 extra properties, 2 tags and 1 location; 100 owners; visibilities cycle
 through public/private/shared/community and a quarter of the shared images have an accepted
-member. Rows are bulk-inserted (Core executemany). For every size we time, as a regular user of
-one project (Glance's default listing: public + own + accepted shares, 25 per page, newest
-first), the first page and a deep page (marker 90% of the way down), and print the median of
-``--repeat`` runs in milliseconds. The goal is a flat curve: the 100k page within 2x of the 1k
-page. Databases are created with unique names on the local servers and dropped afterwards.
+member. Rows are bulk-inserted (Core executemany). For every size we time the listings clients
+send most (see ``figures``: a regular user's first and deep page, show, name=, owner=,
+visibility=, member_status=, tag=, a sort by name; an admin's first page and sort by size) and
+print the median of ``--repeat`` runs in milliseconds, with each size's ratio to the smallest
+size. The goal is a flat curve: every figure at 100k and 1M images within 2x of the 1k figure.
+Databases are created with unique names on the local servers and dropped afterwards.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import statistics
 import sys
 import tempfile
@@ -25,13 +27,16 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from glance_domain.query import ImageQuery, ListScope, ScopeClause
+from glance_domain.context import RequestContext
+from glance_domain.query import Filter, ImageQuery, ListScope, SortKey
+from glance_domain.visibility import list_scope
 from glance_domain_adapters.db import migrate
 from glance_domain_adapters.db.engine import make_engine
 from glance_domain_adapters.db.repository import SqlImageRepository
@@ -122,14 +127,15 @@ def seed(engine: Engine, start: int, stop: int) -> None:
         # SQLite: no ANALYZE, as the embedded default database never runs it.
 
 
-def user_scope() -> ListScope:
-    """A regular user's default listing scope (what the domain's list_scope produces)."""
-    return ListScope(clauses=(
-        ScopeClause(visibilities=frozenset({"public"})),
-        ScopeClause(owner=PROJECT),
-        ScopeClause(member=PROJECT, member_statuses=frozenset({"accepted"}),
-                    visibilities=frozenset({"shared"})),
-    ))
+USER = RequestContext(user_id="bench-user", project_id=PROJECT, roles=("member", "reader"))
+ADMIN = RequestContext(user_id="bench-admin", project_id="admin", roles=("admin",),
+                       is_admin=True)
+
+
+def listing(context: RequestContext, **query: Any) -> tuple[ImageQuery, ListScope]:
+    """A query and the scope the domain decides for it (as ``GET /v2/images`` builds them)."""
+    image_query = ImageQuery(limit=25, **query)
+    return image_query, list_scope(context, image_query)
 
 
 def timed(fn: Callable[[], object], repeat: int) -> float:
@@ -149,7 +155,53 @@ def deep_marker(size: int) -> str:
     return str(uuid.UUID(int=n + 1))
 
 
-def run(backends: list[str], sizes: list[int], repeat: int) -> list[tuple[str, int, float, float]]:
+def figures(size: int) -> dict[str, tuple[RequestContext, dict[str, Any] | str, int]]:
+    """What is timed at ``size`` images: label -> (caller, query arguments or an id to show,
+    the least number of rows the answer must hold, so a broken query cannot look fast)."""
+    middle = size // 2
+    middle -= middle % 4  # a public image, visible to the user
+    return {
+        "first page": (USER, {}, 25),
+        "deep page": (USER, {"marker": deep_marker(size)}, 25),
+        "show": (USER, str(uuid.UUID(int=middle + 1)), 1),
+        "name=": (USER, {"filters": (Filter("name", "eq", f"image-{middle}"),)}, 1),
+        "owner=": (USER, {"filters": (Filter("owner", "eq", PROJECT),)}, 1),
+        "visibility=public": (USER, {"visibility": "public"}, 25),
+        "visibility=shared": (USER, {"visibility": "shared"}, 1),
+        "member_status=all": (USER, {"visibility": "shared", "member_status": "all"}, 1),
+        "tag=": (USER, {"tags": ("group-4",)}, 25),
+        "sort name asc": (USER, {"sort": (SortKey("name", "asc"),)}, 25),
+        "admin first page": (ADMIN, {}, 25),
+        "admin sort size": (ADMIN, {"sort": (SortKey("size", "desc"),)}, 25),
+    }
+
+
+def _show(repo: SqlImageRepository, image_id: str) -> int:
+    return 1 if repo.get(image_id) is not None else 0
+
+
+def _page(repo: SqlImageRepository, query: ImageQuery, scope: ListScope) -> int:
+    return len(repo.list(query, scope))
+
+
+def measure(repo: SqlImageRepository, size: int, repeat: int) -> dict[str, float]:
+    """Median milliseconds of each figure at ``size`` images (each answer checked first)."""
+    found = {}
+    for label, (context, spec, least) in figures(size).items():
+        call: Callable[[], int]
+        if isinstance(spec, str):
+            call = functools.partial(_show, repo, spec)
+        else:
+            call = functools.partial(_page, repo, *listing(context, **spec))
+        got = call()
+        if got < least:
+            raise SystemExit(f"{label} at {size} images: {got} rows, expected >= {least}")
+        found[label] = timed(call, repeat)
+    return found
+
+
+def run(backends: list[str], sizes: list[int],
+        repeat: int) -> list[tuple[str, int, dict[str, float]]]:
     results = []
     for backend in backends:
         with database(backend) as url:
@@ -161,16 +213,11 @@ def run(backends: list[str], sizes: list[int], repeat: int) -> list[tuple[str, i
                 seed(engine, seeded, size)
                 seeded = size
                 seconds = time.perf_counter() - t0
-                scope = user_scope()
-                first = ImageQuery(limit=25)
-                deep = ImageQuery(limit=25, marker=deep_marker(size))
-                assert len(repo.list(first, scope)) == 25
-                assert len(repo.list(deep, scope)) == 25
-                first_ms = timed(lambda q=first, r=repo, s=scope: r.list(q, s), repeat)
-                deep_ms = timed(lambda q=deep, r=repo, s=scope: r.list(q, s), repeat)
-                results.append((backend, size, first_ms, deep_ms))
-                print(f"{backend:<10} {size:>7} images  first page {first_ms:7.2f} ms  "
-                      f"deep page {deep_ms:7.2f} ms  (seeded in {seconds:.1f} s)", flush=True)
+                found = measure(repo, size, repeat)
+                results.append((backend, size, found))
+                shown = "  ".join(f"{k} {v:.2f}" for k, v in found.items())
+                print(f"{backend:<10} {size:>8} images (seeded in {seconds:.1f} s): {shown}",
+                      flush=True)
             engine.dispose()
     return results
 
@@ -185,10 +232,18 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [int(s) for s in args.sizes.split(",")]
     results = run(backends, sizes, args.repeat)
     print()
-    print("| database | images | first page (ms) | deep page (ms) |")
-    print("|---|---:|---:|---:|")
-    for backend, size, first_ms, deep_ms in results:
-        print(f"| {backend} | {size:,} | {first_ms:.2f} | {deep_ms:.2f} |")
+    labels = list(figures(max(sizes)))
+    print("| database | images | " + " | ".join(labels) + " |")
+    print("|---|---:|" + "---:|" * len(labels))
+    smallest: dict[str, dict[str, float]] = {}
+    for backend, size, found in results:
+        base = smallest.setdefault(backend, found)
+        cells = []
+        for label in labels:
+            ratio = found[label] / base[label] if base[label] else 0.0
+            cells.append(f"{found[label]:.2f}" + ("" if base is found else f" ({ratio:.1f}x)"))
+        print(f"| {backend} | {size:,} | " + " | ".join(cells) + " |")
+    print("\nmilliseconds, median; (Nx) = against the smallest size of the same database")
     return 0
 
 

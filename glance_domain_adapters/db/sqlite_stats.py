@@ -29,6 +29,8 @@ TYPICAL_STATISTICS: dict[str, dict[str, str]] = {
         "gd_images_created_at_id_idx": "100000 2 1",
         "gd_images_owner_created_at_id_idx": "100000 1000 2 1",
         "gd_images_visibility_created_at_id_idx": "100000 25000 2 1",
+        "gd_images_name_created_at_id_idx": "100000 2 2 1",
+        "gd_images_size_created_at_id_idx": "100000 10 2 1",
     },
     "image_properties": {
         "sqlite_autoindex_image_properties_1": "500000 5 1",

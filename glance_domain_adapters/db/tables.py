@@ -105,6 +105,9 @@ images = Table(
     Index("gd_images_created_at_id_idx", "created_at", "id"),
     Index("gd_images_owner_created_at_id_idx", "owner", "created_at", "id"),
     Index("gd_images_visibility_created_at_id_idx", "visibility", "created_at", "id"),
+    # ours: name= (``openstack image show NAME``) and sorting by name or size (migration 0006)
+    Index("gd_images_name_created_at_id_idx", "name", "created_at", "id"),
+    Index("gd_images_size_created_at_id_idx", "size", "created_at", "id"),
     **_MYSQL,
 )
 
